@@ -1,0 +1,42 @@
+"""The validated, columnar form of one device message: what ingest hands to the store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """A discrete event from a device (see docs/telemetry.md, "Events")."""
+
+    device_id: str
+    ts_ms: int  # device clock
+    type: str
+    data: dict[str, Any] = field(hash=False)
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceBatch:
+    """One accepted message: readings as columns (global sensor ids), plus its events."""
+
+    device_id: str
+    boot: int
+    seq: int
+    sent_ts_ms: int  # device clock
+    received_ts_ms: int  # server clock
+    sensor_ids: npt.NDArray[np.int32]
+    ts_ms: npt.NDArray[np.int64]
+    values: npt.NDArray[np.float64]
+    events: tuple[Event, ...] = ()
+
+    @property
+    def key(self) -> tuple[str, int, int]:
+        """Identity of the message for de-duplication."""
+        return (self.device_id, self.boot, self.seq)
+
+    def __len__(self) -> int:
+        return int(self.sensor_ids.shape[0])

@@ -1,0 +1,48 @@
+"""The factory model (ISA-95 hierarchy, people, styles, orders) and its file format."""
+
+from seamline.model.factory import (
+    Area,
+    AreaKind,
+    Bundle,
+    ChannelKind,
+    ChannelSpec,
+    Device,
+    DeviceCategory,
+    Factory,
+    Line,
+    MachineState,
+    MachineType,
+    Operation,
+    OperationBulletin,
+    Operator,
+    Order,
+    Sensor,
+    Style,
+    Workstation,
+)
+from seamline.model.loader import FactoryFileError, load_factory, parse_factory, reference_factory_path
+
+__all__ = [
+    "Area",
+    "AreaKind",
+    "Bundle",
+    "ChannelKind",
+    "ChannelSpec",
+    "Device",
+    "DeviceCategory",
+    "Factory",
+    "FactoryFileError",
+    "Line",
+    "MachineState",
+    "MachineType",
+    "Operation",
+    "OperationBulletin",
+    "Operator",
+    "Order",
+    "Sensor",
+    "Style",
+    "Workstation",
+    "load_factory",
+    "parse_factory",
+    "reference_factory_path",
+]
