@@ -58,6 +58,8 @@ class WriteResult:
     duplicates: int  # messages already stored, skipped
     readings: int
     events: int
+    # (device_id, boot, seq) of each skipped message, so a caller can tell its senders apart
+    duplicate_keys: tuple[tuple[str, int, int], ...] = ()
 
 
 class Store(Protocol):

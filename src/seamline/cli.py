@@ -1,0 +1,163 @@
+"""The ``seamline`` command."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from seamline.errors import SeamlineError
+from seamline.model.factory import Factory
+from seamline.model.loader import load_factory
+from seamline.settings import Settings
+
+app = typer.Typer(
+    help="Seamline: the workshop brain for connected garment factories.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+console = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+DataDir = Annotated[
+    Path | None, typer.Option("--data-dir", help="where the store lives [default: ./seamline-data]")
+]
+Port = Annotated[int | None, typer.Option("--port", help="HTTP port [default: 8000]")]
+Host = Annotated[str | None, typer.Option("--host", help="HTTP address [default: 127.0.0.1]")]
+FactoryFile = Annotated[
+    Path | None, typer.Option("--factory", help="factory TOML file [default: the reference factory]")
+]
+
+
+def _settings(**overrides: Any) -> Settings:
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+def _load(settings: Settings) -> Factory:
+    try:
+        return load_factory(settings.factory_file)
+    except SeamlineError as exc:
+        err.print(f"[red]error:[/red] {exc.message}")
+        raise typer.Exit(2) from None
+
+
+def _logging(level: str) -> None:
+    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def _run(coro: Any) -> None:
+    try:
+        asyncio.run(coro)
+    except KeyboardInterrupt:
+        pass
+    except SeamlineError as exc:
+        err.print(f"[red]error:[/red] {exc.message}")
+        raise typer.Exit(1) from None
+
+
+def _banner(settings: Settings, factory: Factory, what: str) -> None:
+    url = f"http://{settings.host}:{settings.port}"
+    console.print(f"[bold]Seamline[/bold] {what}")
+    console.print(
+        f"  factory   {factory.site_name}: {len(factory.devices)} devices, {factory.sensor_count:,} sensors,"
+        f" {len(factory.lines)} lines, nominal {factory.readings_per_s():,.0f} readings/s"
+    )
+    console.print(f"  store     {settings.store_path}")
+    console.print(f"  API       {url}/api/v1/factory  ·  docs {url}/docs  ·  health {url}/healthz")
+    console.print("  Ctrl-C stops it cleanly; starting it again on the same --data-dir keeps the data.")
+
+
+@app.command()
+def demo(
+    port: Port = None,
+    host: Host = None,
+    data_dir: DataDir = None,
+    factory_file: FactoryFile = None,
+    speed: Annotated[float, typer.Option(help="simulated seconds per wall second", min=0.1, max=3600)] = 1.0,
+    seed: Annotated[int, typer.Option(help="simulation seed: same seed, same factory day")] = 0,
+    duration: Annotated[float | None, typer.Option(help="stop after this many seconds", min=1)] = None,
+) -> None:
+    """Run the simulated reference factory and the platform on http://127.0.0.1:8000."""
+    from seamline.run import SimOptions, serve
+
+    settings = _settings(port=port, host=host, data_dir=data_dir, factory_file=factory_file)
+    _logging(settings.log_level)
+    factory = _load(settings)
+    _banner(settings, factory, f"demo: simulated factory at speed {speed:g}, seed {seed}")
+    _run(
+        serve(
+            settings,
+            factory,
+            sim_opts=SimOptions(seed=seed, speed=speed),
+            duration_s=duration,
+            printer=console.print,
+        )
+    )
+
+
+@app.command("serve")
+def serve_cmd(
+    port: Port = None,
+    host: Host = None,
+    data_dir: DataDir = None,
+    factory_file: FactoryFile = None,
+    mqtt: Annotated[
+        str | None, typer.Option(help="broker to ingest from; 'none' to ingest over HTTP only")
+    ] = "mqtt://127.0.0.1:1883",
+) -> None:
+    """Run the platform without the simulator: ingest over HTTP and MQTT."""
+    from seamline.run import serve
+
+    mqtt_url = None if mqtt in (None, "", "none") else mqtt
+    settings = _settings(
+        port=port, host=host, data_dir=data_dir, factory_file=factory_file, mqtt_url=mqtt_url
+    )
+    _logging(settings.log_level)
+    factory = _load(settings)
+    _banner(settings, factory, f"serve: ingest over HTTP{' and ' + mqtt_url if mqtt_url else ''}")
+    _run(serve(settings, factory, printer=console.print))
+
+
+@app.command()
+def simulate(
+    to: Annotated[str, typer.Option("--to", help="mqtt://host:port or http://host:port")],
+    factory_file: FactoryFile = None,
+    speed: Annotated[float, typer.Option(help="simulated seconds per wall second", min=0.1, max=3600)] = 1.0,
+    seed: Annotated[int, typer.Option(help="simulation seed")] = 0,
+    duration: Annotated[float | None, typer.Option(help="stop after this many seconds", min=1)] = None,
+) -> None:
+    """Run the simulated device fleet, publishing to a Seamline over MQTT or HTTP."""
+    from seamline.fleet import run_fleet
+
+    settings = _settings(factory_file=factory_file)
+    _logging(settings.log_level)
+    factory = _load(settings)
+    console.print(
+        f"[bold]Seamline[/bold] simulate: {len(factory.devices)} devices, {factory.sensor_count:,} sensors"
+        f" -> {to} (speed {speed:g}, seed {seed}); Ctrl-C stops"
+    )
+    _run(run_fleet(factory, to, seed=seed, speed=speed, duration_s=duration, printer=console.print))
+
+
+factory_app = typer.Typer(help="Factory files.", no_args_is_help=True)
+app.add_typer(factory_app, name="factory")
+
+
+@factory_app.command("check")
+def factory_check(path: Annotated[Path, typer.Argument(help="factory TOML file")]) -> None:
+    """Validate a factory file and summarise it."""
+    settings = _settings(factory_file=path)
+    f = _load(settings)
+    console.print(
+        f"[green]ok[/green] {path}: {f.site_name}; {len(f.areas)} areas, {len(f.lines)} lines,"
+        f" {len(f.devices)} devices, {f.sensor_count:,} sensors, {len(f.operators)} operators,"
+        f" {len(f.styles)} styles, {len(f.orders)} orders; nominal {f.readings_per_s():,.0f} readings/s"
+    )
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,42 @@
+"""Ingest: telemetry messages from devices (HTTP, MQTT, in process) into the store.
+
+The wire format and the rejection reasons are in docs/telemetry.md. A message is decoded into a
+columnar :class:`DeviceBatch` on the caller's thread and committed by the :class:`Ingestor`'s one
+writer thread, many messages per transaction.
+"""
+
+from seamline.ingest.batch import DeviceBatch, Event
+from seamline.ingest.decode import (
+    REJECTION_REASONS,
+    IngestError,
+    RejectedMessage,
+    build_message,
+    decode_message,
+    encode_message,
+)
+from seamline.ingest.http import HttpPublisher, HttpPublishError, router
+from seamline.ingest.mqtt import MqttError, MqttIngest, MqttPublisher, parse_mqtt_url, telemetry_topic
+from seamline.ingest.pipeline import Ingestor, IngestorStoppedError, Receipt, Rejection
+
+__all__ = [
+    "REJECTION_REASONS",
+    "DeviceBatch",
+    "Event",
+    "HttpPublishError",
+    "HttpPublisher",
+    "IngestError",
+    "Ingestor",
+    "IngestorStoppedError",
+    "MqttError",
+    "MqttIngest",
+    "MqttPublisher",
+    "Receipt",
+    "RejectedMessage",
+    "Rejection",
+    "build_message",
+    "decode_message",
+    "encode_message",
+    "parse_mqtt_url",
+    "router",
+    "telemetry_topic",
+]

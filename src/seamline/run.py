@@ -1,0 +1,149 @@
+"""Run the platform as a service, optionally with the simulated factory feeding it in process."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from seamline.model.factory import Factory
+from seamline.platform import Platform
+from seamline.settings import Settings
+from seamline.sim import FloorSimulation, SimConfig
+from seamline.timeutil import now_ms
+from seamline.web import create_app
+
+log = logging.getLogger(__name__)
+
+# Each start of the demo is a new "boot" of the simulated fleet: sequence numbers restart, so the
+# boot number moves on and nothing of an earlier run is mistaken for a duplicate.
+_BOOT_STRIDE = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class SimOptions:
+    seed: int = 0
+    speed: float = 1.0
+    tick_s: float = 1.0
+
+
+def next_boot_epoch(data_dir: Path) -> int:
+    """Count the demo runs on this data directory (kept in ``<data-dir>/sim-runs``)."""
+    marker = data_dir / "sim-runs"
+    runs = int(marker.read_text().strip() or 0) if marker.exists() else 0
+    marker.write_text(f"{runs + 1}\n")
+    return runs
+
+
+def simulation_start(speed: float, duration_s: float | None, shift_minutes: int) -> dt.datetime:
+    """Where the simulated clock starts so that it never runs ahead of the wall clock.
+
+    At ``speed`` > 1 the demo replays the recent past fast (the whole ``duration_s``, or one shift
+    when it runs until stopped) and then goes on live; device clocks never read the future.
+    """
+    span_s = (duration_s if duration_s is not None else shift_minutes * 60 / max(speed, 1.0)) * max(
+        speed - 1.0, 0.0
+    )
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    return now - dt.timedelta(seconds=span_s)
+
+
+def new_simulation(factory: Factory, opts: SimOptions, start: dt.datetime) -> FloorSimulation:
+    """The floor twin, with its first shift starting at ``start`` so the demo floor is busy at once."""
+    return FloorSimulation(factory, seed=opts.seed, start=start, config=SimConfig(shift_from_start=True))
+
+
+async def drive_simulation(
+    sim: FloorSimulation,
+    submit: Callable[[list[dict[str, Any]]], object],
+    opts: SimOptions,
+    boot_base: int,
+    *,
+    numpy_columns: bool = False,
+) -> None:
+    start_ms = int(sim.now.timestamp() * 1000) - int(sim.now_s * 1000)
+    wall0 = time.monotonic()
+    max_step_s = 10.0 * opts.tick_s
+    while True:
+        by_speed = (time.monotonic() - wall0) * opts.speed
+        by_clock = (now_ms() - start_ms) / 1000
+        target = min(by_speed, by_clock)
+        if target - sim.now_s >= opts.tick_s:
+            messages = sim.advance(min(target, sim.now_s + max_step_s), numpy_columns=numpy_columns)
+            if boot_base:
+                for m in messages:
+                    m["boot"] = m.get("boot", 0) + boot_base
+            submit(messages)
+            await asyncio.sleep(0)
+        else:
+            await asyncio.sleep(opts.tick_s / 4)
+
+
+async def _report(platform: Platform, sim: FloorSimulation | None, printer: Callable[[str], None]) -> None:
+    last_n, last_t = platform.store.reading_count(), time.monotonic()
+    while True:
+        await asyncio.sleep(10)
+        n, t = platform.store.reading_count(), time.monotonic()
+        stats = platform.ingestor.stats()
+        rejected = stats["rejected_total"]
+        clock = f"sim {sim.now.strftime('%H:%M:%S')} UTC · " if sim is not None else ""
+        printer(
+            f"{clock}{n:,} readings stored · {(n - last_n) / (t - last_t):,.0f} readings/s · "
+            f"{stats.get('duplicates', 0):,} duplicates · {rejected:,} rejected"
+        )
+        last_n, last_t = n, t
+
+
+async def serve(
+    settings: Settings,
+    factory: Factory,
+    *,
+    sim_opts: SimOptions | None = None,
+    duration_s: float | None = None,
+    printer: Callable[[str], None] = print,
+) -> None:
+    """Run until Ctrl-C (or ``duration_s``): the API, ingest, and the simulator when asked."""
+    with Platform(settings, factory) as platform:
+        app = create_app(factory, platform.store, platform.ingestor)
+        config = uvicorn.Config(
+            app, host=settings.host, port=settings.port, log_level="warning", access_log=False, lifespan="off"
+        )
+        server = uvicorn.Server(config)
+        tasks: list[asyncio.Task[None]] = []
+        sim: FloorSimulation | None = None
+        if sim_opts is not None:
+            start = simulation_start(sim_opts.speed, duration_s, factory.shift_minutes)
+            sim = new_simulation(factory, sim_opts, start)
+            boot_base = next_boot_epoch(settings.data_dir) * _BOOT_STRIDE
+            tasks.append(
+                asyncio.create_task(
+                    drive_simulation(sim, platform.ingestor.submit_messages, sim_opts, boot_base),
+                    name="simulation",
+                )
+            )
+        tasks.append(asyncio.create_task(_report(platform, sim, printer), name="status"))
+        if duration_s is not None:
+
+            async def _stop_after() -> None:
+                await asyncio.sleep(duration_s)
+                server.should_exit = True
+
+            tasks.append(asyncio.create_task(_stop_after(), name="duration"))
+        try:
+            await server.serve()
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        printer(f"stopping: flushing and closing {settings.store_path}")
+    printer(f"stopped cleanly; {platform.final_reading_count or 0:,} readings kept in {settings.data_dir}")

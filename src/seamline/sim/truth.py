@@ -1,0 +1,103 @@
+"""Ground truth of the simulated floor, for tests and for checking what the platform computes.
+
+The floor writes into a :class:`TruthLedger` as things happen; :meth:`TruthLedger.snapshot` gives a
+frozen :class:`FloorTruth` copy.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Attendance:
+    """Who came to a line on one shift, and where they sat (operator id -> workstation id)."""
+
+    line_id: str
+    shift: int  # 0 = the shift in progress (or next) at the simulation start
+    begin_s: float
+    present: tuple[str, ...]
+    absent: tuple[str, ...]
+    seated: Mapping[str, str] = field(hash=False)
+
+
+@dataclass(frozen=True, slots=True)
+class InspectionTotals:
+    inspections: int
+    checked: int
+    defective: int
+    defects: int
+
+    @property
+    def dhu(self) -> float:
+        """Defects per hundred units (apparel-domain.md 2.4)."""
+        return 100.0 * self.defects / self.checked if self.checked else 0.0
+
+    @property
+    def defective_pct(self) -> float:
+        return 100.0 * self.defective / self.checked if self.checked else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class FloorTruth:
+    """What really happened on the floor up to ``at_s`` simulated seconds.
+
+    ``pieces_by_line`` counts finished garments (a bundle's last operation done);
+    ``pieces_by_operation`` is keyed by ``(line_id, operation_id)``; ``state_s`` gives per device the
+    seconds spent in each ``MachineState`` value (``"off"``, ``"idle"``, ``"running"``, ``"fault"``);
+    ``inspections`` is keyed by ``(line_id, kind)`` with kind ``inline`` / ``end_of_line``.
+    """
+
+    at_s: float
+    pieces_by_line: Mapping[str, int] = field(hash=False)
+    pieces_by_operation: Mapping[tuple[str, str], int] = field(hash=False)
+    pieces_by_operator: Mapping[str, int] = field(hash=False)
+    bundles_done: Mapping[str, int] = field(hash=False)
+    bundles_released: Mapping[str, int] = field(hash=False)
+    scans: int
+    breakdowns: int
+    changeovers: tuple[tuple[str, float, str], ...]  # (line, at_s, new style)
+    inspections: Mapping[tuple[str, str], InspectionTotals] = field(hash=False)
+    attendance: tuple[Attendance, ...]
+    state_s: Mapping[str, Mapping[str, float]] = field(hash=False)
+
+
+class TruthLedger:
+    """Mutable counters the floor model updates; not part of the public API."""
+
+    def __init__(self) -> None:
+        self.pieces_by_line: Counter[str] = Counter()
+        self.pieces_by_operation: Counter[tuple[str, str]] = Counter()
+        self.pieces_by_operator: Counter[str] = Counter()
+        self.bundles_done: Counter[str] = Counter()
+        self.bundles_released: Counter[str] = Counter()
+        self.scans = 0
+        self.breakdowns = 0
+        self.changeovers: list[tuple[str, float, str]] = []
+        self.inspections: dict[tuple[str, str], list[int]] = {}
+        self.attendance: list[Attendance] = []
+
+    def inspected(self, line_id: str, kind: str, checked: int, defective: int, defects: int) -> None:
+        tot = self.inspections.setdefault((line_id, kind), [0, 0, 0, 0])
+        tot[0] += 1
+        tot[1] += checked
+        tot[2] += defective
+        tot[3] += defects
+
+    def snapshot(self, at_s: float, state_s: Mapping[str, Mapping[str, float]]) -> FloorTruth:
+        return FloorTruth(
+            at_s=at_s,
+            pieces_by_line=dict(self.pieces_by_line),
+            pieces_by_operation=dict(self.pieces_by_operation),
+            pieces_by_operator=dict(self.pieces_by_operator),
+            bundles_done=dict(self.bundles_done),
+            bundles_released=dict(self.bundles_released),
+            scans=self.scans,
+            breakdowns=self.breakdowns,
+            changeovers=tuple(self.changeovers),
+            inspections={k: InspectionTotals(*v) for k, v in self.inspections.items()},
+            attendance=tuple(self.attendance),
+            state_s=state_s,
+        )

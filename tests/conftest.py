@@ -1,0 +1,40 @@
+"""Fixtures shared by every test package: the reference factory and the real Mosquitto broker."""
+
+from __future__ import annotations
+
+import socket
+import uuid
+
+import pytest
+
+from seamline.model.factory import Factory
+from seamline.model.loader import load_factory
+
+MOSQUITTO_HOST = "127.0.0.1"
+MOSQUITTO_PORT = 1883
+START_MOSQUITTO = (
+    "start Mosquitto: mosquitto -d -c /etc/mosquitto/mosquitto.conf (apt-get install -y mosquitto)"
+)
+
+
+@pytest.fixture(scope="session")
+def factory() -> Factory:
+    """The shipped reference factory (153 devices, 12,736 sensors)."""
+    return load_factory()
+
+
+@pytest.fixture(scope="session")
+def mosquitto_url() -> str:
+    """The URL of the real broker; fails (never skips) when it is not running."""
+    try:
+        with socket.create_connection((MOSQUITTO_HOST, MOSQUITTO_PORT), timeout=2):
+            pass
+    except OSError as exc:
+        pytest.fail(f"no MQTT broker on {MOSQUITTO_HOST}:{MOSQUITTO_PORT} ({exc}); {START_MOSQUITTO}")
+    return f"mqtt://{MOSQUITTO_HOST}:{MOSQUITTO_PORT}"
+
+
+@pytest.fixture
+def mqtt_namespace() -> str:
+    """A topic prefix no other test (or running Seamline) publishes to."""
+    return f"seamline-test/{uuid.uuid4().hex[:12]}"

@@ -1,0 +1,69 @@
+"""`seamline demo` as a newcomer runs it: the reference factory streams into the API."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from e2e_helpers import seamline, wait_for
+
+
+def test_demo_serves_the_reference_factory_and_keeps_data_across_restarts(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    with seamline(["demo", "--data-dir", str(data), "--speed", "5"], tmp_path) as demo:
+        factory = demo.get("/api/v1/factory")
+        assert factory["devices"] == 153
+        assert factory["sensors"] >= 12_000
+        assert {a["kind"] for a in factory["areas"]} == {"cutting", "sewing", "finishing", "utilities"}
+
+        first = wait_for(lambda: demo.get("/api/v1/factory")["readings"], 60, "first readings")
+        later = wait_for(
+            lambda: n if (n := demo.get("/api/v1/factory")["readings"]) > first else 0, 60, "more readings"
+        )
+        assert later > first
+
+        # Live machine states per line: every sewing seat reports a state, and the shift gets going.
+        def all_reporting_and_sewing() -> list[dict[str, Any]] | None:
+            ls: list[dict[str, Any]] = demo.get("/api/v1/lines")
+            states = [m["state"] for ln in ls for m in ln["machines"]]
+            return ls if all(states) and "running" in states else None
+
+        lines = wait_for(all_reporting_and_sewing, 90, "every machine to report a state and some to run")
+        assert len(lines) == 6
+        states = {m["state"] for ln in lines for m in ln["machines"]}
+        assert states <= {"off", "idle", "running", "fault"}
+        assert "running" in states
+
+        # Latest value and history of one sensor, found through the device registry.
+        device = demo.get("/api/v1/devices/L01-S03")
+        speed = next(c for c in device["channels"] if c["channel"] == "motor_speed_spm")
+        assert speed["latest"] is not None
+        newest = datetime.fromisoformat(speed["latest"]["ts"])
+        history = demo.get(
+            f"/api/v1/sensors/{speed['sensor_id']}/history",
+            start=(newest - timedelta(minutes=10)).isoformat(),
+            end=(newest + timedelta(milliseconds=1)).isoformat(),
+        )
+        assert history["count"] > 0
+        assert len(history["ts"]) == len(history["values"]) == history["count"]
+        assert history["ts"] == sorted(history["ts"])
+        assert history["ts"][-1] == speed["latest"]["ts"]
+        assert history["values"][-1] == speed["latest"]["value"]
+
+        stats = demo.get("/api/v1/ingest/stats")
+        assert stats["rejected"] == {} or sum(stats["rejected"].values()) == 0
+        assert demo.stop() == 0
+        assert "stopped cleanly" in demo.output()
+    kept = int(demo.output().split("stopped cleanly; ")[1].split(" readings")[0].replace(",", ""))
+    assert kept >= later
+
+    with seamline(["demo", "--data-dir", str(data), "--speed", "5"], tmp_path) as again:
+        assert again.get("/api/v1/factory")["readings"] >= kept
+        assert again.stop() == 0
+
+
+def test_demo_duration_exits_by_itself(tmp_path: Path) -> None:
+    with seamline(["demo", "--data-dir", str(tmp_path / "d"), "--duration", "5"], tmp_path) as demo:
+        assert demo.proc.wait(timeout=60) == 0
+        assert "stopped cleanly" in demo.output()
