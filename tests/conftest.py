@@ -7,14 +7,12 @@ import uuid
 
 import pytest
 
+from seamline.ingest.mqtt import START_BROKER_HINT
 from seamline.model.factory import Factory
 from seamline.model.loader import load_factory
 
 MOSQUITTO_HOST = "127.0.0.1"
 MOSQUITTO_PORT = 1883
-START_MOSQUITTO = (
-    "start Mosquitto: mosquitto -d -c /etc/mosquitto/mosquitto.conf (apt-get install -y mosquitto)"
-)
 
 
 @pytest.fixture(scope="session")
@@ -30,7 +28,7 @@ def mosquitto_url() -> str:
         with socket.create_connection((MOSQUITTO_HOST, MOSQUITTO_PORT), timeout=2):
             pass
     except OSError as exc:
-        pytest.fail(f"no MQTT broker on {MOSQUITTO_HOST}:{MOSQUITTO_PORT} ({exc}); {START_MOSQUITTO}")
+        pytest.fail(f"no MQTT broker on {MOSQUITTO_HOST}:{MOSQUITTO_PORT} ({exc}); {START_BROKER_HINT}")
     return f"mqtt://{MOSQUITTO_HOST}:{MOSQUITTO_PORT}"
 
 

@@ -10,8 +10,12 @@ comes again and is stored once, because the store de-duplicates on (device, boot
 
 The subscriber speaks MQTT 5 to announce a Receive Maximum of 65535: a 3.1.1 client gets the
 broker's default of 20 unacknowledged messages in flight, and with acknowledgements that wait for
-a commit every 0.25 s that would cap ingest at 80 messages/s. Mosquitto also drops messages for an
-offline client beyond ``max_queued_messages`` (default 1000): raise it on production brokers.
+a commit every 0.25 s that would cap ingest at 80 messages/s.
+
+Broker configuration matters for "nothing lost": Mosquitto silently drops QoS 1 messages for a
+client that is offline, or lagging, by more than ``max_queued_messages`` (default 1000; the broker
+logs "Outgoing messages are being dropped"). Production brokers should raise it, e.g.
+``max_queued_messages 1000000``.
 """
 
 from __future__ import annotations
@@ -274,7 +278,10 @@ class MqttPublisher:
             client_id=client_id or f"seamline-pub-{uuid.uuid4().hex[:12]}",
             protocol=mqtt.MQTTv311,
         )
-        self._client.max_inflight_messages_set(max_inflight)
+        # paho rescans its whole outgoing queue on every PUBACK once its window is full (quadratic
+        # with a backlog), so paho gets no window and publish_payload() keeps ours.
+        self.max_inflight = max_inflight
+        self._client.max_inflight_messages_set(0)
         if self.broker.username:
             self._client.username_pw_set(self.broker.username, self.broker.password)
         self._connected = threading.Event()
@@ -310,24 +317,31 @@ class MqttPublisher:
         """Publish raw bytes on ``device_id``'s topic, as a device would (also for testing rejects)."""
         self.connect()
         topic = telemetry_topic(self.site_id, device_id, self.topic_prefix)
+        while self._pending and self._pending[0].is_published():
+            self._pending.popleft()
+        if len(self._pending) >= self.max_inflight and not self._wait_oldest(self.connect_timeout_s):
+            raise MqttError(self.url, f"the broker at {self.url} stopped acknowledging messages", topic=topic)
         info = self._client.publish(topic, payload, qos=1)
         if info.rc not in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN):
             raise MqttError(self.url, f"cannot publish to {topic}: {mqtt.error_string(info.rc)}", topic=topic)
         self._pending.append(info)
-        while self._pending and self._pending[0].is_published():
-            self._pending.popleft()
 
     def wait_published(self, timeout_s: float = 30.0) -> bool:
         """Wait until the broker has acknowledged everything published; False on timeout."""
         while self._pending:
-            info = self._pending[0]
-            try:
-                info.wait_for_publish(timeout_s)
-            except (RuntimeError, ValueError):  # connection lost or message dropped by paho
+            if not self._wait_oldest(timeout_s):
                 return False
-            if not info.is_published():
-                return False
-            self._pending.popleft()
+        return True
+
+    def _wait_oldest(self, timeout_s: float) -> bool:
+        info = self._pending[0]
+        try:
+            info.wait_for_publish(timeout_s)
+        except (RuntimeError, ValueError):  # connection lost, or the message dropped by paho
+            return False
+        if not info.is_published():
+            return False
+        self._pending.popleft()
         return True
 
     def close(self) -> None:

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import swagger_ui_bundle
 from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
 
 from seamline import __version__
 from seamline.ingest.http import router as ingest_router
@@ -24,6 +28,8 @@ def create_app(factory: Factory, store: Store, ingestor: Ingestor) -> FastAPI:
         version=__version__,
         summary="The workshop brain for connected garment factories",
         openapi_url="/openapi.json",
+        docs_url=None,  # served below from the installed Swagger UI: no CDN at run time
+        redoc_url=None,
     )
     app.state.factory = factory
     app.state.store = store
@@ -36,4 +42,20 @@ def create_app(factory: Factory, store: Store, ingestor: Ingestor) -> FastAPI:
 
     for router in (factory_router, telemetry_router, production_router, ingest_router):
         app.include_router(router)
+    _mount_docs(app)
     return app
+
+
+def _mount_docs(app: FastAPI) -> None:
+    assets = StaticFiles(directory=swagger_ui_bundle.swagger_ui_path)
+    app.mount("/static/swagger-ui", assets, name="swagger-ui")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="Seamline API",
+            swagger_js_url="/static/swagger-ui/swagger-ui-bundle.js",
+            swagger_css_url="/static/swagger-ui/swagger-ui.css",
+            swagger_favicon_url="/static/swagger-ui/favicon-32x32.png",
+        )
