@@ -17,7 +17,7 @@ MOSQUITTO_PORT = 1883
 
 @pytest.fixture(scope="session")
 def factory() -> Factory:
-    """The shipped reference factory (153 devices, 12,736 sensors)."""
+    """The shipped reference factory (153 devices, 12,770 sensors)."""
     return load_factory()
 
 

@@ -48,6 +48,7 @@ def _load(settings: Settings) -> Factory:
 
 def _logging(level: str) -> None:
     logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("asyncua").setLevel(max(logging.WARNING, logging.getLogger().level))  # chatty at INFO
 
 
 def _run(coro: Any) -> None:

@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
+from fastapi import FastAPI
 
+from seamline.ingest.opcua import OpcUaConfig, OpcUaConnector
 from seamline.model.factory import Factory
 from seamline.platform import Platform
 from seamline.settings import Settings
@@ -108,42 +110,63 @@ async def serve(
     *,
     sim_opts: SimOptions | None = None,
     duration_s: float | None = None,
+    opcua: OpcUaConfig | None = None,
     printer: Callable[[str], None] = print,
 ) -> None:
     """Run until Ctrl-C (or ``duration_s``): the API, ingest, and the simulator when asked."""
     with Platform(settings, factory) as platform:
-        app = create_app(factory, platform.store, platform.ingestor)
-        config = uvicorn.Config(
-            app, host=settings.host, port=settings.port, log_level="warning", access_log=False, lifespan="off"
-        )
-        server = uvicorn.Server(config)
-        tasks: list[asyncio.Task[None]] = []
-        sim: FloorSimulation | None = None
-        if sim_opts is not None:
-            start = simulation_start(sim_opts.speed, duration_s, factory.shift_minutes)
-            sim = new_simulation(factory, sim_opts, start)
-            boot_base = next_boot_epoch(settings.data_dir) * _BOOT_STRIDE
-            tasks.append(
-                asyncio.create_task(
-                    drive_simulation(sim, platform.ingestor.submit_messages, sim_opts, boot_base),
-                    name="simulation",
+        async with contextlib.AsyncExitStack() as connectors:
+            app = create_app(factory, platform.store, platform.ingestor)
+            if opcua is not None:
+                app.state.opcua = await connectors.enter_async_context(
+                    OpcUaConnector(opcua, platform.ingestor)
                 )
-            )
-        tasks.append(asyncio.create_task(_report(platform, sim, printer), name="status"))
-        if duration_s is not None:
-
-            async def _stop_after() -> None:
-                await asyncio.sleep(duration_s)
-                server.should_exit = True
-
-            tasks.append(asyncio.create_task(_stop_after(), name="duration"))
-        try:
-            await server.serve()
-        finally:
-            for task in tasks:
-                task.cancel()
-            for task in tasks:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            await _serve_app(app, settings, platform, sim_opts, duration_s, printer)
         printer(f"stopping: flushing and closing {settings.store_path}")
     printer(f"stopped cleanly; {platform.final_reading_count or 0:,} readings kept in {settings.data_dir}")
+
+
+async def _serve_app(
+    app: FastAPI,
+    settings: Settings,
+    platform: Platform,
+    sim_opts: SimOptions | None,
+    duration_s: float | None,
+    printer: Callable[[str], None],
+) -> None:
+    """Serve the API (and drive the simulator) until Ctrl-C or ``duration_s``."""
+    factory = platform.factory
+    config = uvicorn.Config(
+        app, host=settings.host, port=settings.port, log_level="warning", access_log=False, lifespan="off"
+    )
+    server = uvicorn.Server(config)
+    tasks: list[asyncio.Task[None]] = []
+    sim: FloorSimulation | None = None
+    if sim_opts is not None:
+        start = simulation_start(sim_opts.speed, duration_s, factory.shift_minutes)
+        sim = new_simulation(factory, sim_opts, start)
+        boot_base = next_boot_epoch(settings.data_dir) * _BOOT_STRIDE
+        tasks.append(
+            asyncio.create_task(
+                drive_simulation(
+                    sim, platform.ingestor.submit_messages, sim_opts, boot_base, numpy_columns=True
+                ),
+                name="simulation",
+            )
+        )
+    tasks.append(asyncio.create_task(_report(platform, sim, printer), name="status"))
+    if duration_s is not None:
+
+        async def _stop_after() -> None:
+            await asyncio.sleep(duration_s)
+            server.should_exit = True
+
+        tasks.append(asyncio.create_task(_stop_after(), name="duration"))
+    try:
+        await server.serve()
+    finally:
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task

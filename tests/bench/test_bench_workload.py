@@ -48,7 +48,7 @@ def specs_by_sensor(factory: Factory) -> dict[int, ChannelSpec]:
 
 def test_the_reference_factory_gives_every_sensor_at_its_rate(factory: Factory) -> None:
     workload = Workload(factory, start_ms=T0)
-    assert workload.sensor_count == factory.sensor_count == 12_736
+    assert workload.sensor_count == factory.sensor_count == 12_770
     assert workload.readings_per_s == pytest.approx(factory.readings_per_s())
     seen = np.unique(np.concatenate([c.sensor_ids for c in workload.chunks(60.0)]))
     assert seen.size == factory.sensor_count  # the slowest channels sample once a minute

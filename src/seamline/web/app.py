@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 
 from seamline import __version__
 from seamline.ingest.http import router as ingest_router
+from seamline.ingest.opcua.http import router as opcua_router
 from seamline.ingest.pipeline import Ingestor
 from seamline.model.factory import Factory
 from seamline.model.http import router as factory_router
@@ -34,13 +35,14 @@ def create_app(factory: Factory, store: Store, ingestor: Ingestor) -> FastAPI:
     app.state.factory = factory
     app.state.store = store
     app.state.ingestor = ingestor
+    app.state.opcua = None  # the OPC UA connector, when `seamline serve --opcua FILE` runs one
     install_error_handlers(app)
 
     @app.get("/healthz", tags=["ops"], summary="Liveness: answers without auth")
     def healthz() -> dict[str, Any]:
         return {"status": "ok", "version": __version__}
 
-    for router in (factory_router, telemetry_router, production_router, ingest_router):
+    for router in (factory_router, telemetry_router, production_router, ingest_router, opcua_router):
         app.include_router(router)
     _mount_docs(app)
     return app
