@@ -7,6 +7,7 @@ from types import TracebackType
 
 from seamline.ingest.mqtt import MqttIngest
 from seamline.ingest.pipeline import Ingestor
+from seamline.ingest.sparkplug import SparkplugIngest
 from seamline.model.factory import Factory
 from seamline.settings import Settings
 from seamline.store.duckdb import DuckDBStore
@@ -28,6 +29,7 @@ class Platform:
         self.store = DuckDBStore(settings.store_path)
         self.ingestor = Ingestor(factory, self.store, flush_interval_s=settings.flush_interval_s)
         self.mqtt: MqttIngest | None = None
+        self.sparkplug: SparkplugIngest | None = None
         self.final_reading_count: int | None = None
 
     def __enter__(self) -> Platform:
@@ -37,6 +39,14 @@ class Platform:
             if self.settings.mqtt_url:
                 self.mqtt = MqttIngest(self.settings.mqtt_url, self.ingestor, site_id=self.factory.site_id)
                 self.mqtt.start()
+                if self.settings.sparkplug_group:
+                    self.sparkplug = SparkplugIngest(
+                        self.settings.mqtt_url,
+                        self.ingestor,
+                        group_id=self.settings.sparkplug_group,
+                        host_id=self.settings.sparkplug_host_id,
+                    )
+                    self.sparkplug.start()
         except BaseException:
             self.close()
             raise
@@ -49,6 +59,9 @@ class Platform:
 
     def close(self) -> None:
         """Stop taking data, flush everything accepted, close the store."""
+        if self.sparkplug is not None:
+            self.sparkplug.stop()
+            self.sparkplug = None
         if self.mqtt is not None:
             self.mqtt.stop()
             self.mqtt = None

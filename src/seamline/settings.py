@@ -24,6 +24,12 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="address the HTTP API listens on")
     port: int = Field(8000, ge=1, le=65535, description="port the HTTP API listens on")
     mqtt_url: str | None = Field(None, description="broker to ingest from, e.g. mqtt://127.0.0.1:1883")
+    sparkplug_group: str | None = Field(
+        None, description="Sparkplug B group id to ingest from the MQTT broker (spBv1.0/{group}/...)"
+    )
+    sparkplug_host_id: str | None = Field(
+        None, description="Sparkplug B host application id [seamline-{site}]"
+    )
     flush_interval_s: float = Field(0.25, gt=0, le=10, description="how often the writer commits")
     log_level: str = Field("info", description="debug, info, warning or error")
 

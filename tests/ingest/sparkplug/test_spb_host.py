@@ -1,0 +1,261 @@
+"""Sparkplug B end to end against the real Mosquitto on 127.0.0.1:1883, each test in its own group."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+from spb_helpers import SNLS_METRICS, Plant, plant, unique, wait_for
+
+from seamline.ingest.mqtt import parse_mqtt_url
+from seamline.ingest.sparkplug import DataType, MessageType, Metric, MetricSpec, Payload, state_topic
+from seamline.model.factory import Factory
+
+pytestmark = pytest.mark.mqtt
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def retained(url: str, topic: str) -> dict[str, object]:
+    """The retained message on ``topic``, as a new subscriber gets it."""
+    got: list[bytes] = []
+    arrived = threading.Event()
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"spb-probe-{uuid.uuid4().hex[:8]}")
+
+    def on_message(c: mqtt.Client, u: object, msg: mqtt.MQTTMessage) -> None:
+        if msg.retain:
+            got.append(bytes(msg.payload))
+            arrived.set()
+
+    client.on_message = on_message
+    client.on_connect = lambda c, u, f, r, p: c.subscribe(topic, qos=1)
+    broker = parse_mqtt_url(url)
+    client.connect(broker.host, broker.port)
+    client.loop_start()
+    try:
+        assert arrived.wait(10), f"no retained message on {topic}"
+    finally:
+        client.disconnect()
+        client.loop_stop()
+    doc = json.loads(got[0])
+    assert isinstance(doc, dict)
+    return doc
+
+
+def test_births_then_data_land_as_readings(mosquitto_url: str, factory: Factory, tmp_path: Path) -> None:
+    with plant(mosquitto_url, factory, tmp_path) as p, p.edge() as edge:
+        wait_for(lambda: p.stat("readings") == 6, "the DBIRTH's values")
+        t1, t2 = now_ms() - 2000, now_ms() - 1000
+        edge.publish_ddata("L01-S03", {"motor_speed_spm": 2450.0, "motor_torque_pct": -12}, ts_ms=t1)
+        edge.publish_ddata("L01-S03", {"runtime_state": "running", "operator_present": True}, ts_ms=t2)
+        edge.publish_ddata("L01-S03", {"stitch_count": 4_000_000_000, "energy_wh": 13.25}, ts_ms=t2)
+        # A batch: one metric several times, with its timestamps (how the simulator's readings travel).
+        edge.publish_samples(
+            "L01-S03", [("motor_speed_spm", t2 + 2, 30.0), ("motor_speed_spm", t2 + 1, 20.0)]
+        )
+        wait_for(lambda: p.stat("readings") == 14, "the DDATA values")
+
+        ((birth_ts, _),) = [(e["ts"], e) for e in p.events("L01-S03")]  # the DBIRTH's time
+
+        def series(channel: str) -> dict[int, float]:
+            return dict(p.history("L01-S03", channel))
+
+        assert series("motor_speed_spm") == {birth_ts: 0.0, t1: 2450.0, t2 + 1: 20.0, t2 + 2: 30.0}
+        assert series("motor_torque_pct") == {birth_ts: 0.0, t1: -12.0}  # Int16 by alias, no datatype
+        assert series("runtime_state") == {birth_ts: 1.0, t2: 2.0}  # idle, running
+        assert series("operator_present") == {birth_ts: 0.0, t2: 1.0}
+        assert series("stitch_count") == {birth_ts: 1000.0, t2: 4e9}  # UInt32
+        assert series("energy_wh") == {birth_ts: 12.5, t2: 13.25}
+        assert p.events("L01-S03") == [{"type": "heartbeat", "ts": birth_ts, "sparkplug": "DBIRTH"}]
+        stats = p.host.stats()
+        assert (stats["node_births"], stats["device_births"], stats["messages"]) == (1, 1, 5)
+        assert (stats["rebirth_requests"], stats["seq_gaps"], stats["unknown_metrics"]) == (0, 0, 0)
+        assert stats["devices_online"] == 1
+        ingest = p.ingestor.stats()
+        assert (ingest["messages_accepted"], ingest["rejected_total"]) == (5, 0)
+        assert ingest["received"] == {"sparkplug": 5}
+
+
+def test_the_host_state_is_published_retained(mosquitto_url: str, factory: Factory, tmp_path: Path) -> None:
+    host_id = unique("seamline-state")
+    with plant(mosquitto_url, factory, tmp_path, host_id=host_id) as p:
+        birth = retained(mosquitto_url, state_topic(host_id))
+        assert birth["online"] is True
+        assert isinstance(birth["timestamp"], int)
+        assert p.host.online
+        p.host.stop()
+        death = retained(mosquitto_url, state_topic(host_id))
+    assert death["online"] is False
+    assert isinstance(death["timestamp"], int)
+    assert death["timestamp"] >= birth["timestamp"]
+
+
+def test_data_before_birth_brings_a_rebirth_and_is_not_stored(
+    mosquitto_url: str, factory: Factory, tmp_path: Path
+) -> None:
+    with plant(mosquitto_url, factory, tmp_path) as p:
+        # An edge node born before this host subscribed (no Primary Host configured): births lost.
+        edge = p.edge(primary=False)
+        p.host.stop()
+        edge.connect()
+        p.host.start()
+        assert p.host.wait_online(10)
+        try:
+            t1 = now_ms() - 5000
+            edge.publish_ddata("L01-S03", {"motor_speed_spm": 1234.0}, ts_ms=t1)
+            assert edge.wait_rebirths(1, 10), "the host sent no Rebirth request"
+            wait_for(lambda: p.stat("readings") == 6, "the births requested")
+            history = p.history("L01-S03", "motor_speed_spm")
+            assert len(history) == 1
+            assert history[0][0] != t1  # the DATA was dropped; the birth carries its value, at its own time
+            assert history[0][1] == 1234.0
+            # The DDATA, and the DBIRTH too when its publication raced the host's subscription.
+            assert p.stat("dropped_before_birth") in (1, 2)
+            assert p.stat("rebirth_requests") == 1  # one per rebirth interval, however much comes
+        finally:
+            edge.disconnect()
+
+
+def test_a_seq_gap_brings_a_rebirth(mosquitto_url: str, factory: Factory, tmp_path: Path) -> None:
+    with plant(mosquitto_url, factory, tmp_path, reorder_timeout_s=0) as p, p.edge() as edge:
+        t1, t2, t3 = (now_ms() - 3000 + i for i in range(3))
+        edge.publish_ddata("L01-S03", {"motor_speed_spm": 1.0}, ts_ms=t1)
+        edge.skip_seq()  # one message lost on the way
+        edge.publish_ddata("L01-S03", {"motor_speed_spm": 2.0}, ts_ms=t2)
+        assert edge.wait_rebirths(1, 10), "the host sent no Rebirth request"
+        edge.publish_ddata("L01-S03", {"motor_speed_spm": 3.0}, ts_ms=t3)
+        wait_for(lambda: p.stat("device_births") == 2, "the second DBIRTH")
+        wait_for(lambda: (t3, 3.0) in p.history("L01-S03", "motor_speed_spm"), "the data after the rebirth")
+        values = dict(p.history("L01-S03", "motor_speed_spm"))
+        assert values[t1] == 1.0
+        assert t2 not in values  # after the gap, dropped until the new birth
+        assert 2.0 in values.values()  # ... whose current value it is
+        assert (p.stat("seq_gaps"), p.stat("rebirth_requests"), p.stat("node_births")) == (1, 1, 2)
+
+
+def test_messages_out_of_order_are_reordered(mosquitto_url: str, factory: Factory, tmp_path: Path) -> None:
+    with plant(mosquitto_url, factory, tmp_path, reorder_timeout_s=30) as p, p.edge() as edge:
+        t1 = now_ms() - 1000
+        seq = edge.seq
+        late = Payload(
+            t1, (Metric(name="motor_speed_spm", value=1.0, datatype=DataType.FLOAT),), (seq + 1) % 256
+        )
+        early = Payload(
+            t1 + 1, (Metric(name="motor_speed_spm", value=2.0, datatype=DataType.FLOAT),), (seq + 2) % 256
+        )
+        edge.publish_raw(MessageType.DDATA, early, "L01-S03")
+        edge.publish_raw(MessageType.DDATA, late, "L01-S03")
+        edge.skip_seq(2)
+        edge.publish_ddata("L01-S03", {"motor_speed_spm": 3.0}, ts_ms=t1 + 2)
+        wait_for(lambda: p.stat("readings") == 6 + 3, "the three DDATA")
+        data = [(ts, v) for ts, v in p.history("L01-S03", "motor_speed_spm") if t1 <= ts <= t1 + 2]
+        assert data == [(t1, 1.0), (t1 + 1, 2.0), (t1 + 2, 3.0)]
+        assert (p.stat("reordered"), p.stat("seq_gaps"), p.stat("rebirth_requests")) == (1, 0, 0)
+
+
+def off_events(p: Plant, device_id: str) -> list[dict[str, object]]:
+    return [e for e in p.events(device_id) if e["type"] == "state"]
+
+
+def test_the_brokers_will_marks_the_node_and_its_devices_offline(
+    mosquitto_url: str, factory: Factory, tmp_path: Path
+) -> None:
+    devices = {"L01-S03": SNLS_METRICS, "L01-S04": SNLS_METRICS}
+    with plant(mosquitto_url, factory, tmp_path) as p:
+        edge = p.edge(devices=devices)
+        edge.connect()
+        wait_for(lambda: p.host.online_devices() == {"L01-S03", "L01-S04"}, "both devices online")
+        edge.kill()  # no DISCONNECT: Mosquitto publishes the NDEATH registered as the Will
+        wait_for(lambda: p.stat("node_deaths") == 1, "the NDEATH from the broker")
+        assert p.host.online_devices() == set()
+        wait_for(lambda: all(len(off_events(p, d)) == 1 for d in devices), "both devices offline")
+        for device_id in devices:
+            (off,) = off_events(p, device_id)
+            assert (off["state"], off["sparkplug"]) == ("off", "NDEATH")
+
+
+def test_a_clean_disconnect_publishes_the_ndeath(
+    mosquitto_url: str, factory: Factory, tmp_path: Path
+) -> None:
+    with plant(mosquitto_url, factory, tmp_path) as p:
+        with p.edge():
+            wait_for(lambda: p.host.online_devices() == {"L01-S03"}, "the device online")
+        wait_for(lambda: p.stat("node_deaths") == 1, "the NDEATH")
+        assert p.host.online_devices() == set()
+        assert [e["sparkplug"] for e in off_events(p, "L01-S03")] == ["NDEATH"]
+
+
+def test_ddeath_marks_one_device_offline(mosquitto_url: str, factory: Factory, tmp_path: Path) -> None:
+    devices = {"L01-S03": SNLS_METRICS, "L01-S04": SNLS_METRICS}
+    with plant(mosquitto_url, factory, tmp_path) as p, p.edge(devices=devices) as edge:
+        wait_for(lambda: p.host.online_devices() == {"L01-S03", "L01-S04"}, "both devices online")
+        edge.publish_ddeath("L01-S04")
+        wait_for(lambda: p.stat("device_deaths") == 1, "the DDEATH")
+        assert p.host.online_devices() == {"L01-S03"}
+        assert [e["sparkplug"] for e in off_events(p, "L01-S04")] == ["DDEATH"]
+        assert off_events(p, "L01-S03") == []
+
+
+def test_an_edge_node_restart_keeps_every_message_and_ignores_the_old_will(
+    mosquitto_url: str, factory: Factory, tmp_path: Path
+) -> None:
+    t0 = now_ms() - 10_000
+    with plant(mosquitto_url, factory, tmp_path) as p:
+        old = p.edge(bd_seq=0)
+        old.connect()
+        for i in range(3):
+            old.publish_ddata("L01-S03", {"motor_speed_spm": float(i)}, ts_ms=t0 + i)
+        wait_for(lambda: p.stat("messages") == 4, "the first session")
+        # The node restarts on another connection before the broker noticed the old one is gone.
+        new = p.edge(bd_seq=1)
+        new.connect()
+        for i in range(3, 6):
+            new.publish_ddata("L01-S03", {"motor_speed_spm": float(i)}, ts_ms=t0 + i)
+        wait_for(lambda: p.stat("messages") == 8, "the second session")
+        old.kill()  # the Will of the first connection (bdSeq 0) comes after the NBIRTH with bdSeq 1
+        wait_for(lambda: p.stat("stale_deaths") == 1, "the late NDEATH")
+        assert p.stat("node_deaths") == 0
+        assert p.host.online_devices() == {"L01-S03"}
+        new.disconnect()
+        # Restarted once more, having lost its bdSeq: its seq numbers repeat the first session's.
+        again = p.edge(bd_seq=0)
+        again.connect()
+        for i in range(6, 9):
+            again.publish_ddata("L01-S03", {"motor_speed_spm": float(i)}, ts_ms=t0 + i)
+        wait_for(lambda: p.stat("messages") == 13, "the third session")
+        again.disconnect()
+        values = [v for ts, v in p.history("L01-S03", "motor_speed_spm") if ts < t0 + 100]
+        assert values == [float(i) for i in range(9)]
+        assert p.ingestor.stats()["duplicates"] == 0
+        assert p.stat("node_births") == 3
+
+
+def test_unknown_metrics_and_devices_are_counted_not_stored(
+    mosquitto_url: str, factory: Factory, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    metrics = (*SNLS_METRICS, MetricSpec("Vendor/spindle_hours", DataType.DOUBLE, 1.0))
+    devices = {"L01-S03": metrics, "X-99": SNLS_METRICS}
+    with (
+        caplog.at_level(logging.WARNING, logger="seamline.ingest.sparkplug"),
+        plant(mosquitto_url, factory, tmp_path) as p,
+        p.edge(devices=devices) as edge,
+    ):
+        edge.publish_ddata("L01-S03", {"Vendor/spindle_hours": 2.0, "motor_speed_spm": 5.0})
+        edge.publish_ddata("X-99", {"motor_speed_spm": 5.0})
+        wait_for(lambda: p.stat("unknown_devices") == 2, "the unknown device's birth and data")
+        wait_for(lambda: p.stat("unknown_metrics") == 2, "the unknown metric's birth and data")
+        assert [v for _, v in p.history("L01-S03", "motor_speed_spm")] == [0.0, 5.0]
+        assert p.host.online_devices() == {"L01-S03"}
+        assert p.ingestor.stats()["rejected_total"] == 0
+    assert "unknown_channel" in caplog.text
+    assert "Vendor/spindle_hours" in caplog.text
+    assert "'X-99'" in caplog.text
