@@ -7,15 +7,11 @@ and what is wrong.
 from __future__ import annotations
 
 import random
-import re
-import tomllib
 from collections.abc import Collection, Sequence
 from importlib import resources
 from pathlib import Path
 
-from pydantic import ValidationError
-
-from seamline.errors import SeamlineError
+from seamline.configfile import ConfigFileError, located, parse_model, read_text
 from seamline.model.factory import (
     Area,
     ChannelSpec,
@@ -34,21 +30,10 @@ from seamline.model.factory import (
 from seamline.model.schema import ChannelIn, FactoryIn, LineIn, MachineTypeIn, OperatorIn, StyleIn
 
 
-class FactoryFileError(SeamlineError):
+class FactoryFileError(ConfigFileError):
     """The factory file cannot be used as it is."""
 
     reason = "factory_file"
-
-    def __init__(self, path: str, line: int | None, field: str, problem: str) -> None:
-        where = f"{path}:{line}" if line else path
-        super().__init__(f"{where}: {field}: {problem}" if field else f"{where}: {problem}")
-        self.path = path
-        self.line = line
-        self.field = field
-        self.problem = problem
-
-    def details(self) -> dict[str, object]:
-        return {"path": self.path, "line": self.line, "field": self.field}
 
 
 def reference_factory_path() -> Path:
@@ -59,84 +44,13 @@ def reference_factory_path() -> Path:
 def load_factory(path: str | Path | None = None) -> Factory:
     """Read, validate and build the factory declared in ``path`` (default: the reference factory)."""
     p = Path(path) if path is not None else reference_factory_path()
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise FactoryFileError(
-            str(p), None, "", "no such file; pass the path of a factory TOML file"
-        ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise FactoryFileError(str(p), None, "", f"cannot read it: {exc}") from None
-    return parse_factory(text, str(p))
+    return parse_factory(read_text(p, FactoryFileError, "a factory TOML file"), str(p))
 
 
 def parse_factory(text: str, path: str = "<factory>") -> Factory:
     """Build a factory from TOML text; ``path`` is only used in error messages."""
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        m = re.search(r"line (\d+)", str(exc))
-        raise FactoryFileError(path, int(m.group(1)) if m else None, "", f"not valid TOML: {exc}") from None
-    try:
-        spec = FactoryIn.model_validate(raw)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = err["loc"]
-        more = f" (and {exc.error_count() - 1} more problems)" if exc.error_count() > 1 else ""
-        raise FactoryFileError(path, locate(text, loc), _dotted(loc), err["msg"] + more) from None
+    spec = parse_model(text, path, FactoryIn, FactoryFileError)
     return _Builder(spec, text, path).build()
-
-
-def _dotted(loc: Sequence[int | str]) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
-def locate(text: str, loc: Sequence[int | str]) -> int | None:
-    """Best-effort line number (1-based) of the field at pydantic location ``loc`` in TOML ``text``.
-
-    TOML parsers keep no positions, so this walks the text: a key is found as a table header
-    (``[key]``, ``[[a.key]]``) or an assignment (``key =``); an index skips that many repeated
-    headers, or that many inline-table entries.
-    """
-    lines = text.splitlines()
-    pos = 0
-    header: str | None = None
-    found: int | None = None
-    for part in loc:
-        if isinstance(part, int):
-            if header is not None:
-                seen = 0
-                for i in range(pos, len(lines)):
-                    if lines[i].strip() == header:
-                        if seen == part:
-                            pos, found = i, i + 1
-                            break
-                        seen += 1
-            else:
-                # inline tables: count the opening braces after the key, across lines
-                seen = 0
-                for i in range(pos, len(lines)):
-                    text_i = lines[i].split("=", 1)[1] if i == pos and "=" in lines[i] else lines[i]
-                    seen += text_i.count("{")
-                    if seen > part:
-                        pos, found = i, i + 1
-                        break
-            continue
-        key = re.escape(str(part))
-        pattern = re.compile(
-            rf"^\s*\[\[?([\w.\-]+\.)?{key}\]\]?\s*(#.*)?$|(^|[\s{{,]){key}\s*=|^\s*\"{key}\"\s*="
-        )
-        for i in range(pos, len(lines)):
-            m = pattern.search(lines[i])
-            if m:
-                pos, found = i, i + 1
-                stripped = lines[i].strip()
-                header = stripped.split("#")[0].strip() if stripped.startswith("[[") else None
-                break
-    return found
 
 
 class _Builder:
@@ -148,7 +62,7 @@ class _Builder:
         self.path = path
 
     def fail(self, loc: Sequence[int | str], problem: str) -> FactoryFileError:
-        return FactoryFileError(self.path, locate(self.text, loc), _dotted(loc), problem)
+        return located(FactoryFileError, self.text, self.path, loc, problem)
 
     def build(self) -> Factory:
         s = self.spec

@@ -33,9 +33,6 @@ joined by ``/``), resolved with TranslateBrowsePathsToNodeIds (Part 4 §5.8.4) o
 from __future__ import annotations
 
 import difflib
-import re
-import tomllib
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -43,11 +40,11 @@ from urllib.parse import urlsplit
 
 from asyncua import ua
 from asyncua.ua.uaerrors import UaError, UaStringParsingError
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
+from seamline.configfile import dotted, located, parse_model, read_text
 from seamline.ingest.opcua.errors import OpcUaConfigError
 from seamline.model.factory import Device, Factory
-from seamline.model.loader import locate
 
 Loc = tuple[int | str, ...]
 
@@ -176,15 +173,9 @@ class _ConfigIn(_Strict):
 def load_opcua_config(path: str | Path, factory: Factory) -> OpcUaConfig:
     """Read and check the OPC UA configuration in ``path`` against ``factory``."""
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise OpcUaConfigError(
-            str(p), None, "", "no such file; pass the path of an OPC UA configuration (TOML)"
-        ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise OpcUaConfigError(str(p), None, "", f"cannot read it: {exc}") from None
-    return parse_opcua_config(text, factory, str(p))
+    return parse_opcua_config(
+        read_text(p, OpcUaConfigError, "an OPC UA configuration (TOML)"), factory, str(p)
+    )
 
 
 def parse_opcua_config(text: str, factory: Factory, path: str = "<opcua>") -> OpcUaConfig:
@@ -199,26 +190,8 @@ def parse_opcua_config(text: str, factory: Factory, path: str = "<opcua>") -> Op
     >>> cfg.servers[0].name, cfg.servers[0].nodes[0].channel_index
     ('127.0.0.1:4840', 8)
     """
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        m = re.search(r"line (\d+)", str(exc))
-        raise OpcUaConfigError(path, int(m.group(1)) if m else None, "", f"not valid TOML: {exc}") from None
-    try:
-        spec = _ConfigIn.model_validate(raw)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = tuple(err["loc"])
-        more = f" (and {exc.error_count() - 1} more problems)" if exc.error_count() > 1 else ""
-        raise OpcUaConfigError(path, locate(text, loc), _dotted(loc), err["msg"] + more) from None
+    spec = parse_model(text, path, _ConfigIn, OpcUaConfigError)
     return _Checker(factory, text, path).build(spec)
-
-
-def _dotted(loc: Sequence[int | str]) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
 
 
 def parse_node_id(text: str) -> ua.NodeId:
@@ -268,7 +241,7 @@ class _Checker:
         self.browsed: dict[str, Loc] = {}  # device -> its compact mapping
 
     def fail(self, loc: Loc, problem: str) -> OpcUaConfigError:
-        return OpcUaConfigError(self.path, locate(self.text, loc), _dotted(loc), problem)
+        return located(OpcUaConfigError, self.text, self.path, loc, problem)
 
     def build(self, spec: _ConfigIn) -> OpcUaConfig:
         servers: list[ServerConfig] = []
@@ -343,7 +316,7 @@ class _Checker:
         if device.id in self.browsed:
             raise self.fail(
                 (*loc, "device"),
-                f"device {device.id!r} already has a browse path at {_dotted(self.browsed[device.id])};"
+                f"device {device.id!r} already has a browse path at {dotted(self.browsed[device.id])};"
                 " map a device's folder once",
             )
         self.browsed[device.id] = loc
@@ -386,7 +359,7 @@ class _Checker:
             raise self.fail(
                 loc,
                 f"channel {channel!r} of device {device.id!r} is already mapped at"
-                f" {_dotted(self.mapped[key])}; a sensor takes its readings from one node",
+                f" {dotted(self.mapped[key])}; a sensor takes its readings from one node",
             )
         self.mapped[key] = loc
         return index

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from seamline.configfile import ConfigFileError
 from seamline.ingest.decode import IngestError
 
 
@@ -11,21 +12,10 @@ class OpcUaError(IngestError):
     reason = "opcua"
 
 
-class OpcUaConfigError(OpcUaError):
+class OpcUaConfigError(ConfigFileError, OpcUaError):
     """The OPC UA configuration file cannot be used as it is: names the file, line, field and problem."""
 
     reason = "opcua_config"
-
-    def __init__(self, path: str, line: int | None, field: str, problem: str) -> None:
-        where = f"{path}:{line}" if line else path
-        super().__init__(f"{where}: {field}: {problem}" if field else f"{where}: {problem}")
-        self.path = path
-        self.line = line
-        self.field = field
-        self.problem = problem
-
-    def details(self) -> dict[str, object]:
-        return {"path": self.path, "line": self.line, "field": self.field}
 
 
 class OpcUaNotConfiguredError(OpcUaError):
