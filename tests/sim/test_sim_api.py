@@ -33,6 +33,9 @@ def test_the_default_start_is_todays_shift_start_at_the_factory() -> None:
         ({"publish_interval_s": 0.0004}, "publish_interval_s"),
         ({"config": SimConfig(thread_break_per_run_h=-1.0)}, "config.thread_break_per_run_h"),
         ({"config": SimConfig(inline_check_share=1.5)}, "config.inline_check_share"),
+        ({"config": SimConfig(personal_time_share=0.5)}, "config.personal_time_share"),
+        ({"config": SimConfig(bundle_handling_s=-1.0)}, "config.bundle_handling_s"),
+        ({"config": SimConfig(learning_resume_days=(0.0, 3.0))}, "config.learning_resume_days"),
     ],
 )
 def test_bad_arguments_are_refused_with_the_field(small: Factory, kwargs: dict[str, Any], field: str) -> None:

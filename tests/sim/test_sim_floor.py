@@ -20,10 +20,19 @@ def _bundle_info(factory: Factory) -> dict[str, tuple[str, int, str]]:
     return {b.id: (o.line_id or "", b.quantity, o.style_id) for o in factory.orders for b in o.bundles()}
 
 
-def _completions(run: Run, factory: Factory) -> list[tuple[int, str, int]]:
-    """(ts, line, pieces) of each bundle whose every operation has been scanned."""
-    info = _bundle_info(factory)
+def _done_before(run: Run) -> dict[str, set[str]]:
+    """bundle id -> operations done before the run (the work in progress at the start)."""
+    assert run.truth is not None
     done: dict[str, set[str]] = defaultdict(set)
+    for w in run.truth.wip_at_start:
+        done[w.bundle_id] |= w.done
+    return done
+
+
+def _completions(run: Run, factory: Factory) -> list[tuple[int, str, int]]:
+    """(ts, line, pieces) of each bundle whose every operation was done before the run or scanned."""
+    info = _bundle_info(factory)
+    done = _done_before(run)
     out = []
     for e in _scans(run):
         done[e["bundle"]].add(e["operation"])
@@ -62,12 +71,19 @@ def test_the_truth_matches_the_scans(day_run: Run, small: Factory) -> None:
     info = _bundle_info(small)
     for e in scans:
         by_op[(info[e["bundle"]][0], e["operation"])] += e["pieces"]
+    sewn_before: dict[tuple[str, str], int] = defaultdict(int)  # part-sewn bundles at the start
+    for w in day_run.truth.wip_at_start:
+        for op_id, pieces in w.started.items():
+            sewn_before[(w.line_id, op_id)] += pieces
+    assert sewn_before
     for key, pieces in day_run.truth.pieces_by_operation.items():
-        assert 0 <= pieces - by_op.get(key, 0) < 5 * 7  # bundles in progress: 5 pieces, one a seat
+        # a scan covers the whole bundle; bundles in progress: 5 pieces, one a seat
+        assert 0 <= pieces + sewn_before[key] - by_op.get(key, 0) < 5 * 7
 
 
 def test_bundles_respect_the_operation_precedence(day_run: Run, small: Factory) -> None:
     info = _bundle_info(small)
+    before = _done_before(day_run)
     scanned: dict[tuple[str, str], int] = {}
     for e in _scans(day_run):
         _line, qty, style = info[e["bundle"]]
@@ -75,10 +91,12 @@ def test_bundles_respect_the_operation_precedence(day_run: Run, small: Factory) 
         op = ops[e["operation"]]
         assert e["pieces"] == qty
         assert (e["bundle"], op.id) not in scanned
+        assert op.id not in before[e["bundle"]]
         for pred in op.predecessors:
-            assert scanned[(e["bundle"], pred)] < e["ts"]
+            assert pred in before[e["bundle"]] or scanned[(e["bundle"], pred)] < e["ts"]
         scanned[(e["bundle"], op.id)] = e["ts"]
     assert len(scanned) > 300
+    assert any(before.values())  # the run started with work in progress
 
 
 def test_absent_operators_never_badge_or_scan(day_run: Run) -> None:

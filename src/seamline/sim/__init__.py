@@ -19,7 +19,7 @@ from seamline.sim.config import SimConfig, SimulationError
 from seamline.sim.paced import run_paced
 from seamline.sim.quality import DEFECT_TYPES, DefectType
 from seamline.sim.simulation import FloorSimulation
-from seamline.sim.truth import Attendance, FloorTruth, InspectionTotals
+from seamline.sim.truth import Attendance, FloorTruth, InspectionTotals, WipBundle
 
 __all__ = [
     "DEFECT_TYPES",
@@ -30,5 +30,6 @@ __all__ = [
     "InspectionTotals",
     "SimConfig",
     "SimulationError",
+    "WipBundle",
     "run_paced",
 ]

@@ -33,10 +33,18 @@ class SimConfig:
     (``thread_break_per_run_h``), a needle about once a shift of running; breakdowns follow each
     machine type's ``mtbf_h`` / ``mttr_min`` scaled by ``breakdown_scale``. Quality rates give an
     end-of-line DHU of about 3-8 % (DHU = defects x 100 / pieces checked, apparel-domain.md 2.4).
+
+    With ``initial_wip`` (the default) the run starts in the middle of each line's order: at its first
+    shift a line already holds ``wip_bundles_per_station`` bundles per staffed seat, partly sewn, the
+    first bundles of its order, queued at every operation (:mod:`seamline.sim.wip`); and operators
+    resume the style where they left it yesterday, ``learning_resume_days`` of output along the
+    learning curve. Without it, lines start empty and the style is fairly new
+    (``learning_start_pieces``). A changeover to another style restarts learning either way.
     """
 
     telemetry: bool = True  # False: run the floor only (fast what-if runs); advance() returns []
     shift_from_start: bool = False  # True: the first shift starts at `start`, whatever the factory's clock
+    initial_wip: bool = True  # lines start mid-order: yesterday's bundles queued at every operation
     controller_reset_per_h: float = 0.02  # per device and wall hour: about one reboot in two days
     clock_skew_ms: int = 150  # device clocks are off by up to this much, either way
     thread_break_per_run_h: float = 4.0
@@ -46,10 +54,13 @@ class SimConfig:
     bobbin_stitches: int = 60_000  # a full bobbin on lockstitch machines
     breakdown_scale: float = 1.0  # multiplies 1 / MachineType.mtbf_h
     learning_plateau_pieces: int = 1500  # Wright curve reaches the operator's skill here
-    learning_start_pieces: tuple[int, int] = (150, 600)  # where operators are on the day-1 style
+    learning_start_pieces: tuple[int, int] = (150, 600)  # on the day-1 style, without initial_wip
+    learning_resume_days: tuple[float, float] = (2.0, 8.0)  # days on the day-1 style, with initial_wip
     learning_new_style_pieces: tuple[int, int] = (10, 40)  # after a changeover
     piece_time_sigma: float = 0.15  # log-normal spread of one piece's cycle time
-    wip_bundles_per_station: float = 1.5  # bundles fed into a line per staffed station
+    wip_bundles_per_station: float = 1.5  # bundles in a line per staffed station (fed, and at the start)
+    bundle_handling_s: float = 45.0  # mean off-standard time per bundle and operation (PBS handling)
+    personal_time_share: float = 0.1  # off-standard personal time of an operator, in short breaks
     no_feeding_after_s: float = 300.0  # an idle operator opens a no_feeding downtime after this
     changeover_min: float = 45.0
     inline_check_share: float = 0.2  # share of (bundle, operation) completions checked inline
@@ -87,6 +98,12 @@ class SimConfig:
         for name, value in positive.items():
             if value <= 0:
                 raise SimulationError(f"config.{name}", f"must be > 0, got {value}")
+        if not 0.0 <= self.personal_time_share < 0.5:
+            raise SimulationError(
+                "config.personal_time_share", f"must be within 0..0.5, got {self.personal_time_share}"
+            )
+        if self.bundle_handling_s < 0:
+            raise SimulationError("config.bundle_handling_s", f"must be >= 0, got {self.bundle_handling_s}")
         if self.changeover_min < 0:
             raise SimulationError("config.changeover_min", f"must be >= 0, got {self.changeover_min}")
         for name, (lo, hi) in (
@@ -97,3 +114,9 @@ class SimConfig:
                 raise SimulationError(
                     f"config.{name}", f"must be (low, high) with 1 <= low <= high, got {(lo, hi)}"
                 )
+        lo_d, hi_d = self.learning_resume_days
+        if not 0 < lo_d <= hi_d:
+            raise SimulationError(
+                "config.learning_resume_days",
+                f"must be (low, high) with 0 < low <= high, got {(lo_d, hi_d)}",
+            )

@@ -7,6 +7,10 @@ scanned on the line's bundle scanner. Operators badge in at their seat at shift 
 their skill on the machine type, slowed by Wright's learning curve on a new style
 (T_n = T_1 * n^b, b = log2(learning rate), apparel-domain.md 3) and varied piece to piece.
 
+A run normally starts in the middle of an order (``SimConfig.initial_wip``): the line's first bundles
+are already in it, done up to various operations (:mod:`seamline.sim.wip`), and operators are days
+along the learning curve of the style, so the line works at its usual pace from the first minutes.
+
 Quality (apparel-domain.md 4.1): after a share of the (bundle, operation) completions a checker
 takes a few pieces of the bundle (``inline``, attributed to that operation's operator and seat);
 after a bundle's last operation the whole bundle is table-checked (``end_of_line``, attributed to
@@ -16,6 +20,7 @@ tablet) a few minutes later, when the check is done.
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 from collections import deque
@@ -37,12 +42,16 @@ from seamline.model.factory import (
     Style,
     Workstation,
 )
-from seamline.sim import balance, quality
+from seamline.sim import balance, quality, wip
 from seamline.sim.config import SimConfig
 from seamline.sim.machine import Machine, Steps
 from seamline.sim.recorder import IDLE, OFF, DeviceRecorder
-from seamline.sim.truth import Attendance, TruthLedger
-from seamline.sim.work import sew_piece, wright_slowdown
+from seamline.sim.truth import Attendance, TruthLedger, WipBundle
+from seamline.sim.work import PersonalTime, sew_piece, wright_slowdown
+
+# Earned share of attended minutes on an established line (apparel-domain.md 2.2): how many pieces
+# of an operation an operator sewed per day before the run, for the learning curve.
+_ESTABLISHED_EFFICIENCY = 0.6
 
 
 @dataclass(slots=True, eq=False)
@@ -139,6 +148,8 @@ class LineFloor:
             self.shift += 1
             self.shift_end = end_s
             workers = self._start_shift(begin_s)
+            if self.shift == 0 and self.cfg.initial_wip:
+                self._preload()
             self._feed()
             if workers:
                 yield env.all_of(workers)
@@ -190,12 +201,16 @@ class LineFloor:
         self._badge(operator, seat, "login")
         rec.set_state(env.now, IDLE)
         rec.set_present(env.now, True)
+        breaks = PersonalTime(self.cfg.personal_time_share, self.rng, env.now)
         while env.now < self.shift_end:
+            if env.now >= breaks.due_s:
+                yield env.timeout(min(breaks.take(env.now), self.shift_end - env.now))
+                continue
             item = self._pick(seat)
             if item is None:
                 yield from self._wait(seat)
             else:
-                yield from self._sew(seat, operator, item)
+                yield from self._sew(seat, operator, item, breaks)
         self._badge(operator, seat, "logout")
         rec.set_present(env.now, False)
         rec.set_state(env.now, OFF)
@@ -238,7 +253,7 @@ class LineFloor:
             if seat.wake is not None and not seat.wake.triggered:
                 seat.wake.succeed()
 
-    def _sew(self, seat: _Seat, operator: Operator, item: _Item) -> Steps:
+    def _sew(self, seat: _Seat, operator: Operator, item: _Item, breaks: PersonalTime) -> Steps:
         env, op = self.env, item.op
         mtype = seat.ws.machine_type_id
         eff = operator.efficiency(mtype) * self.form.get(operator.id, 1.0)
@@ -249,6 +264,9 @@ class LineFloor:
             if env.now >= self.shift_end:
                 self.queues[op.id].appendleft(item)  # the next shift goes on with this bundle
                 return
+            if env.now >= breaks.due_s:
+                yield env.timeout(min(breaks.take(env.now), self.shift_end - env.now))
+                continue
             pace = self.rng.lognormvariate(0.0, self.cfg.piece_time_sigma)
             cycle_s = op.sam_min * 60.0 * self._slowdown(key) / eff * pace
             yield from sew_piece(env, seat.machine, mtype, cycle_s, self.rng)
@@ -256,18 +274,33 @@ class LineFloor:
             self.learning[key] += 1.0
             self.truth.pieces_by_operation[(self.line.id, op.id)] += 1
             self.truth.pieces_by_operator[operator.id] += 1
+        if self.cfg.bundle_handling_s > 0:  # off-standard: tie the bundle, tear the coupon, pass it on
+            yield env.timeout(self.cfg.bundle_handling_s * self.rng.uniform(0.5, 1.5))
         self._finish(seat, operator, item, self._slowdown(key))
 
     def _slowdown(self, key: tuple[str, str, str]) -> float:
         """The learning-curve slowdown of (style, operator, operation); drawn on first sight."""
         n = self.learning.get(key)
         if n is None:
-            start = key[0] == self.first_style
-            lo, hi = self.cfg.learning_start_pieces if start else self.cfg.learning_new_style_pieces
-            n = self.learning[key] = float(self.rng.randint(lo, hi))
+            n = self.learning[key] = self._experience(key)
         if self.style is None:
             return 1.0
         return wright_slowdown(n, self.cfg.learning_plateau_pieces, self.style.learning_rate)
+
+    def _experience(self, key: tuple[str, str, str]) -> float:
+        """Pieces of (style, operator, operation) sewn before: a few days' output of a style in
+        progress (``initial_wip``), else a few hundred on the day-1 style, a few after a changeover."""
+        cfg = self.cfg
+        if key[0] != self.first_style:
+            lo, hi = cfg.learning_new_style_pieces
+        elif not cfg.initial_wip:
+            lo, hi = cfg.learning_start_pieces
+        else:
+            op = self.ops[key[2]]
+            skill = self.factory.operators_by_id[key[1]].efficiency(op.machine_type_id)
+            per_day = self.factory.shift_minutes * _ESTABLISHED_EFFICIENCY * skill / op.sam_min
+            return self.rng.uniform(*cfg.learning_resume_days) * per_day
+        return float(self.rng.randint(lo, hi))
 
     # -- bundle flow ------------------------------------------------------------------------------
 
@@ -341,9 +374,49 @@ class LineFloor:
         self.queues[item.op.id].append(item)
         self._notify(item.op.id)
 
+    def _cap(self) -> int:
+        """The number of bundles the line holds: ``wip_bundles_per_station`` per staffed seat."""
+        return max(2, math.ceil(self.cfg.wip_bundles_per_station * max(1, len(self.staffed))))
+
+    def _preload(self) -> None:
+        """Yesterday's work in progress (``SimConfig.initial_wip``): the first bundles of the line's
+        orders of its style, done up to various operations and queued at each in proportion to its
+        seats; the first bundle at each seat was left part-sewn at yesterday's shift end."""
+        if self.style is None or self.bulletin is None:
+            return
+        bundles: list[Bundle] = []
+        cap = self._cap()
+        while len(bundles) < cap:
+            if self.pending:
+                bundles.append(self.pending.popleft())
+            elif self.orders and self.orders[0].style_id == self.style.id:
+                self.pending.extend(self.orders.popleft().bundles())
+            else:
+                break
+        ops = self.bulletin.operations
+        seats = {op.id: max(1, len(self.op_seats.get(op.id, ()))) for op in ops}
+        progress = wip.start_progress(ops, {k: float(v) for k, v in seats.items()}, len(bundles))
+        for bundle, done in zip(bundles, progress, strict=True):
+            self.bundle_no += 1
+            self.wip += 1
+            self.runs[bundle.id] = _BundleRun(bundle, self.bundle_no, set(done))
+            for op in ops:
+                if op.id not in done and all(p in done for p in op.predecessors):
+                    self._release(_Item(self.bundle_no, bundle, op))
+        started: dict[str, dict[str, int]] = {}
+        for op in ops:
+            for item in itertools.islice(self.queues[op.id], seats[op.id]):
+                item.pieces_done = self.rng.randrange(item.bundle.quantity)
+                if item.pieces_done:
+                    started.setdefault(item.bundle.id, {})[op.id] = item.pieces_done
+        for bundle, done in zip(bundles, progress, strict=True):
+            self.truth.wip_at_start.append(
+                WipBundle(self.line.id, bundle.id, bundle.quantity, done, started.get(bundle.id, {}))
+            )
+
     def _feed(self) -> None:
         """Feed cut bundles while the line's WIP is below its cap; change style when an order ends."""
-        cap = max(2, math.ceil(self.cfg.wip_bundles_per_station * max(1, len(self.staffed))))
+        cap = self._cap()
         while self.wip < cap and not self.changing:
             if not self.pending and not self._next_order():
                 return

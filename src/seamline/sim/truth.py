@@ -24,6 +24,23 @@ class Attendance:
 
 
 @dataclass(frozen=True, slots=True)
+class WipBundle:
+    """A bundle already in a line when the simulation started, and the work done on it before.
+
+    ``done`` are the operations finished before the run; ``started`` maps an operation not finished
+    to the pieces of it sewn before the run (a bundle left part-sewn at yesterday's shift end). That
+    work is not counted in ``pieces_by_operation``, and finished operations are not scanned again; the
+    scan of a started operation, at its end, covers the whole bundle.
+    """
+
+    line_id: str
+    bundle_id: str
+    pieces: int
+    done: frozenset[str]  # operation ids
+    started: Mapping[str, int] = field(default_factory=dict, hash=False)
+
+
+@dataclass(frozen=True, slots=True)
 class InspectionTotals:
     inspections: int
     checked: int
@@ -44,10 +61,14 @@ class InspectionTotals:
 class FloorTruth:
     """What really happened on the floor up to ``at_s`` simulated seconds.
 
-    ``pieces_by_line`` counts finished garments (a bundle's last operation done);
-    ``pieces_by_operation`` is keyed by ``(line_id, operation_id)``; ``state_s`` gives per device the
-    seconds spent in each ``MachineState`` value (``"off"``, ``"idle"``, ``"running"``, ``"fault"``);
-    ``inspections`` is keyed by ``(line_id, kind)`` with kind ``inline`` / ``end_of_line``.
+    ``pieces_by_line`` counts finished garments (a bundle's last operation done in the run, bundles of
+    ``wip_at_start`` included). ``pieces_by_operation`` (keyed by ``(line_id, operation_id)``) and
+    ``pieces_by_operator`` count pieces sewn in the run only. ``bundles_released`` counts bundles fed
+    into a line during the run and ``wip_at_start`` the ones already in it at its first shift
+    (``SimConfig.initial_wip``), so a line holds its ``wip_at_start`` + ``bundles_released`` -
+    ``bundles_done`` bundles. ``state_s`` gives per device the seconds spent in each
+    ``MachineState`` value (``"off"``, ``"idle"``, ``"running"``, ``"fault"``); ``inspections`` is
+    keyed by ``(line_id, kind)`` with kind ``inline`` / ``end_of_line``.
     """
 
     at_s: float
@@ -62,6 +83,7 @@ class FloorTruth:
     inspections: Mapping[tuple[str, str], InspectionTotals] = field(hash=False)
     attendance: tuple[Attendance, ...]
     state_s: Mapping[str, Mapping[str, float]] = field(hash=False)
+    wip_at_start: tuple[WipBundle, ...] = ()
 
 
 class TruthLedger:
@@ -78,6 +100,7 @@ class TruthLedger:
         self.changeovers: list[tuple[str, float, str]] = []
         self.inspections: dict[tuple[str, str], list[int]] = {}
         self.attendance: list[Attendance] = []
+        self.wip_at_start: list[WipBundle] = []
 
     def inspected(self, line_id: str, kind: str, checked: int, defective: int, defects: int) -> None:
         tot = self.inspections.setdefault((line_id, kind), [0, 0, 0, 0])
@@ -100,4 +123,5 @@ class TruthLedger:
             inspections={k: InspectionTotals(*v) for k, v in self.inspections.items()},
             attendance=tuple(self.attendance),
             state_s=state_s,
+            wip_at_start=tuple(self.wip_at_start),
         )

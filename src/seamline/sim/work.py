@@ -3,6 +3,7 @@
 Needle time is a share of the cycle (the rest is picking up, aligning and disposing, which the
 hobby dashboard and the Juki pitch-time patents of apparel-domain.md 1.1 measure as the gaps between
 sewing bursts). Automatic machines (bartack, buttonhole, pocket setter) run one cycle a piece.
+Operators also spend off-standard time away from the work (:class:`PersonalTime`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ NEEDLE_SHARE = {
 BURST_S = {"snls": 4.0, "overlock": 6.0, "flatlock": 6.0}  # mean sewing burst; others: one cycle a piece
 AUTOMATIC = ("bartack", "buttonhole", "pocket_setter")
 MAX_SLOWDOWN = 3.0
+PERSONAL_BREAK_S = 240.0  # mean time away from the work: water, toilet, a word with the supervisor
 
 
 def wright_slowdown(pieces: float, plateau_pieces: float, learning_rate: float) -> float:
@@ -72,3 +74,25 @@ def sew_piece(
     rec.count(env.now, "piece_count")
     rec.last_piece_stitches = stitches
     return stitches
+
+
+class PersonalTime:
+    """When an operator next leaves the work, in breaks of about 4 minutes taking ``share`` of the time.
+
+    Breaks are spaced ``PERSONAL_BREAK_S * (1 - share) / share`` apart on average (half to one and a
+    half times that), the first one counted from the operator's arrival; ``share`` 0 means none.
+    """
+
+    def __init__(self, share: float, rng: random.Random, now_s: float) -> None:
+        self.rng = rng
+        self.gap_s = PERSONAL_BREAK_S * (1.0 - share) / share if share > 0 else math.inf
+        self.due_s = self._next(now_s)
+
+    def _next(self, now_s: float) -> float:
+        return now_s + self.gap_s * self.rng.uniform(0.5, 1.5) if math.isfinite(self.gap_s) else math.inf
+
+    def take(self, now_s: float) -> float:
+        """The length of the break due at ``now_s``; schedules the next one after it."""
+        length = PERSONAL_BREAK_S * self.rng.uniform(0.5, 1.5)
+        self.due_s = self._next(now_s + length)
+        return length
