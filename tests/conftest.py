@@ -6,10 +6,16 @@ import socket
 import uuid
 
 import pytest
+from hypothesis import settings
 
 from seamline.ingest.mqtt import START_BROKER_HINT
 from seamline.model.factory import Factory
 from seamline.model.loader import load_factory
+
+# No per-example deadline: timings on a shared 2-core machine are noise, and tests never assert on
+# time (benchmarks measure it). A deadline miss would fail a correct test.
+settings.register_profile("seamline", deadline=None)
+settings.load_profile("seamline")
 
 MOSQUITTO_HOST = "127.0.0.1"
 MOSQUITTO_PORT = 1883

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from seamline.bench.cli import bench_app
 from seamline.errors import SeamlineError
 from seamline.model.factory import Factory
 from seamline.model.loader import load_factory
@@ -24,6 +25,10 @@ app = typer.Typer(
 console = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
+StoreUrl = Annotated[
+    str | None,
+    typer.Option("--store", help="postgresql://user@host:5432/db[?schema=s]; default: DuckDB in --data-dir"),
+]
 DataDir = Annotated[
     Path | None, typer.Option("--data-dir", help="where the store lives [default: ./seamline-data]")
 ]
@@ -68,7 +73,7 @@ def _banner(settings: Settings, factory: Factory, what: str) -> None:
         f"  factory   {factory.site_name}: {len(factory.devices)} devices, {factory.sensor_count:,} sensors,"
         f" {len(factory.lines)} lines, nominal {factory.readings_per_s():,.0f} readings/s"
     )
-    console.print(f"  store     {settings.store_path}")
+    console.print(f"  store     {settings.store_label}")
     console.print(f"  API       {url}/api/v1/factory  ·  docs {url}/docs  ·  health {url}/healthz")
     console.print("  Ctrl-C stops it cleanly; starting it again on the same --data-dir keeps the data.")
 
@@ -78,6 +83,7 @@ def demo(
     port: Port = None,
     host: Host = None,
     data_dir: DataDir = None,
+    store: StoreUrl = None,
     factory_file: FactoryFile = None,
     speed: Annotated[float, typer.Option(help="simulated seconds per wall second", min=0.1, max=3600)] = 1.0,
     seed: Annotated[int, typer.Option(help="simulation seed: same seed, same factory day")] = 0,
@@ -86,7 +92,7 @@ def demo(
     """Run the simulated reference factory and the platform on http://127.0.0.1:8000."""
     from seamline.run import SimOptions, serve
 
-    settings = _settings(port=port, host=host, data_dir=data_dir, factory_file=factory_file)
+    settings = _settings(port=port, host=host, data_dir=data_dir, factory_file=factory_file, store=store)
     _logging(settings.log_level)
     factory = _load(settings)
     _banner(settings, factory, f"demo: simulated factory at speed {speed:g}, seed {seed}")
@@ -106,22 +112,53 @@ def serve_cmd(
     port: Port = None,
     host: Host = None,
     data_dir: DataDir = None,
+    store: StoreUrl = None,
     factory_file: FactoryFile = None,
     mqtt: Annotated[
         str | None, typer.Option(help="broker to ingest from; 'none' to ingest over HTTP only")
     ] = "mqtt://127.0.0.1:1883",
+    sparkplug_group: Annotated[
+        str | None, typer.Option(help="also ingest Sparkplug B of this group id from the --mqtt broker")
+    ] = None,
+    opcua: Annotated[
+        Path | None, typer.Option(help="OPC UA servers and node mappings to subscribe to (TOML)")
+    ] = None,
 ) -> None:
-    """Run the platform without the simulator: ingest over HTTP and MQTT."""
+    """Run the platform without the simulator: ingest over HTTP, MQTT (JSON, Sparkplug B) and OPC UA."""
     from seamline.run import serve
 
     mqtt_url = None if mqtt in (None, "", "none") else mqtt
+    if sparkplug_group and not mqtt_url:
+        err.print("[red]error:[/red] --sparkplug-group needs a broker: give --mqtt mqtt://host:port")
+        raise typer.Exit(2)
     settings = _settings(
-        port=port, host=host, data_dir=data_dir, factory_file=factory_file, mqtt_url=mqtt_url
+        port=port,
+        host=host,
+        data_dir=data_dir,
+        factory_file=factory_file,
+        mqtt_url=mqtt_url,
+        sparkplug_group=sparkplug_group,
+        store=store,
     )
     _logging(settings.log_level)
     factory = _load(settings)
-    _banner(settings, factory, f"serve: ingest over HTTP{' and ' + mqtt_url if mqtt_url else ''}")
-    _run(serve(settings, factory, printer=console.print))
+    opcua_config = None
+    if opcua is not None:
+        from seamline.ingest.opcua import load_opcua_config
+
+        try:
+            opcua_config = load_opcua_config(opcua, factory)
+        except SeamlineError as exc:
+            err.print(f"[red]error:[/red] {exc.message}")
+            raise typer.Exit(2) from None
+    sources = [
+        "HTTP",
+        *([mqtt_url] if mqtt_url else []),
+        *([f"Sparkplug B group {sparkplug_group}"] if sparkplug_group else []),
+        *([f"OPC UA ({opcua})"] if opcua else []),
+    ]
+    _banner(settings, factory, f"serve: ingest over {', '.join(sources)}")
+    _run(serve(settings, factory, opcua=opcua_config, printer=console.print))
 
 
 @app.command()
@@ -147,6 +184,7 @@ def simulate(
 
 factory_app = typer.Typer(help="Factory files.", no_args_is_help=True)
 app.add_typer(factory_app, name="factory")
+app.add_typer(bench_app, name="bench")
 
 
 @factory_app.command("check")

@@ -10,7 +10,7 @@ from seamline.ingest.pipeline import Ingestor
 from seamline.ingest.sparkplug import SparkplugIngest
 from seamline.model.factory import Factory
 from seamline.settings import Settings
-from seamline.store.duckdb import DuckDBStore
+from seamline.store.select import store_for
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +26,7 @@ class Platform:
         self.settings = settings
         self.factory = factory
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        self.store = DuckDBStore(settings.store_path)
+        self.store = store_for(settings.store_spec)
         self.ingestor = Ingestor(factory, self.store, flush_interval_s=settings.flush_interval_s)
         self.mqtt: MqttIngest | None = None
         self.sparkplug: SparkplugIngest | None = None

@@ -122,7 +122,7 @@ async def serve(
                     OpcUaConnector(opcua, platform.ingestor)
                 )
             await _serve_app(app, settings, platform, sim_opts, duration_s, printer)
-        printer(f"stopping: flushing and closing {settings.store_path}")
+        printer(f"stopping: flushing and closing {settings.store_label}")
     printer(f"stopped cleanly; {platform.final_reading_count or 0:,} readings kept in {settings.data_dir}")
 
 

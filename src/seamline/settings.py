@@ -6,6 +6,7 @@ module that reads the environment.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from pydantic import Field
@@ -20,6 +21,9 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path("seamline-data"), description="where the embedded store and tokens live")
     factory_file: Path | None = Field(
         None, description="factory TOML; default: the shipped reference factory"
+    )
+    store: str | None = Field(
+        None, description="postgresql://user@host:5432/db[?schema=name]; default: DuckDB file in data_dir"
     )
     host: str = Field("127.0.0.1", description="address the HTTP API listens on")
     port: int = Field(8000, ge=1, le=65535, description="port the HTTP API listens on")
@@ -36,3 +40,13 @@ class Settings(BaseSettings):
     @property
     def store_path(self) -> Path:
         return self.data_dir / "seamline.duckdb"
+
+    @property
+    def store_spec(self) -> str | Path:
+        """What the store is: the PostgreSQL URL when given, else the embedded DuckDB file."""
+        return self.store or self.store_path
+
+    @property
+    def store_label(self) -> str:
+        """The store for messages, without a password."""
+        return re.sub(r"//([^:/@]+):[^@/]*@", r"//\1:***@", str(self.store_spec))

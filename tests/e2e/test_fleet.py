@@ -93,3 +93,31 @@ def test_bad_factory_file_gets_a_clear_error(tmp_path: Path) -> None:
     assert "Traceback" not in r.stderr + r.stdout
     assert f"{bad}:" in r.stderr
     assert "unknown machine type 'bartak'" in r.stderr
+
+
+def test_serve_checks_its_connector_options_before_starting(tmp_path: Path) -> None:
+    """--sparkplug-group needs a broker; a wrong --opcua mapping names its line and field."""
+    no_broker = subprocess.run(
+        [sys.executable, "-m", "seamline.cli", "serve", "--mqtt", "none", "--sparkplug-group", "G"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert no_broker.returncode == 2
+    assert "--sparkplug-group needs a broker" in no_broker.stderr
+    bad = tmp_path / "opcua.toml"
+    bad.write_text(
+        '[[servers]]\nurl = "opc.tcp://127.0.0.1:4840"\n'
+        'nodes = [{ node = "ns=2;s=X", device = "CUT-09", channel = "knife_rpm" }]\n'
+    )
+    wrong = subprocess.run(
+        [sys.executable, "-m", "seamline.cli", "serve", "--mqtt", "none", "--opcua", str(bad)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert wrong.returncode == 2
+    assert "Traceback" not in wrong.stderr
+    assert f"{bad}:3: servers[0].nodes[0].device: unknown device 'CUT-09'" in wrong.stderr

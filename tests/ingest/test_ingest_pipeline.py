@@ -82,13 +82,27 @@ def test_many_messages_coalesce_into_one_commit(factory: Factory, store: DuckDBS
 
 def test_the_writer_commits_once_enough_readings_are_pending(factory: Factory, store: DuckDBStore) -> None:
     hundred = [T0 + i for i in range(100)]
-    with ingestor(factory, store, flush_interval_s=3600, flush_readings=250) as ing:
+    with ingestor(factory, store, flush_interval_s=3600, flush_readings=250, max_batch_readings=250) as ing:
         for seq in range(10):
             ing.submit(msg(seq, ts=hundred), transport="test")
         ing.flush()
         # 3 messages of 100 readings reach 250: commits after the 3rd, 6th, 9th, and the flush
         assert ing.stats()["commits"] == 4
     assert store.reading_count() == 1000
+
+
+def test_a_backlog_is_committed_in_batches_up_to_the_maximum(factory: Factory, store: DuckDBStore) -> None:
+    hundred = [T0 + i for i in range(100)]
+    with ingestor(factory, store, flush_interval_s=3600, flush_readings=250, max_batch_readings=500) as ing:
+        ing.submit_messages([msg(seq, ts=hundred) for seq in range(12)])  # one unit: queued at once
+        ing.flush()
+        assert ing.stats()["commits"] == 1  # the whole unit: a submission is never split
+        for seq in range(12, 24):
+            ing.submit(msg(seq, ts=hundred), transport="test")
+        assert ing.flush(timeout_s=30)
+        # 12 single messages: at least 3 per commit (250 pending), at most 5 (the maximum)
+        assert 1 + 3 <= ing.stats()["commits"] <= 1 + 4 + 1
+    assert store.reading_count() == 2400
 
 
 def test_stop_commits_everything_already_submitted(factory: Factory, store: DuckDBStore) -> None:

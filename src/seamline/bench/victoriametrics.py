@@ -85,6 +85,7 @@ class PeerResult:
     merge_s: float
     peak_rss_bytes: int  # peak resident memory up to the end of the flush
     peak_rss_end_bytes: int  # ... including the read-back queries and the merge
+    request_latency_p99_s: float = math.nan
 
     @property
     def elapsed_s(self) -> float:
@@ -375,6 +376,7 @@ class VictoriaMetricsPeer:
             merge_s=merge_s,
             peak_rss_bytes=rss_ingest,
             peak_rss_end_bytes=peak_rss_bytes(pid),
+            request_latency_p99_s=float(np.percentile(lat, 99)),
         )
 
     def _send_all(self, path: str, bodies: tuple[bytes, ...]) -> list[float]:

@@ -27,7 +27,7 @@ import uuid
 from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final, Self
+from typing import Any, Final, Literal, Self
 from urllib.parse import urlsplit
 
 import paho.mqtt.client as mqtt
@@ -35,6 +35,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from seamline.ingest.binary import encode_binary_message
 from seamline.ingest.decode import IngestError, encode_message
 from seamline.ingest.pipeline import Ingestor, IngestorStoppedError, Receipt
 
@@ -253,6 +254,9 @@ class MqttIngest:
 class MqttPublisher:
     """Publishes device messages, each to its device's topic, QoS 1 (the device-fleet side).
 
+    ``format="binary"`` sends each message as a binary frame (channels must then be indices, as
+    the simulator sends them); ingest tells the formats apart by the first byte.
+
     >>> # with MqttPublisher("mqtt://127.0.0.1:1883", "gazipur-1") as pub:
     >>> #     pub.publish([message, ...]); pub.wait_published()
     """
@@ -266,8 +270,11 @@ class MqttPublisher:
         client_id: str | None = None,
         max_inflight: int = 10_000,
         connect_timeout_s: float = 10.0,
+        format: Literal["json", "binary"] = "json",
     ) -> None:
         self.url = url
+        self.format = format
+        self._encode = encode_binary_message if format == "binary" else encode_message
         self.broker = parse_mqtt_url(url)
         self.site_id = site_id
         self.topic_prefix = topic_prefix
@@ -311,9 +318,9 @@ class MqttPublisher:
         """Queue each message on its device's topic (non-blocking); see :meth:`wait_published`."""
         self.connect()
         for m in messages:
-            self.publish_payload(str(m["device"]), encode_message(m))
+            self.publish_payload(str(m["device"]), self._encode(m))
 
-    def publish_payload(self, device_id: str, payload: bytes) -> None:
+    def publish_payload(self, device_id: str, payload: bytes | bytearray) -> None:
         """Publish raw bytes on ``device_id``'s topic, as a device would (also for testing rejects)."""
         self.connect()
         topic = telemetry_topic(self.site_id, device_id, self.topic_prefix)

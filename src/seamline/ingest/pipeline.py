@@ -7,8 +7,15 @@ that can report it; and a full queue blocks the producer, which is the backpress
 MQTT thread stops reading its socket and the broker holds the messages).
 
 The writer coalesces queued messages into one ``store.write_batch()`` when ``flush_readings`` are
-pending or ``flush_interval_s`` after the first one arrived, whichever comes first. Completion
-callbacks and futures fire only after that durable commit, in submission order.
+pending or ``flush_interval_s`` after the first one arrived, whichever comes first, taking along
+whatever else is queued by then (up to ``max_batch_readings``: under a backlog commits grow, and
+a commit's fixed cost is spread over more readings). Completion callbacks and futures fire only
+after that durable commit, in submission order.
+
+The writer does not wake up per message: after the first message of a flush it sleeps until the
+deadline, or until a producer tells it that ``flush_readings`` are queued (or a flush or stop is
+asked for), then takes everything queued at once. At a thousand messages a second that saves a
+thread switch, and a round of GIL hand-offs, per message.
 """
 
 from __future__ import annotations
@@ -35,9 +42,14 @@ if TYPE_CHECKING:  # store.base imports ingest.batch; importing it at run time w
 
 log = logging.getLogger(__name__)
 
-RawMessage = bytes | str | Mapping[str, Any]
+RawMessage = bytes | bytearray | memoryview | str | Mapping[str, Any]
 Key = tuple[str, int, int]
 RATE_WINDOW_S: Final = 10.0
+# A commit costs DuckDB ~20 ms of CPU whatever its size, so under load bigger commits carry more:
+# measured through MQTT, 1 M-reading commits need 0.31 CPU-s per million readings against 0.39 with
+# 200 k. The writer commits once ``flush_readings`` are pending (or the interval is up), taking
+# whatever else is already queued, up to this many readings.
+MAX_BATCH_READINGS: Final = 1_000_000
 
 
 class IngestorStoppedError(IngestError):
@@ -75,6 +87,7 @@ class Receipt:
 
 
 Done = Callable[[Receipt | BaseException], None]
+Committed = Callable[[Sequence[DeviceBatch], int], None]
 
 
 @dataclass(slots=True)
@@ -115,22 +128,32 @@ class Ingestor:
         *,
         flush_interval_s: float = 0.25,
         flush_readings: int = 200_000,
+        max_batch_readings: int = MAX_BATCH_READINGS,
         max_queue: int = 10_000,
         dedup_window: int = 200_000,
         commit_attempts: int = 3,
         clock_ms: Callable[[], int] | None = None,
+        on_commit: Committed | None = None,
     ) -> None:
+        """``on_commit(batches, commit_ms)`` runs on the writer thread after each durable commit with
+        the messages it newly stored and the wall-clock time of the commit (ms); benchmarks measure
+        latency with it. It must be quick: the writer waits for it."""
         self.factory = factory
         self.store = store
         self.flush_interval_s = flush_interval_s
         self.flush_readings = flush_readings
+        self.max_batch_readings = max(max_batch_readings, flush_readings)
         self.commit_attempts = commit_attempts
         self._clock_ms = clock_ms or _now_ms
+        self._on_commit = on_commit
         self._queue: queue.Queue[object] = queue.Queue(maxsize=max_queue)
         self._recent = _RecentKeys(dedup_window)
         self._thread: threading.Thread | None = None
         self._running = False
         self._submit_lock = threading.Lock()
+        self._wake = threading.Event()  # a producer's hint to the sleeping writer: flush now
+        self._enqueued_readings = 0  # under _submit_lock
+        self._dequeued_readings = 0  # by the writer only, once a batch is complete
         self._count_lock = threading.Lock()
         self._log_rejection = _RejectionLog()
         # counters: received/rejected by callers (under _count_lock), the rest by the writer only
@@ -243,7 +266,7 @@ class Ingestor:
         Decoding runs in a worker thread so a large body does not stall the event loop.
         """
         items: Sequence[RawMessage] = (
-            [messages] if isinstance(messages, bytes | bytearray | str | Mapping) else messages
+            [messages] if isinstance(messages, bytes | bytearray | memoryview | str | Mapping) else messages
         )
         fut = await asyncio.to_thread(
             self.submit_future, items, transport=transport, topic_device=topic_device
@@ -292,39 +315,51 @@ class Ingestor:
                 )
             self._submitted += n_messages
             self._queue.put(item)
+            if isinstance(item, _Work):
+                self._enqueued_readings += item.readings
+                if self._enqueued_readings - self._dequeued_readings < self.flush_readings:
+                    return
+            self._wake.set()
 
     # -- the writer ------------------------------------------------------------------------------
 
     def _run(self) -> None:
-        pending: list[_Work] = []
-        n_readings = 0
-        deadline = 0.0
         while True:
-            if pending:
-                timeout = deadline - time.monotonic()
-                if timeout <= 0 or n_readings >= self.flush_readings:
-                    self._commit(pending)
-                    pending, n_readings = [], 0
-                    continue
-                try:
-                    item = self._queue.get(timeout=timeout)
-                except queue.Empty:
-                    continue
-            else:
-                item = self._queue.get()
-            if isinstance(item, _Work):
-                if not pending:
-                    deadline = time.monotonic() + self.flush_interval_s
+            item = self._queue.get()  # asleep until the first message of the next flush
+            deadline = time.monotonic() + self.flush_interval_s
+            pending: list[_Work] = []
+            n_readings = 0
+            while isinstance(item, _Work):
                 pending.append(item)
                 n_readings += item.readings
-                continue
+                item = self._next(deadline, n_readings)
+            self._dequeued_readings += n_readings  # producers count what is queued or held here
             if pending:
                 self._commit(pending)
-                pending, n_readings = [], 0
             if isinstance(item, _Flush):
                 item.event.set()
             elif item is _STOP:
                 return
+
+    def _next(self, deadline: float, n_readings: int) -> object | None:
+        """The next queued item for this flush, or ``None`` when the flush is due.
+
+        Due: ``flush_readings`` are pending and nothing more is queued, or the deadline has come,
+        or ``max_batch_readings`` are pending. Under a backlog the batch grows to the maximum.
+        """
+        while n_readings < self.max_batch_readings:
+            try:
+                return self._queue.get_nowait()
+            except queue.Empty:
+                pass
+            if n_readings >= self.flush_readings:
+                return None
+            timeout = deadline - time.monotonic()
+            if timeout <= 0:
+                return None
+            self._wake.wait(timeout)
+            self._wake.clear()  # before looking at the queue again: a later hint is not lost
+        return None
 
     def _commit(self, items: list[_Work]) -> None:
         seen: set[Key] = set()
@@ -363,6 +398,12 @@ class Ingestor:
         self._commit_lag_s = now - items[0].enqueued_s
         with self._rate_lock:
             self._rate.append((now, result.readings))
+        if self._on_commit is not None and result.messages:
+            stored = [b for b in fresh if b.key not in stored_twice] if stored_twice else fresh
+            try:
+                self._on_commit(stored, _now_ms())
+            except Exception:  # an observer must not stop the writer
+                log.exception("ingest commit observer failed")
         claimed: set[Key] = set()
         for w in items:
             if w.done is None:

@@ -1,20 +1,60 @@
 """Store: where telemetry lives. An interface (:class:`Store`) and its DuckDB implementation.
 
-One writer per database file (the ingest writer thread) commits batches of messages; readers
-query from their own threads.
+One writer per database file (the ingest writer thread) commits batches of messages; a
+:class:`MaintenanceLoop` rolls up, compacts and applies retention in the background; readers
+query from their own threads. Chart queries (resolution choice, downsampling) are in
+:mod:`seamline.store.query`, the query benchmark in :mod:`seamline.store.querybench`.
 """
 
-from seamline.store.base import LatestValue, Series, Store, StoredEvent, StoreError, WriteResult
-from seamline.store.duckdb import SCHEMA_VERSION, DuckDBStore, StoreFileError
+from seamline.store._duckdb_schema import SCHEMA_VERSION
+from seamline.store.base import (
+    DAY_MS,
+    HOUR_MS,
+    MINUTE_MS,
+    ROLLUP_RESOLUTIONS,
+    STATE_HOLD_MS,
+    Aggregates,
+    LatestValue,
+    MaintenanceReport,
+    Resolution,
+    RetentionClass,
+    RetentionPolicy,
+    Series,
+    StateDurations,
+    Store,
+    StoredEvent,
+    StoreError,
+    StoreQueryError,
+    WriteResult,
+    bucket_start,
+    counter_delta,
+)
+from seamline.store.duckdb import DuckDBStore, StoreFileError
+from seamline.store.maintenance import MaintenanceLoop
 
 __all__ = [
+    "DAY_MS",
+    "HOUR_MS",
+    "MINUTE_MS",
+    "ROLLUP_RESOLUTIONS",
     "SCHEMA_VERSION",
+    "STATE_HOLD_MS",
+    "Aggregates",
     "DuckDBStore",
     "LatestValue",
+    "MaintenanceLoop",
+    "MaintenanceReport",
+    "Resolution",
+    "RetentionClass",
+    "RetentionPolicy",
     "Series",
+    "StateDurations",
     "Store",
     "StoreError",
     "StoreFileError",
+    "StoreQueryError",
     "StoredEvent",
     "WriteResult",
+    "bucket_start",
+    "counter_delta",
 ]

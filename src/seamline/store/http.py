@@ -1,21 +1,33 @@
-"""HTTP routes for stored telemetry: latest values and history of sensors and devices."""
+"""HTTP routes for stored telemetry: latest values, history (raw or rolled up, downsampled for
+charts) and machine-state durations.
+
+Each route is a thin shell over a ``*_json`` function of ``(factory, store, ...)``, which the query
+benchmark (:mod:`seamline.store.querybench`) times directly.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Literal
 
+import numpy as np
+import numpy.typing as npt
 from fastapi import APIRouter, Query, Request
 
 from seamline.errors import NotFoundError, SeamlineError
-from seamline.model.factory import Factory, Sensor
+from seamline.model.factory import Device, Factory, MachineState, Sensor
 from seamline.model.http import device_summary, find_device
-from seamline.store.base import Store
+from seamline.store.base import Resolution, StateDurations, Store
+from seamline.store.query import MIN_POINTS, chart
 from seamline.timeutil import ms_to_iso, now_ms, to_ms
 
 router = APIRouter(prefix="/api/v1", tags=["telemetry"])
 
 MAX_POINTS = 100_000
+DEFAULT_CHART_POINTS = 1000
+STATE_CHANNEL = "runtime_state"
+ResolutionParam = Literal["auto", "raw", "1m", "1h"]
 
 
 class BadTimeRangeError(SeamlineError):
@@ -25,58 +37,34 @@ class BadTimeRangeError(SeamlineError):
         super().__init__(message)
 
 
-def _sensor_json(s: Sensor) -> dict[str, Any]:
-    ch = s.channel
-    return {"id": s.id, "device": s.device_id, "channel": ch.name, "kind": ch.kind.value, "unit": ch.unit}
+# -- JSON builders (pure functions of factory and store) -------------------------------------------
 
 
-def _find_sensor(factory: Factory, sensor_id: int) -> Sensor:
-    try:
-        return factory.sensor(sensor_id)
-    except KeyError:
-        raise NotFoundError("sensor", sensor_id) from None
-
-
-def _latest_json(store: Store, sensor_ids: list[int]) -> dict[int, dict[str, Any]]:
-    return {lv.sensor_id: {"ts": ms_to_iso(lv.ts_ms), "value": lv.value} for lv in store.latest(sensor_ids)}
-
-
-@router.get("/sensors/{sensor_id}", summary="A sensor with its latest value")
-def get_sensor(request: Request, sensor_id: int) -> dict[str, Any]:
-    s = _find_sensor(request.app.state.factory, sensor_id)
-    latest = _latest_json(request.app.state.store, [sensor_id]).get(sensor_id)
-    return {**_sensor_json(s), "latest": latest}
-
-
-@router.get("/sensors/{sensor_id}/history", summary="A sensor's readings over a time range")
-def get_history(
-    request: Request,
-    sensor_id: int,
-    start: dt.datetime | None = Query(None, description="ISO 8601, inclusive; default: one hour before end"),
-    end: dt.datetime | None = Query(None, description="ISO 8601, exclusive; default: now"),
-    limit: int = Query(10_000, ge=1, le=MAX_POINTS, description="at most this many readings, oldest first"),
-) -> dict[str, Any]:
-    s = _find_sensor(request.app.state.factory, sensor_id)
-    end_ms = to_ms(end) if end is not None else now_ms() + 1
-    start_ms = to_ms(start) if start is not None else end_ms - 3_600_000
-    if start_ms >= end_ms:
-        raise BadTimeRangeError(f"start ({ms_to_iso(start_ms)}) must be before end ({ms_to_iso(end_ms)})")
-    series = request.app.state.store.history(sensor_id, start_ms, end_ms, limit)
+def latest_json(factory: Factory, store: Store, sensor_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """``{sensor_id: {"ts", "value"}}`` for the sensors that have a reading."""
     return {
-        **_sensor_json(s),
-        "start": ms_to_iso(start_ms),
-        "end": ms_to_iso(end_ms),
-        "count": len(series.ts_ms),
-        "ts": [ms_to_iso(int(t)) for t in series.ts_ms],
-        "values": series.values.tolist(),
+        lv.sensor_id: {"ts": ms_to_iso(lv.ts_ms), "value": _float(lv.value)}
+        for lv in store.latest(sensor_ids)
     }
 
 
-@router.get("/devices/{device_id}", summary="A device, its channels and their latest values")
-def get_device(request: Request, device_id: str) -> dict[str, Any]:
-    d = find_device(request.app.state.factory, device_id)
+def columns_latest_json(factory: Factory, store: Store, sensor_ids: Sequence[int] | None) -> dict[str, Any]:
+    """Latest values as parallel columns (``sensor_id``, ``ts``, ``value``), cheap for thousands."""
+    arrays = getattr(store, "latest_arrays", None)  # a backend's fast path, without objects
+    if arrays is not None:
+        ids, ts, values = arrays(sensor_ids)
+    else:
+        got = store.latest(sensor_ids)
+        ids = np.fromiter((lv.sensor_id for lv in got), np.int64, len(got))
+        ts = np.fromiter((lv.ts_ms for lv in got), np.int64, len(got))
+        values = np.fromiter((lv.value for lv in got), np.float64, len(got))
+    return {"count": len(ids), "sensor_id": ids.tolist(), "ts": _isos(ts), "value": _floats(values)}
+
+
+def device_latest_json(factory: Factory, store: Store, device_id: str) -> dict[str, Any]:
+    d = find_device(factory, device_id)
     ids = list(range(d.sensor_base, d.sensor_base + d.sensor_count))
-    latest = _latest_json(request.app.state.store, ids)
+    latest = latest_json(factory, store, ids)
     channels = [
         {
             "sensor_id": d.sensor_base + i,
@@ -91,6 +79,141 @@ def get_device(request: Request, device_id: str) -> dict[str, Any]:
     return {**device_summary(d), "channels": channels}
 
 
+def line_latest_json(factory: Factory, store: Store, line_id: str) -> dict[str, Any]:
+    devices = _line_devices(factory, line_id)
+    ids = [i for d in devices for i in range(d.sensor_base, d.sensor_base + d.sensor_count)]
+    return {"line": line_id, "devices": [d.id for d in devices], **columns_latest_json(factory, store, ids)}
+
+
+def factory_latest_json(factory: Factory, store: Store) -> dict[str, Any]:
+    return {"site": factory.site_id, **columns_latest_json(factory, store, None)}
+
+
+def history_json(
+    factory: Factory,
+    store: Store,
+    sensor_id: int,
+    start_ms: int,
+    end_ms: int,
+    resolution: str,
+    max_points: int | None,
+    limit: int | None,
+) -> dict[str, Any]:
+    """A sensor's history: raw readings (oldest first, at most ``limit``) when ``resolution`` is
+    ``raw`` and no ``max_points``; otherwise a chart of at most ``max_points`` entries."""
+    s = _find_sensor(factory, sensor_id)
+    if start_ms >= end_ms:
+        raise BadTimeRangeError(f"start ({ms_to_iso(start_ms)}) must be before end ({ms_to_iso(end_ms)})")
+    head = {**_sensor_json(s), "start": ms_to_iso(start_ms), "end": ms_to_iso(end_ms)}
+    if resolution == "raw" and max_points is None:
+        series = store.history(sensor_id, start_ms, end_ms, limit or 10_000)
+        return {
+            **head,
+            "resolution": "raw",
+            "count": len(series.ts_ms),
+            "downsampled": False,
+            "ts": _isos(series.ts_ms),
+            "values": _floats(series.values),
+        }
+    points = max_points or (DEFAULT_CHART_POINTS if resolution == "auto" else MAX_POINTS)
+    res = None if resolution == "auto" else Resolution(resolution)
+    c = chart(store, sensor_id, start_ms, end_ms, points, res)
+    out = {
+        **head,
+        "resolution": c.resolution.value,
+        "count": len(c.ts_ms),
+        "source_count": c.source_points,
+        "downsampled": c.downsampled,
+        "ts": _isos(c.ts_ms),
+        "values": _floats(c.values),
+    }
+    if c.aggregates is not None:
+        a = c.aggregates
+        out["buckets"] = {
+            "count": a.count.tolist(),
+            "min": _floats(a.min),
+            "max": _floats(a.max),
+            "mean": _floats(a.mean),
+            "last": _floats(a.last),
+            "increase": _floats(a.increase) if a.increase is not None else None,
+        }
+    return out
+
+
+def device_states_json(
+    factory: Factory, store: Store, device_id: str, start_ms: int, end_ms: int, interval_s: int
+) -> dict[str, Any]:
+    d = find_device(factory, device_id)
+    if STATE_CHANNEL not in d.machine_type.channel_index:
+        raise NotFoundError("channel", f"{device_id}/{STATE_CHANNEL}")
+    got = _durations(store, [d.sensor_id(STATE_CHANNEL)], start_ms, end_ms, interval_s)
+    return {"device": d.id, "sensor_id": d.sensor_id(STATE_CHANNEL), **_states_body(got, interval_s)}
+
+
+def line_states_json(
+    factory: Factory, store: Store, line_id: str, start_ms: int, end_ms: int, interval_s: int
+) -> dict[str, Any]:
+    machines = [d for d in _line_devices(factory, line_id) if STATE_CHANNEL in d.machine_type.channel_index]
+    got = _durations(store, [d.sensor_id(STATE_CHANNEL) for d in machines], start_ms, end_ms, interval_s)
+    return {"line": line_id, "machines": [d.id for d in machines], **_states_body(got, interval_s)}
+
+
+# -- routes ----------------------------------------------------------------------------------------
+
+
+@router.get("/sensors/{sensor_id}", summary="A sensor with its latest value")
+def get_sensor(request: Request, sensor_id: int) -> dict[str, Any]:
+    factory, store = request.app.state.factory, request.app.state.store
+    s = _find_sensor(factory, sensor_id)
+    return {**_sensor_json(s), "latest": latest_json(factory, store, [sensor_id]).get(sensor_id)}
+
+
+@router.get(
+    "/sensors/{sensor_id}/history",
+    summary="A sensor's history: raw readings, rollups, or a chart of at most max_points entries",
+    description=(
+        "`resolution=raw` without `max_points` returns up to `limit` raw readings, oldest first."
+        " With `max_points` (a chart's width in pixels) the answer never has more entries:"
+        " `auto` picks the coarsest resolution whose bucket is no wider than a pixel (1-hour or"
+        " 1-minute rollups, else raw readings); raw readings are thinned with MinMaxLTTB keeping"
+        " the lowest and highest; rollup buckets are joined exactly. Rollups add `buckets` (count,"
+        " min, max, mean, last, and increase for counters) and `values` holds each bucket's mean."
+    ),
+)
+def get_history(
+    request: Request,
+    sensor_id: int,
+    start: dt.datetime | None = Query(None, description="ISO 8601, inclusive; default: one hour before end"),
+    end: dt.datetime | None = Query(None, description="ISO 8601, exclusive; default: now"),
+    limit: int = Query(
+        10_000, ge=1, le=MAX_POINTS, description="raw readings without max_points: at most this many"
+    ),
+    resolution: ResolutionParam = Query("raw", description="auto, raw, 1m or 1h"),
+    max_points: int | None = Query(
+        None,
+        ge=MIN_POINTS,
+        le=MAX_POINTS,
+        description="at most this many entries (a chart's width in pixels)",
+    ),
+) -> dict[str, Any]:
+    start_ms, end_ms = _range(start, end)
+    return history_json(
+        request.app.state.factory,
+        request.app.state.store,
+        sensor_id,
+        start_ms,
+        end_ms,
+        resolution,
+        max_points,
+        limit,
+    )
+
+
+@router.get("/devices/{device_id}", summary="A device, its channels and their latest values")
+def get_device(request: Request, device_id: str) -> dict[str, Any]:
+    return device_latest_json(request.app.state.factory, request.app.state.store, device_id)
+
+
 @router.get("/devices/{device_id}/channels/{channel}/history", summary="History of a device channel by name")
 def get_channel_history(
     request: Request,
@@ -99,8 +222,145 @@ def get_channel_history(
     start: dt.datetime | None = Query(None),
     end: dt.datetime | None = Query(None),
     limit: int = Query(10_000, ge=1, le=MAX_POINTS),
+    resolution: ResolutionParam = Query("raw"),
+    max_points: int | None = Query(None, ge=MIN_POINTS, le=MAX_POINTS),
 ) -> dict[str, Any]:
     d = find_device(request.app.state.factory, device_id)
     if channel not in d.machine_type.channel_index:
         raise NotFoundError("channel", f"{device_id}/{channel}")
-    return get_history(request, d.sensor_id(channel), start, end, limit)
+    return get_history(request, d.sensor_id(channel), start, end, limit, resolution, max_points)
+
+
+@router.get(
+    "/devices/{device_id}/states", summary="Seconds a machine spent in each runtime state, per interval"
+)
+def get_device_states(
+    request: Request,
+    device_id: str,
+    start: dt.datetime | None = Query(None, description="ISO 8601, inclusive; default: 24 hours before end"),
+    end: dt.datetime | None = Query(None, description="ISO 8601, exclusive; default: now"),
+    interval_s: int = Query(3600, ge=1, description="interval length; intervals start at `start`"),
+) -> dict[str, Any]:
+    start_ms, end_ms = _range(start, end, default_s=86_400)
+    return device_states_json(
+        request.app.state.factory, request.app.state.store, device_id, start_ms, end_ms, interval_s
+    )
+
+
+@router.get(
+    "/lines/{line_id}/states", summary="Machine-seconds a line's machines spent in each state, per interval"
+)
+def get_line_states(
+    request: Request,
+    line_id: str,
+    start: dt.datetime | None = Query(None, description="ISO 8601, inclusive; default: 24 hours before end"),
+    end: dt.datetime | None = Query(None, description="ISO 8601, exclusive; default: now"),
+    interval_s: int = Query(3600, ge=1, description="interval length; intervals start at `start`"),
+) -> dict[str, Any]:
+    start_ms, end_ms = _range(start, end, default_s=86_400)
+    return line_states_json(
+        request.app.state.factory, request.app.state.store, line_id, start_ms, end_ms, interval_s
+    )
+
+
+@router.get("/lines/{line_id}/latest", summary="Latest value of every sensor of a line's devices")
+def get_line_latest(request: Request, line_id: str) -> dict[str, Any]:
+    return line_latest_json(request.app.state.factory, request.app.state.store, line_id)
+
+
+@router.get("/latest", summary="Latest value of every sensor of the factory, as columns")
+def get_factory_latest(request: Request) -> dict[str, Any]:
+    return factory_latest_json(request.app.state.factory, request.app.state.store)
+
+
+# -- helpers -----------------------------------------------------------------------------------------
+
+
+def _sensor_json(s: Sensor) -> dict[str, Any]:
+    ch = s.channel
+    return {"id": s.id, "device": s.device_id, "channel": ch.name, "kind": ch.kind.value, "unit": ch.unit}
+
+
+def _find_sensor(factory: Factory, sensor_id: int) -> Sensor:
+    try:
+        return factory.sensor(sensor_id)
+    except KeyError:
+        raise NotFoundError("sensor", sensor_id) from None
+
+
+def _line_devices(factory: Factory, line_id: str) -> list[Device]:
+    line = factory.lines_by_id.get(line_id)
+    if line is None:
+        raise NotFoundError("line", line_id)
+    ids = [w.device_id for w in line.workstations] + list(line.shared_device_ids)
+    return [factory.devices_by_id[i] for i in dict.fromkeys(ids) if i in factory.devices_by_id]
+
+
+def _range(start: dt.datetime | None, end: dt.datetime | None, default_s: int = 3600) -> tuple[int, int]:
+    end_ms = to_ms(end) if end is not None else now_ms() + 1
+    start_ms = to_ms(start) if start is not None else end_ms - default_s * 1000
+    if start_ms >= end_ms:
+        raise BadTimeRangeError(f"start ({ms_to_iso(start_ms)}) must be before end ({ms_to_iso(end_ms)})")
+    return start_ms, end_ms
+
+
+def _durations(
+    store: Store, sensor_ids: list[int], start_ms: int, end_ms: int, interval_s: int
+) -> StateDurations:
+    if start_ms >= end_ms:
+        raise BadTimeRangeError(f"start ({ms_to_iso(start_ms)}) must be before end ({ms_to_iso(end_ms)})")
+    return store.state_durations(sensor_ids, start_ms, end_ms, interval_s * 1000)
+
+
+def _state_name(code: int) -> str:
+    try:
+        return MachineState.from_code(code).value
+    except KeyError:
+        return f"code_{code}"
+
+
+def _states_body(got: StateDurations, interval_s: int) -> dict[str, Any]:
+    """Seconds per state and interval, summed over the sensors (machine-seconds for a line)."""
+    names = [s.value for s in MachineState]
+    per_code = got.duration_ms.sum(axis=0)  # (intervals, codes)
+    seconds: dict[str, npt.NDArray[np.float64]] = {n: np.zeros(len(got.bucket_ms)) for n in names}
+    for j, code in enumerate(got.codes.tolist()):
+        name = _state_name(int(code))
+        seconds[name] = seconds.get(name, np.zeros(len(got.bucket_ms))) + per_code[:, j] / 1000.0
+    unknown = got.unknown_ms.sum(axis=0) / 1000.0
+    intervals = [
+        {
+            "start": iso,
+            "seconds": {n: float(v[k]) for n, v in seconds.items()},
+            "unknown_s": float(unknown[k]),
+        }
+        for k, iso in enumerate(_isos(got.bucket_ms))
+    ]
+    return {
+        "start": ms_to_iso(got.start_ms),
+        "end": ms_to_iso(got.end_ms),
+        "interval_s": interval_s,
+        "states": list(seconds),
+        "intervals": intervals,
+        "total": {
+            "seconds": {n: float(v.sum()) for n, v in seconds.items()},
+            "unknown_s": float(unknown.sum()),
+        },
+    }
+
+
+def _isos(ts_ms: npt.NDArray[np.int64]) -> list[str]:
+    """ISO 8601 UTC with milliseconds (as :func:`~seamline.timeutil.ms_to_iso`), vectorised."""
+    text = np.datetime_as_string(np.asarray(ts_ms, np.int64).astype("datetime64[ms]"), unit="ms")
+    return [t + "Z" for t in text.tolist()]
+
+
+def _floats(values: npt.NDArray[np.float64]) -> list[float | None]:
+    """JSON numbers; NaN and infinities (which JSON cannot carry) become null."""
+    if np.isfinite(values).all():
+        return values.tolist()  # type: ignore[no-any-return]
+    return [v if np.isfinite(v) else None for v in values.tolist()]
+
+
+def _float(v: float) -> float | None:
+    return v if np.isfinite(v) else None

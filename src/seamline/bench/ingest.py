@@ -1,0 +1,503 @@
+"""``seamline bench ingest``: the standard workload through the real ingest path, and a peer beside it.
+
+One run, step by step (progress goes to ``progress``, the CLI prints it on stderr):
+
+1. A private Mosquitto on a free loopback port (``--transport mqtt``; see ``_broker.py``).
+2. The ingest process (``ingest_worker.py``): a fresh DuckDB store in a temporary directory, the
+   :class:`~seamline.ingest.pipeline.Ingestor` and the transport. A separate process, so its peak
+   RSS (``VmHWM``) and CPU time are its own.
+3. The publisher process (``ingest_publisher.py``) encodes the whole workload *before* the clock
+   starts, then sends it as fast as the broker (QoS 1) or the HTTP API accepts, stamping each
+   message's ``sent_ts`` as it goes. ``inproc`` has no publisher: the ingest process submits the
+   encoded messages itself.
+4. ``readings_per_s`` = readings committed / (last commit - first send). Latency is per message,
+   commit wall time - ``sent_ts``. Then the check: the store must hold exactly the readings sent
+   (count, distinct (sensor, ts) pairs, sum of values): ``lost`` and ``duplicated`` are both 0.
+5. Compaction (:meth:`Store.maintain` with everything closed) and bytes on disk per reading.
+6. Query latencies, when ``seamline.store.querybench`` exists.
+7. The peer (``--peer victoriametrics``) loads the same readings (:class:`VictoriaMetricsPeer`).
+
+The machine may be shared: ``host`` says how busy it was (all processes) during the timed span.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import importlib.util
+import inspect
+import os
+import queue
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, Final, Literal
+
+import duckdb
+import orjson
+
+from seamline.bench._broker import BenchBroker
+from seamline.bench._payloads import Format, WorkloadSpec
+from seamline.bench._procfs import cpu_s, dir_bytes
+from seamline.bench.errors import BenchError
+from seamline.bench.victoriametrics import PeerResult, VictoriaMetricsPeer
+from seamline.bench.workload import Workload
+from seamline.model.factory import Factory
+from seamline.store.duckdb import DB_FILENAME, DuckDBStore
+
+Transport = Literal["mqtt", "http", "inproc"]
+TRANSPORTS: Final = ("mqtt", "http", "inproc")
+PEERS: Final = ("victoriametrics",)
+GOAL_READINGS_PER_S: Final = {"binary": 1_000_000, "json": 400_000}
+GOAL_BYTES_PER_READING: Final = 1.0
+GOAL_PEAK_RSS_MB: Final = 1024.0
+_MB: Final = 2**20
+_SUM_REL_TOL: Final = 1e-9
+QUERY_RUNS: Final = 20
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class IngestBenchOptions:
+    """What one ``seamline bench ingest`` run does; the defaults are the standard run."""
+
+    transport: Transport = "mqtt"
+    format: Format = "binary"
+    readings: int = 10_000_000
+    peer: str | None = None
+    seed: int = 1
+    window_s: float = 60.0  # a device's message holds this much factory time ...
+    max_readings_per_message: int = 1000  # ... up to this many readings
+    messages_per_request: int = 100  # http
+    http_concurrency: int = 4  # http
+    flush_interval_s: float = 0.25
+    flush_readings: int = 200_000  # the Ingestor's default: measure the platform as it runs
+    stall_s: float = 60.0
+    rate: float = 0.0  # readings/s the publisher paces to; 0: as fast as the other side accepts
+
+
+def run_ingest_bench(
+    factory: Factory, options: IngestBenchOptions, *, progress: Progress = lambda _: None
+) -> dict[str, Any]:
+    """Run the benchmark; the result is the ``--json`` object (see the module docstring)."""
+    if options.transport not in TRANSPORTS:
+        raise BenchError(f"unknown transport {options.transport!r}; use one of {', '.join(TRANSPORTS)}")
+    if options.peer is not None and options.peer not in PEERS:
+        raise BenchError(f"unknown peer {options.peer!r}; use one of {', '.join(PEERS)}")
+    spec = _spec(factory, options)
+    workload = Workload(factory, start_ms=spec.start_ms, seed=spec.seed)
+    progress(
+        f"workload: {workload.total_readings(spec.seconds):,} readings of {workload.sensor_count:,} sensors"
+        f" ({spec.seconds:g} s of factory time), {options.format} over {options.transport}"
+    )
+    with tempfile.TemporaryDirectory(prefix="seamline-bench-ingest-") as tmp:
+        root = Path(tmp)
+        data_dir = root / "data"
+        data_dir.mkdir()
+        run = _run_ingest(factory, options, spec, root, data_dir, progress)
+        progress("checking that every reading is stored once")
+        check = _verify(data_dir / DB_FILENAME, run["published_readings"], run["value_sum"])
+        progress("compacting the store")
+        compaction, disk_bytes = _compact(factory, data_dir)
+        progress("query latencies")
+        queries, queries_note = _queries(factory, data_dir, spec)
+    readings = run["published_readings"]
+    result: dict[str, Any] = {
+        "transport": options.transport,
+        "format": options.format,
+        "rate": options.rate or None,
+        "readings": readings,
+        "messages": run["published_messages"],
+        "readings_per_s": run["readings_per_s"],
+        "bytes_per_reading": disk_bytes / readings if readings else None,
+        "latency_p50_ms": run["latency_ms"]["p50"],
+        "latency_p99_ms": run["latency_ms"]["p99"],
+        "latency_max_ms": run["latency_ms"]["max"],
+        "peak_rss_mb": run["peak_rss_bytes"] / _MB,
+        "lost": check["lost"],
+        "duplicated": check["duplicated"],
+        "value_sum_matches": check["value_sum_matches"],
+        "redelivered": run["duplicates"],
+        "rejected": run["rejected"],
+        "elapsed_s": run["elapsed_s"],
+        "payload_bytes_per_reading": run["payload_bytes"] / readings if readings else None,
+        "disk_bytes": disk_bytes,
+        "commits": run["commits"],
+        "cpu_s": run["cpu_s"],
+        "cpu_s_per_m_readings": {
+            k: v / readings * 1e6 for k, v in (run["cpu_s"] | run["cpu_s_ingest_threads"]).items()
+        },
+        "host": run["host"],
+        "ingest_gc": run["gc"],
+        "workload": {
+            "sensors": workload.sensor_count,
+            "devices": len(factory.devices),
+            "factory_s": spec.seconds,
+            "window_s": spec.window_s,
+            "max_readings_per_message": spec.max_readings_per_message,
+            "readings_per_message": readings / run["published_messages"] if run["published_messages"] else 0,
+            "seed": spec.seed,
+        },
+        "compaction": compaction,
+        "queries": queries,
+        "queries_note": queries_note,
+        "peer": None,
+        "ratios": None,
+    }
+    if options.peer == "victoriametrics":
+        progress("VictoriaMetrics: encoding the same readings (untimed), then loading them")
+        with VictoriaMetricsPeer() as vm:
+            peer = vm.load(spec.chunks(workload))
+        result["peer"] = _peer_summary(peer)
+        result["ratios"] = _ratios(result, result["peer"])
+    result["goals"] = _goals(result)
+    return result
+
+
+def _spec(factory: Factory, options: IngestBenchOptions) -> WorkloadSpec:
+    seconds = Workload(factory, start_ms=0, seed=options.seed).seconds_for(options.readings)
+    # The readings end two days ago: inside every retention, clear of "now", in closed time blocks.
+    end_ms = (int(time.time()) - 2 * 86_400) * 1000
+    return WorkloadSpec(
+        start_ms=end_ms - round(seconds * 1000),
+        seconds=seconds,
+        seed=options.seed,
+        window_s=options.window_s,
+        max_readings_per_message=options.max_readings_per_message,
+        boot=int(time.time()) % 1_000_000,
+    )
+
+
+# -- the timed part --------------------------------------------------------------------------
+
+
+def _run_ingest(
+    factory: Factory,
+    options: IngestBenchOptions,
+    spec: WorkloadSpec,
+    root: Path,
+    data_dir: Path,
+    progress: Progress,
+) -> dict[str, Any]:
+    worker_args = [
+        f"--data-dir={data_dir}",
+        f"--transport={options.transport}",
+        f"--flush-interval-s={options.flush_interval_s}",
+        f"--flush-readings={options.flush_readings}",
+        f"--stall-s={options.stall_s}",
+    ]
+    with contextlib.ExitStack() as stack:
+        if options.transport == "inproc":
+            progress("ingest process: encoding the workload (untimed), then submitting it in process")
+            worker = stack.enter_context(
+                _Child(
+                    "ingest process",
+                    "seamline.bench.ingest_worker",
+                    [*worker_args, f"--spec={spec.to_json()}", f"--format={options.format}"],
+                    root,
+                )
+            )
+            worker.expect("ready", timeout_s=600.0)
+            report = worker.expect("report", timeout_s=_run_timeout(options))
+            first_send_ms = report["first_send_ms"]
+            published = {
+                "messages": report["published_messages"],
+                "readings": report["published_readings"],
+                "payload_bytes": report["payload_bytes"],
+                "value_sum": report["value_sum"],
+            }
+            publisher_cpu, broker_cpu = 0.0, 0.0
+        else:
+            broker = stack.enter_context(BenchBroker()) if options.transport == "mqtt" else None
+            http_port = _free_port()
+            target = broker.url if broker else f"http://127.0.0.1:{http_port}"
+            progress(f"publisher process: encoding the workload (untimed) for {target}")
+            publisher = stack.enter_context(
+                _Child(
+                    "publisher process",
+                    "seamline.bench.ingest_publisher",
+                    [
+                        f"--transport={options.transport}",
+                        f"--url={target}",
+                        f"--site={factory.site_id}",
+                        f"--format={options.format}",
+                        f"--spec={spec.to_json()}",
+                        f"--messages-per-request={options.messages_per_request}",
+                        f"--concurrency={options.http_concurrency}",
+                        f"--rate={options.rate}",
+                    ],
+                    root,
+                )
+            )
+            transport_args = [f"--mqtt-url={broker.url}"] if broker else [f"--http-port={http_port}"]
+            worker = stack.enter_context(
+                _Child(
+                    "ingest process", "seamline.bench.ingest_worker", [*worker_args, *transport_args], root
+                )
+            )
+            worker.expect("ready", timeout_s=120.0)
+            published = publisher.expect("encoded", timeout_s=600.0)
+            progress(
+                f"sending {published['messages']:,} messages ({published['readings']:,} readings,"
+                f" {published['payload_bytes'] / published['readings']:.1f} B/reading on the wire)"
+            )
+            broker_cpu0 = cpu_s(broker.pid) if broker else 0.0
+            worker.send(orjson.dumps({"expect_messages": published["messages"]}).decode())
+            publisher.send("go")
+            done = publisher.expect("done", timeout_s=_run_timeout(options))
+            if done["errors"]:
+                raise BenchError(f"the publisher failed: {'; '.join(done['errors'])}")
+            progress("published; waiting for the last commits")
+            report = worker.expect("report", timeout_s=_run_timeout(options))
+            first_send_ms = done["first_send_ms"]
+            publisher_cpu = done["cpu_s"]
+            broker_cpu = cpu_s(broker.pid) - broker_cpu0 if broker else 0.0
+    if not report["complete"]:
+        raise BenchError(
+            f"ingest stalled: {report['messages'] + report['duplicates'] + report['rejected']:,} of"
+            f" {report['expected_messages']:,} messages processed, nothing more for {options.stall_s:g} s"
+        )
+    last_commit = report["last_commit_ms"] or first_send_ms
+    elapsed_s = max(last_commit - first_send_ms, 1) / 1000.0
+    cpu = {"ingest": report["cpu_s"], "publisher": publisher_cpu, "broker": broker_cpu}
+    span_s = max(report["host_span_s"], 1e-3)  # the worker's: from the start of sending to the end
+    busy = report["host_busy_cpu_s"]
+    return {
+        "published_messages": published["messages"],
+        "published_readings": published["readings"],
+        "payload_bytes": published["payload_bytes"],
+        "value_sum": published["value_sum"],
+        "readings_per_s": report["readings"] / elapsed_s,
+        "elapsed_s": elapsed_s,
+        "latency_ms": report["latency_ms"],
+        "peak_rss_bytes": report["peak_rss_bytes"],
+        "duplicates": report["duplicates"],
+        "rejected": report["rejected"],
+        "commits": report["commits"],
+        "cpu_s": cpu,
+        "gc": report["gc"],
+        "cpu_s_ingest_threads": {f"ingest.{k}": v for k, v in report["cpu_s_by_thread"].items()},
+        "host": {
+            "cores": os.cpu_count(),
+            "busy_cores": busy / span_s,
+            "busy_cores_other": max(0.0, busy - sum(cpu.values())) / span_s,
+            "load_avg_1m": os.getloadavg()[0],
+        },
+    }
+
+
+def _run_timeout(options: IngestBenchOptions) -> float:
+    return 600.0 + options.readings / 20_000  # generous: a stall is caught by the worker first
+
+
+def _free_port() -> int:
+    import socket  # noqa: PLC0415  # only the http transport needs it
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+# -- after the run ---------------------------------------------------------------------------
+
+
+def _verify(db_file: Path, expected: int, value_sum: float) -> dict[str, Any]:
+    """Exactly the readings sent: no fewer (lost), no (sensor, ts) twice (duplicated), same sum."""
+    con = duckdb.connect(str(db_file), read_only=True)
+    try:
+        rows, distinct, total = con.execute(
+            "SELECT count(*), (SELECT count(*) FROM (SELECT DISTINCT sensor_id, ts_ms FROM readings)),"
+            " coalesce(sum(value), 0) FROM readings"
+        ).fetchall()[0]
+    finally:
+        con.close()
+    matches = abs(float(total) - value_sum) <= _SUM_REL_TOL * max(abs(value_sum), 1.0)
+    return {
+        "lost": max(0, expected - int(distinct)),
+        "duplicated": int(rows) - int(distinct),
+        "value_sum_matches": matches,
+    }
+
+
+def _compact(factory: Factory, data_dir: Path) -> tuple[dict[str, Any], int]:
+    """Run the store's maintenance with every time block closed; bytes on disk afterwards."""
+    store = DuckDBStore(data_dir).opened(factory)
+    info: dict[str, Any]
+    try:
+        kwargs: dict[str, Any] = {"now_ms": int(time.time() * 1000)}
+        if "close_all" in inspect.signature(store.maintain).parameters:
+            kwargs["close_all"] = True
+        started = time.perf_counter()
+        report = store.maintain(**kwargs)
+        info = {
+            "ran": True,
+            "elapsed_s": time.perf_counter() - started,
+            "compacted_readings": report.compacted_readings,
+            "rolled_up_buckets": report.rolled_up_buckets,
+        }
+    except NotImplementedError:
+        info = {"ran": False, "reason": "DuckDBStore.maintain() is not implemented yet"}
+    try:
+        store_bytes: int | None = store.disk_bytes()
+    except NotImplementedError:
+        store_bytes = None
+    store.close()  # checkpoints: the write-ahead log is folded into the file
+    info["store_disk_bytes_open"] = store_bytes
+    return info, dir_bytes(data_dir)
+
+
+def _queries(factory: Factory, data_dir: Path, spec: WorkloadSpec) -> tuple[dict[str, Any] | None, str]:
+    """Dashboard query latencies on the store just loaded, by ``seamline.store.querybench``."""
+    name = "seamline.store.querybench"
+    if importlib.util.find_spec(name) is None:
+        return None, f"{name} does not exist yet, so no query latencies"
+    run_queries = getattr(importlib.import_module(name), "run_queries", None)
+    if run_queries is None:
+        return None, f"{name} has no run_queries()"
+    end_ms = spec.start_ms + round(spec.seconds * 1000)
+    store = DuckDBStore(data_dir).opened(factory)
+    try:
+        timings = run_queries(store, factory, end_ms, spec.seconds / 3600.0, runs=QUERY_RUNS)
+    except Exception as exc:  # another capability's work in progress must not void the ingest figures
+        return None, f"{name}.run_queries failed: {type(exc).__name__}: {exc}"
+    finally:
+        store.close()
+    return (
+        {t.kind: {"p50_ms": t.p50_ms, "p95_ms": t.p95_ms, "max_ms": t.max_ms} for t in timings},
+        f"{name}.run_queries, {QUERY_RUNS} runs each after a warm-up, on the readings just ingested",
+    )
+
+
+def _peer_summary(peer: PeerResult) -> dict[str, Any]:
+    return {
+        "name": peer.peer,
+        "version": peer.version,
+        "import_path": peer.import_path,
+        "readings": peer.readings,
+        # acknowledged and searchable (/internal/force_flush); 1.79 writes the parts to disk later
+        "readings_per_s": peer.readings_per_s,
+        "readings_per_s_durable": peer.readings_per_s_durable,  # ... until every reading is on disk
+        "bytes_per_reading": peer.bytes_per_reading_merged,
+        "bytes_per_reading_before_merge": peer.bytes_per_reading_flushed,
+        # the peer's latency is per import request (~400k readings each), acknowledged and flushed
+        "latency_p50_ms": peer.request_latency_p50_s * 1000.0,
+        "latency_p99_ms": peer.request_latency_p99_s * 1000.0,
+        "latency_max_ms": peer.request_latency_max_s * 1000.0,
+        "peak_rss_mb": peer.peak_rss_bytes / _MB,
+        "cpu_s": peer.cpu_s,
+        "elapsed_s": peer.elapsed_s,
+        "busy_cores": peer.host_cpu_s / peer.elapsed_s if peer.elapsed_s > 0 else None,
+    }
+
+
+def _ratios(ours: dict[str, Any], peer: dict[str, Any]) -> dict[str, float | None]:
+    def ratio(a: float | None, b: float | None) -> float | None:
+        return a / b if a is not None and b else None
+
+    return {
+        "readings_per_s": ratio(ours["readings_per_s"], peer["readings_per_s"]),  # >= 1: we are faster
+        "readings_per_s_vs_durable": ratio(ours["readings_per_s"], peer["readings_per_s_durable"]),
+        "bytes_per_reading": ratio(ours["bytes_per_reading"], peer["bytes_per_reading"]),  # <= 1: smaller
+        "peak_rss_mb": ratio(ours["peak_rss_mb"], peer["peak_rss_mb"]),
+    }
+
+
+def _goals(r: dict[str, Any]) -> dict[str, Any]:
+    rate_goal = GOAL_READINGS_PER_S[r["format"]]
+    goals: dict[str, Any] = {
+        "readings_per_s": {"goal": rate_goal, "met": r["readings_per_s"] >= rate_goal},
+        "nothing_lost_or_duplicated": {"met": r["lost"] == 0 and r["duplicated"] == 0},
+        "bytes_per_reading": {
+            "goal": GOAL_BYTES_PER_READING,
+            "met": r["bytes_per_reading"] is not None and r["bytes_per_reading"] <= GOAL_BYTES_PER_READING,
+        },
+        "peak_rss_mb": {"goal": GOAL_PEAK_RSS_MB, "met": r["peak_rss_mb"] <= GOAL_PEAK_RSS_MB},
+    }
+    if r["ratios"] is not None:
+        ratios = r["ratios"]
+        goals["faster_than_peer"] = {"met": (ratios["readings_per_s"] or 0) >= 1.0}
+        goals["smaller_than_peer"] = {"met": (ratios["bytes_per_reading"] or 2.0) <= 1.0}
+    return goals
+
+
+# -- child processes -------------------------------------------------------------------------
+
+
+class _Child:
+    """A benchmark process speaking JSON lines on stdout; its stderr goes to a log file."""
+
+    def __init__(self, name: str, module: str, args: list[str], log_dir: Path) -> None:
+        self.name = name
+        self.log_path = log_dir / f"{module.rsplit('.', 1)[-1]}.log"
+        self._log: IO[bytes] = self.log_path.open("ab")
+        self.proc = subprocess.Popen(  # noqa: S603  # our own interpreter and module
+            [sys.executable, "-m", module, *args],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._log,
+        )
+        self._lines: queue.Queue[dict[str, Any] | None] = queue.Queue()
+        self._reader = threading.Thread(target=self._read, name=f"bench-{module}", daemon=True)
+        self._reader.start()
+
+    def __enter__(self) -> _Child:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            with contextlib.suppress(orjson.JSONDecodeError):
+                obj = orjson.loads(line)
+                if isinstance(obj, dict):
+                    self._lines.put(obj)
+        self._lines.put(None)
+
+    def send(self, line: str) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(line.encode() + b"\n")
+        self.proc.stdin.flush()
+
+    def expect(self, event: str, *, timeout_s: float) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                obj = self._lines.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                raise BenchError(
+                    f"the {self.name} said nothing ({event!r} expected) for {timeout_s:g} s: {self._tail()}"
+                ) from None
+            if obj is None:
+                self.proc.wait(timeout=10.0)
+                raise BenchError(
+                    f"the {self.name} exited (status {self.proc.returncode}) before {event!r}: {self._tail()}"
+                )
+            if obj.get("event") == event:
+                return obj
+
+    def _tail(self) -> str:
+        self._log.flush()
+        text = self.log_path.read_text(encoding="utf-8", errors="replace")
+        return text[-3000:].strip() or "(nothing on stderr)"
+
+    def close(self) -> None:
+        if self.proc.stdin is not None:
+            with contextlib.suppress(OSError):
+                self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=60.0)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=10.0)
+        self._reader.join(timeout=10.0)
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+        self._log.close()

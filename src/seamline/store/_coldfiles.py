@@ -1,0 +1,137 @@
+"""Compacted blocks: immutable Parquet files next to the DuckDB file, listed in ``cold_files``.
+
+A file is written to ``<name>.tmp``, flushed to disk and renamed before the transaction that lists
+it commits; a file that lost its place in the catalogue (replaced by a merge, dropped by
+retention) is listed in ``cold_garbage`` by that same transaction and deleted later, once no
+reader can still be using it. On opening, every file the catalogue does not list is deleted: it is
+either a leftover of a crash before its commit or garbage. So a crash at any point loses nothing
+and duplicates nothing: each reading is either still in the hot table or in exactly one listed
+file.
+
+Encodings (measured on the standard synthetic workload, see the store's module docstring): rows
+sorted by (sensor, time); integers DELTA_BINARY_PACKED (timestamps and sensor ids cost almost
+nothing), doubles split into integer steps of the sensor's resolution (delta-packed too) or, when
+that would not give back the very same double, kept raw; zstd on top.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Final
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+RAW: Final = "raw"
+MINUTE: Final = "1m"
+ROW_GROUP_ROWS: Final = {RAW: 131_072, "1m": 32_768}  # raw: fewer, bigger groups read faster
+ZSTD_LEVEL: Final = 6  # for files that stay; short-lived small files use FAST_ZSTD_LEVEL
+FAST_ZSTD_LEVEL: Final = 3
+
+# Test seam: called after a file is durably written and before its catalogue transaction commits.
+after_file_written: Callable[[Path], None] = lambda path: None  # noqa: E731
+
+
+def new_name(kind: str, t0: int) -> str:
+    """A fresh relative path for a file of ``kind`` starting at ``t0``."""
+    return f"{kind}/{t0}-{uuid.uuid4().hex[:12]}.parquet"
+
+
+def write_parquet(
+    cur: duckdb.DuckDBPyConnection,
+    queries: list[tuple[str, list[Any]]],
+    root: Path,
+    name: str,
+    zstd_level: int = ZSTD_LEVEL,
+) -> tuple[int, int]:
+    """Stream the rows of ``queries`` (in turn, same columns) into ``root / name``; returns
+    (rows, bytes). Rows arrive in Arrow batches of one row group each, so memory stays bounded
+    whatever the block's size."""
+    path = root / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    rows = 0
+    writer: pq.ParquetWriter | None = None
+    try:
+        for sql, params in queries:
+            group_rows = ROW_GROUP_ROWS[name.partition("/")[0]]
+            reader = cur.sql(sql, params=params).to_arrow_reader(group_rows)
+            if writer is None:
+                writer = _writer(tmp, reader.schema, zstd_level)
+            for batch in reader:
+                if batch.num_rows:
+                    writer.write_batch(batch)
+                    rows += batch.num_rows
+        if writer is None:
+            raise ValueError("no query to write")
+        writer.close()
+        writer = None
+        with open(tmp, "rb") as f:
+            os.fsync(f.fileno())
+        tmp.replace(path)
+        _fsync_dir(path.parent)
+    except BaseException:
+        if writer is not None:
+            writer.close()
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    after_file_written(path)
+    return rows, path.stat().st_size
+
+
+def _writer(path: Path, schema: pa.Schema, zstd_level: int) -> pq.ParquetWriter:
+    ints = [f.name for f in schema if pa.types.is_integer(f.type)]
+    doubles = [f.name for f in schema if pa.types.is_floating(f.type) and f.name not in ("mul", "div")]
+    return pq.ParquetWriter(
+        path,
+        schema,
+        compression="zstd",
+        compression_level=zstd_level,
+        use_dictionary=["mul", "div"],
+        column_encoding=dict.fromkeys(ints, "DELTA_BINARY_PACKED") | dict.fromkeys(doubles, "PLAIN"),
+        write_statistics=[n for n in ("sensor_id", "ts_ms", "bucket") if n in schema.names],
+    )
+
+
+def parquet_list(root: Path, names: list[str]) -> str:
+    """A DuckDB list literal of these files' absolute paths (for ``read_parquet([...])``)."""
+    return "[" + ", ".join("'" + str(root / n).replace("'", "''") + "'" for n in names) + "]"
+
+
+def remove_unlisted(root: Path, listed: set[str]) -> int:
+    """Delete every file under ``root`` that the catalogue does not list; returns how many."""
+    if not root.is_dir():
+        return 0
+    removed = 0
+    for path in root.rglob("*"):
+        if path.is_file() and path.relative_to(root).as_posix() not in listed:
+            path.unlink()
+            removed += 1
+    return removed
+
+
+def remove(root: Path, names: list[str]) -> None:
+    for name in names:
+        with contextlib.suppress(FileNotFoundError):
+            (root / name).unlink()
+
+
+def du(root: Path) -> int:
+    """Bytes of every file under ``root``."""
+    if not root.is_dir():
+        return 0
+    return sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,391 @@
+# ruff: noqa: S608  # SQL is assembled from constants and catalogue paths; values are bound
+"""The DuckDB store's maintenance pass: rollups, compaction, retention, in that order.
+
+Each step commits in its own short transactions, so the writer and the readers are never held up
+for long, and each is safe to interrupt: a crash leaves either the state before a commit or the
+state after it (files written before a commit that never happened are deleted on the next open).
+
+- Rollups: see :mod:`seamline.store._duckdb_rollup`.
+- Compaction only moves rows the rollups already hold, of 2-minute slices the data's own clock has
+  closed (the newest device time seen, capped at the wall clock + 1 min, minus ``GRACE_MS``), into
+  a Parquet file per slice; every ``L0_MERGE_FILES`` of an open hour are merged into one, and a
+  closed hour's files into one sorted file (again when late rows for it added a twentieth).
+  Closed hours of 1-minute rollups become one file each. Message keys collapse into ranges.
+- Retention: per sensor class, hot rows and rollup rows past their horizon are deleted; a file is
+  dropped once its whole block is past every class's horizon, or rewritten without the sensors
+  whose class is past it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import TYPE_CHECKING, Any, Final
+
+import duckdb
+
+from seamline.store import _coldfiles
+from seamline.store._duckdb_rollup import _FOREVER, FUTURE_SLACK_MS, SLICE_MS, roll_up
+from seamline.store._duckdb_schema import encode, readings_view_sql
+from seamline.store._duckdb_sql import DOUBLE_COLUMNS, ROLLUP_LIST, bucket, minute_source, rollback, watermark
+from seamline.store.base import HOUR_MS, MINUTE_MS, MaintenanceReport, StoreError
+
+if TYPE_CHECKING:
+    from seamline.store.duckdb import DuckDBStore
+
+log = logging.getLogger(__name__)
+
+GRACE_MS: Final = 60_000  # a slice closes when the data's clock is this far past its end
+L0_MERGE_FILES: Final = 5  # level-0 files of an open hour merged into one level-1 file
+MERGE_CHUNK_ROWS: Final = 4_000_000  # rows sorted at once when merging an hour's files
+GARBAGE_AGE_S: Final = 300.0  # replaced files outlive the longest query by this much
+
+
+def run(store: DuckDBStore, now_ms: int, *, close_all: bool) -> MaintenanceReport:
+    t0 = time.perf_counter()
+    cur = store._writer().cursor()
+    try:
+        rolled = roll_up(store, cur, now_ms, close_all)
+        compacted = 0
+        if store.cold_root is not None:
+            cutoff = _cutoff(store, now_ms, close_all)
+            compacted = _compact_raw(store, cur, cutoff)
+            _merge_raw_hours(store, cur, cutoff)
+            _compact_minutes(store, cur, cutoff)
+        _compact_messages(store, cur)
+        readings, buckets = _retain(store, cur, now_ms)
+        _collect_garbage(store, cur)
+        _checkpoint(cur)
+    finally:
+        cur.close()
+    return MaintenanceReport(rolled, compacted, readings, buckets, time.perf_counter() - t0)
+
+
+# -- compaction ----------------------------------------------------------------------------------
+
+
+def _cutoff(store: DuckDBStore, now_ms: int, close_all: bool) -> int:
+    """Device times below this belong to closed slices."""
+    if close_all:
+        return _FOREVER
+    clock = min(store.max_ts, now_ms + FUTURE_SLACK_MS)
+    t = clock - GRACE_MS
+    return t - t % SLICE_MS
+
+
+def _compact_raw(store: DuckDBStore, cur: duckdb.DuckDBPyConnection, cutoff: int) -> int:
+    wm, open_ms = watermark(cur)
+    cutoff = min(cutoff, open_ms)  # only rows the rollups already hold leave the hot table
+    groups = cur.execute(
+        f"SELECT {bucket('ts_ms', HOUR_MS)} AS h, max(ts_ms) FROM readings_hot WHERE wseq <= ? AND ts_ms < ?"
+        " GROUP BY h ORDER BY h",
+        [wm, cutoff],
+    ).fetchall()
+    moved = 0
+    for h, _newest in groups:
+        lo, hi = int(h), min(int(h) + HOUR_MS, cutoff)
+        assert store.cold_root is not None
+        name = _coldfiles.new_name(_coldfiles.RAW, lo)
+        where = "h.wseq <= ? AND h.ts_ms >= ? AND h.ts_ms < ?"
+        sql = (
+            f"SELECT sensor_id, ts_ms, {encode('value')}, mul, div FROM ("
+            " SELECT h.sensor_id, h.ts_ms, h.value, COALESCE(s.mul, 1) AS mul, COALESCE(s.div, 1) AS div"
+            f" FROM readings_hot h LEFT JOIN sensors s USING (sensor_id) WHERE {where})"
+            " ORDER BY sensor_id, ts_ms, value"
+        )
+        rows, size = _coldfiles.write_parquet(
+            cur, [(sql, [wm, lo, hi])], store.cold_root, name, _coldfiles.FAST_ZSTD_LEVEL
+        )
+        cur.begin()
+        try:
+            cur.execute(
+                "INSERT INTO cold_files VALUES (?, 'raw', ?, ?, 0, ?, ?, '')", [name, lo, hi, rows, size]
+            )
+            deleted = cur.execute(
+                "DELETE FROM readings_hot WHERE wseq <= ? AND ts_ms >= ? AND ts_ms < ?", [wm, lo, hi]
+            ).fetchall()[0][0]
+            if deleted != rows:
+                raise StoreError(
+                    f"compaction of {lo}..{hi} wrote {rows} readings but would remove {deleted} from the hot"
+                    " table; nothing was changed",
+                    reason="compaction",
+                )
+            _refresh_view(store, cur)
+            cur.commit()
+        except BaseException:
+            rollback(cur)
+            _coldfiles.remove(store.cold_root, [name])
+            raise
+        moved += rows
+    return moved
+
+
+def _merge_raw_hours(store: DuckDBStore, cur: duckdb.DuckDBPyConnection, cutoff: int) -> None:
+    """Few files per hour: an open hour's small files are merged every ``L0_MERGE_FILES``, and a
+    closed hour's files into one (again when late rows added a twentieth, or a dozen files)."""
+    assert store.cold_root is not None
+    hours = cur.execute(
+        f"SELECT {bucket('t0', HOUR_MS)} AS h, list(path ORDER BY t0), list(level ORDER BY t0),"
+        " list(rows ORDER BY t0) FROM cold_files WHERE kind = 'raw' GROUP BY h HAVING count(*) > 1 ORDER BY h"
+    ).fetchall()
+    for h, paths, levels, rows in hours:
+        start = int(h)
+        if start + HOUR_MS <= cutoff:
+            top = [n for n, lv in zip(rows, levels, strict=True) if lv == 2]
+            if top and (sum(rows) - sum(top)) * 20 < sum(top) and len(paths) < 12:
+                continue
+            _merge(store, cur, start, list(paths), int(sum(rows)), 2)
+        else:
+            small = [(p, n) for p, lv, n in zip(paths, levels, rows, strict=True) if lv == 0]
+            if len(small) >= L0_MERGE_FILES:
+                _merge(store, cur, start, [p for p, _ in small], int(sum(n for _, n in small)), 1)
+
+
+def _merge(
+    store: DuckDBStore, cur: duckdb.DuckDBPyConnection, start: int, paths: list[str], rows: int, level: int
+) -> None:
+    """Merge raw files into one, sorted by (sensor, time), a sensor range at a time (bounded memory)."""
+    assert store.cold_root is not None
+    listed = _coldfiles.parquet_list(store.cold_root, paths)
+    span = cur.execute(
+        "SELECT min(t0), max(t1) FROM cold_files WHERE list_contains(?, path)", [paths]
+    ).fetchall()[0]
+    ids = cur.execute(f"SELECT min(sensor_id), max(sensor_id) FROM read_parquet({listed})").fetchall()[0]
+    lo_id, hi_id = int(ids[0]), int(ids[1]) + 1
+    chunks = max(1, -(-rows // MERGE_CHUNK_ROWS))
+    step = max(1, -(-(hi_id - lo_id) // chunks))
+    queries = [
+        (
+            f"SELECT * FROM read_parquet({listed}) WHERE sensor_id >= ? AND sensor_id < ?"
+            " ORDER BY sensor_id, ts_ms, COALESCE(value_raw, value_st * mul / div)",
+            [a, min(a + step, hi_id)],
+        )
+        for a in range(lo_id, hi_id, step)
+    ]
+    name = _coldfiles.new_name(_coldfiles.RAW, start)
+    zstd = _coldfiles.ZSTD_LEVEL if level == 2 else _coldfiles.FAST_ZSTD_LEVEL
+    written, size = _coldfiles.write_parquet(cur, queries, store.cold_root, name, zstd)
+    _swap(store, cur, paths, [(name, "raw", int(span[0]), int(span[1]), level, written, size, "")], rows)
+
+
+def _compact_minutes(store: DuckDBStore, cur: duckdb.DuckDBPyConnection, cutoff: int) -> None:
+    """Closed hours of 1-minute rollups into one Parquet file per hour (merged with the hour's file
+    when late readings re-aggregated some of its buckets)."""
+    assert store.cold_root is not None
+    hours = cur.execute(
+        f"SELECT {bucket('bucket', HOUR_MS)} AS h, count(*) FROM rollup_1m WHERE bucket < ?"
+        " GROUP BY h ORDER BY h",
+        [cutoff - cutoff % HOUR_MS if cutoff < _FOREVER else _FOREVER],
+    ).fetchall()
+    for hour, hot_rows in hours:
+        h = int(hour)
+        existing = cur.execute(
+            "SELECT path, rows FROM cold_files WHERE kind = '1m' AND t0 = ?", [h]
+        ).fetchall()
+        cold_rows = sum(int(r) for _, r in existing)
+        if existing and int(hot_rows) * 20 < cold_rows and h + 2 * HOUR_MS > cutoff:
+            continue  # a few late buckets of a recent hour: wait for more before rewriting it
+        paths = [p for p, _ in existing]
+        src = minute_source(store.cold_root, paths, "bucket >= ? AND bucket < ?")
+        encoded = ", ".join(encode(c) if c in DOUBLE_COLUMNS else c for c in ROLLUP_LIST.split(", "))
+        sql = (
+            f"SELECT {encoded}, mul, div FROM ("
+            " SELECT m.*, COALESCE(s.mul, 1) AS mul, COALESCE(s.div, 1) AS div"
+            f" FROM ({src}) m LEFT JOIN sensors s USING (sensor_id)) ORDER BY sensor_id, bucket"
+        )
+        name = _coldfiles.new_name(_coldfiles.MINUTE, h)
+        rows, size = _coldfiles.write_parquet(
+            cur, [(sql, [h, h + HOUR_MS] * (2 if paths else 1))], store.cold_root, name
+        )
+        _swap(
+            store,
+            cur,
+            paths,
+            [(name, "1m", h, h + HOUR_MS, 1, rows, size, "")],
+            None,
+            also="DELETE FROM rollup_1m WHERE bucket >= ? AND bucket < ?",
+            also_params=[h, h + HOUR_MS],
+        )
+
+
+def _swap(
+    store: DuckDBStore,
+    cur: duckdb.DuckDBPyConnection,
+    old: list[str],
+    new: list[tuple[Any, ...]],
+    expect_rows: int | None,
+    *,
+    also: str | None = None,
+    also_params: list[Any] | None = None,
+) -> None:
+    """Replace catalogue entries ``old`` by ``new`` in one transaction; old files become garbage."""
+    assert store.cold_root is not None
+    if expect_rows is not None and sum(int(n[5]) for n in new) != expect_rows:
+        _coldfiles.remove(store.cold_root, [n[0] for n in new])
+        raise StoreError(
+            f"a merge of {old} produced {sum(int(n[5]) for n in new)} rows instead of {expect_rows};"
+            " nothing was changed",
+            reason="compaction",
+        )
+    cur.begin()
+    try:
+        for path in old:
+            cur.execute("DELETE FROM cold_files WHERE path = ?", [path])
+            cur.execute("INSERT INTO cold_garbage VALUES (?, ?)", [path, int(time.time() * 1000)])
+        for row in new:
+            cur.execute("INSERT INTO cold_files VALUES (?, ?, ?, ?, ?, ?, ?, ?)", list(row))
+        if also:
+            cur.execute(also, also_params or [])
+        _refresh_view(store, cur)
+        cur.commit()
+    except BaseException:
+        rollback(cur)
+        _coldfiles.remove(store.cold_root, [n[0] for n in new])
+        raise
+
+
+def _compact_messages(store: DuckDBStore, cur: duckdb.DuckDBPyConnection) -> None:
+    """Keys of rolled-up messages collapse into runs of consecutive sequence numbers."""
+    wm, _ = watermark(cur)
+    with store.write_lock:  # see DuckDBStore.write_lock
+        cur.begin()
+        try:
+            moved = cur.execute("SELECT count(*) FROM messages WHERE wseq <= ?", [wm]).fetchall()[0][0]
+            if not moved:
+                rollback(cur)
+                return
+            cur.execute(
+                """CREATE OR REPLACE TEMP TABLE _ranges AS
+WITH a AS (
+    SELECT device_id, boot, seq_lo, seq_hi FROM message_ranges
+    UNION ALL SELECT device_id, boot, min(seq), max(seq) FROM (
+        SELECT device_id, boot, seq, seq - row_number() OVER (PARTITION BY device_id, boot ORDER BY seq) AS g
+        FROM messages WHERE wseq <= ?) GROUP BY device_id, boot, g
+), b AS (
+    SELECT *, CASE WHEN seq_lo <= max(seq_hi) OVER (PARTITION BY device_id, boot ORDER BY seq_lo, seq_hi
+        ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) + 1 THEN 0 ELSE 1 END AS brk FROM a
+), c AS (
+    SELECT *, sum(brk) OVER (PARTITION BY device_id, boot ORDER BY seq_lo, seq_hi
+        ROWS UNBOUNDED PRECEDING) AS grp
+    FROM b
+)
+SELECT device_id, boot, min(seq_lo) AS seq_lo, max(seq_hi) AS seq_hi FROM c GROUP BY device_id, boot, grp""",
+                [wm],
+            )
+            cur.execute("DELETE FROM message_ranges")
+            cur.execute("INSERT INTO message_ranges SELECT * FROM _ranges")
+            cur.execute("DELETE FROM messages WHERE wseq <= ?", [wm])
+            cur.commit()
+        except BaseException:
+            rollback(cur)
+            raise
+
+
+# -- retention -----------------------------------------------------------------------------------
+
+
+def _retain(store: DuckDBStore, cur: duckdb.DuckDBPyConnection, now_ms: int) -> tuple[int, int]:
+    wm, open_ms = watermark(cur)
+    shortest = cur.execute("SELECT min(raw_ms) FROM sensor_retention").fetchall()[0][0]
+    oldest = cur.execute("SELECT min(ts_ms) FROM readings_hot").fetchall()[0][0]
+    cur.begin()
+    try:
+        readings = 0
+        if shortest is not None and oldest is not None and oldest + MINUTE_MS <= now_ms - shortest:
+            readings = cur.execute(
+                "DELETE FROM readings_hot h USING sensor_retention c WHERE h.sensor_id = c.sensor_id"
+                f" AND c.raw_ms IS NOT NULL AND {bucket('h.ts_ms', MINUTE_MS)} + {MINUTE_MS} <= ? - c.raw_ms"
+                " AND h.wseq <= ? AND h.ts_ms < ?",
+                [now_ms, wm, open_ms],
+            ).fetchall()[0][0]
+        buckets = 0
+        for table, width, keep in (
+            ("rollup_1m", MINUTE_MS, "minute_ms"),
+            ("state_breaks", MINUTE_MS, "minute_ms"),
+            ("rollup_1h", HOUR_MS, "hour_ms"),
+        ):
+            n = cur.execute(
+                f"DELETE FROM {table} r USING sensor_retention c WHERE r.sensor_id = c.sensor_id"
+                f" AND c.{keep} IS NOT NULL AND r.bucket + {width} <= ? - c.{keep}",
+                [now_ms],
+            ).fetchall()[0][0]
+            buckets += int(n) if table != "state_breaks" else 0
+        cur.execute(
+            "UPDATE seamline_state SET value = greatest(value, ?) WHERE key = 'retention_now_ms'", [now_ms]
+        )
+        cur.commit()
+    except BaseException:
+        rollback(cur)
+        raise
+    readings = int(readings)
+    if store.cold_root is not None:
+        readings += _retain_files(store, cur, "raw", "raw_ms", now_ms)
+        buckets += _retain_files(store, cur, "1m", "minute_ms", now_ms)
+    store.adjust_counts(readings=-readings)
+    return readings, buckets
+
+
+def _retain_files(
+    store: DuckDBStore, cur: duckdb.DuckDBPyConnection, kind: str, keep: str, now_ms: int
+) -> int:
+    """Drop files wholly past every sensor's horizon; rewrite those past only some sensors'."""
+    assert store.cold_root is not None
+    keeps = [r[0] for r in cur.execute(f"SELECT DISTINCT {keep} FROM sensor_retention").fetchall()]
+    finite = sorted(int(k) for k in keeps if k is not None)
+    if not finite:
+        return 0
+    forever = any(k is None for k in keeps)
+    dropped = 0
+    files = cur.execute(
+        "SELECT path, t0, t1, rows, pruned FROM cold_files WHERE kind = ? AND t1 <= ? ORDER BY t0",
+        [kind, now_ms - finite[0]],
+    ).fetchall()
+    for path, t0, t1, rows, pruned in files:
+        expired = [k for k in finite if t1 <= now_ms - k]
+        if not forever and len(expired) == len(finite):
+            _swap(store, cur, [path], [], None)
+            dropped += int(rows)
+            continue
+        done = {int(k) for k in pruned.split(",") if k}
+        if set(expired) <= done:
+            continue
+        order = "sensor_id, ts_ms" if kind == "raw" else "sensor_id, bucket"
+        sql = (
+            f"SELECT * FROM read_parquet({_coldfiles.parquet_list(store.cold_root, [path])})"
+            f" WHERE sensor_id NOT IN (SELECT sensor_id FROM sensor_retention WHERE {keep} IN"
+            f" (SELECT unnest(?::BIGINT[]))) ORDER BY {order}"
+        )
+        name = _coldfiles.new_name(kind, int(t0))
+        kept, size = _coldfiles.write_parquet(cur, [(sql, [expired])], store.cold_root, name)
+        marks = ",".join(str(k) for k in sorted(done | set(expired)))
+        _swap(store, cur, [path], [(name, kind, t0, t1, 1, kept, size, marks)], None)
+        dropped += int(rows) - kept
+    return dropped
+
+
+# -- housekeeping --------------------------------------------------------------------------------
+
+
+def _collect_garbage(store: DuckDBStore, cur: duckdb.DuckDBPyConnection) -> None:
+    if store.cold_root is None:
+        return
+    before = int((time.time() - GARBAGE_AGE_S) * 1000)
+    old = [
+        r[0] for r in cur.execute("SELECT path FROM cold_garbage WHERE since_ms <= ?", [before]).fetchall()
+    ]
+    if old:
+        _coldfiles.remove(store.cold_root, old)
+        cur.execute("DELETE FROM cold_garbage WHERE since_ms <= ?", [before])
+
+
+def _checkpoint(cur: duckdb.DuckDBPyConnection) -> None:
+    """Fold the write-ahead log into the file, so freed space is reused; skipped while busy."""
+    try:
+        cur.execute("CHECKPOINT")
+    except duckdb.Error as exc:
+        log.debug("checkpoint skipped: %s", exc)
+
+
+def _refresh_view(store: DuckDBStore, cur: duckdb.DuckDBPyConnection) -> None:
+    raw = [r[0] for r in cur.execute("SELECT path FROM cold_files WHERE kind = 'raw' ORDER BY t0").fetchall()]
+    cur.execute(readings_view_sql(store.cold_root, raw))

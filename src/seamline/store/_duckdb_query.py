@@ -1,0 +1,362 @@
+# ruff: noqa: S608  # SQL is assembled from constants and catalogue paths; values are bound
+"""The DuckDB store's rollup queries: stored rollups where they are current, raw readings elsewhere.
+
+A stored rollup row is current unless the hot table holds rows newer than the rollups
+(``wseq`` above the rollup watermark) in its bucket; those buckets, and the partial buckets at
+the edges of a range, are aggregated from raw readings inside the same read transaction with the
+very SQL maintenance uses (:func:`~seamline.store._duckdb_sql.aggregate_sql`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+import numpy as np
+
+from seamline.store._duckdb_sql import (
+    PENDING,
+    ROLLUP_LIST,
+    bucket,
+    minute_source,
+    minute_union,
+    raw_source,
+    watermark,
+)
+from seamline.store.base import (
+    DAY_MS,
+    HOUR_MS,
+    MINUTE_MS,
+    ROLLUP_RESOLUTIONS,
+    STATE_HOLD_MS,
+    Aggregates,
+    Resolution,
+    StateDurations,
+    StoreQueryError,
+)
+from seamline.store.rollup import (
+    Buckets,
+    StateBuckets,
+    codes_of,
+    compose,
+    durations,
+    from_readings,
+    merge_states,
+    segments,
+    state_from_readings,
+    to_aggregates,
+)
+
+if TYPE_CHECKING:
+    from seamline.store.duckdb import DuckDBStore
+
+MAX_INTERVALS = 10_000
+Ranges = list[tuple[int, int]]
+Catalog = dict[str, tuple[str, int, int]]
+
+
+def aggregates(
+    store: DuckDBStore, sensor_id: int, start_ms: int, end_ms: int, resolution: Resolution
+) -> Aggregates:
+    if resolution not in ROLLUP_RESOLUTIONS:
+        raise StoreQueryError(
+            f"resolution {resolution.value!r} is not a rollup; ask history() for raw readings",
+            field="resolution",
+        )
+    counter = store.kinds.get(sensor_id) == "counter"
+    if start_ms >= end_ms:
+        return to_aggregates(Buckets.concat([], counter=counter), sensor_id, resolution, None)
+    with store.snapshot() as cur:
+        wm = watermark(cur)
+        catalog = _catalog(cur)
+        dirty = sorted(b for _, b in _dirty_minutes(cur, [sensor_id], start_ms, end_ms, wm))
+        if resolution is Resolution.MINUTE:
+            fine, coarse = [(start_ms, end_ms)], []
+        else:
+            a, b = _ceil(start_ms, HOUR_MS), _floor(end_ms, HOUR_MS)
+            dirty_hours = sorted({_floor(d, HOUR_MS) for d in dirty if a <= d < b})
+            fine = sorted(_outside(start_ms, end_ms, a, b) + _runs(dirty_hours, HOUR_MS))
+            coarse = _minus([(a, b)] if a < b else [], _runs(dirty_hours, HOUR_MS))
+        # the minute level of ``fine``: stored minutes where whole and current, raw readings elsewhere
+        stored_ranges, raw_ranges = [], []
+        for lo, hi in fine:
+            a, b = _ceil(lo, MINUTE_MS), _floor(hi, MINUTE_MS)
+            inner_dirty = _runs([d for d in dirty if a <= d < b], MINUTE_MS)
+            raw_ranges += _outside(lo, hi, a, b) + inner_dirty
+            stored_ranges += _minus([(a, b)] if a < b else [], inner_dirty)
+        # a counter's first bucket adds the step from the reading before it: look a minute back
+        back = _floor(start_ms - MINUTE_MS, MINUTE_MS)
+        lookback = [(back, start_ms)] if counter else []
+        ts, values = _raw_rows(store, cur, catalog, sensor_id, _merge_ranges(raw_ranges + lookback))
+        before_start = ts < start_ms
+        parts = [from_readings(ts[~before_start], values[~before_start], MINUTE_MS, counter=counter)]
+        if stored_ranges:
+            parts.append(_stored_minutes(store, cur, catalog, sensor_id, stored_ranges, counter))
+        got = Buckets.concat(parts, counter=counter)
+        if resolution is Resolution.HOUR:
+            hourly = [compose(got, HOUR_MS)]
+            for lo, hi in coarse:
+                rows = cur.execute(
+                    f"SELECT {ROLLUP_LIST} FROM rollup_1h WHERE sensor_id = ? AND bucket >= ? AND bucket < ?",
+                    [sensor_id, lo, hi],
+                ).fetchnumpy()
+                hourly.append(Buckets.from_columns(rows, counter=counter))
+            got = Buckets.concat(hourly, counter=counter)
+        before = None
+        if counter and len(got):
+            if before_start.any():
+                last = np.lexsort((values[before_start], ts[before_start]))[-1]
+                before = float(values[before_start][last])
+            else:
+                before = _value_before(store, cur, catalog, sensor_id, back, wm)
+    return to_aggregates(got, sensor_id, resolution, before)
+
+
+def _raw_rows(
+    store: DuckDBStore, cur: duckdb.DuckDBPyConnection, catalog: Catalog, sensor_id: int, ranges: Ranges
+) -> tuple[Any, Any]:
+    """(ts_ms, value) of one sensor's raw readings in these time ranges, in one query."""
+    if not ranges:
+        return np.empty(0, np.int64), np.empty(0, np.float64)
+    parts, params = [], []
+    for lo, hi in ranges:
+        files = _files(catalog, "raw", lo, hi)
+        parts.append(raw_source(store.cold_root, files, "sensor_id = ? AND ts_ms >= ? AND ts_ms < ?"))
+        params += [sensor_id, lo, hi] * (2 if files else 1)
+    got = cur.execute(f"SELECT ts_ms, value FROM ({' UNION ALL '.join(parts)})", params).fetchnumpy()
+    return np.asarray(got["ts_ms"], np.int64), np.asarray(got["value"], np.float64)
+
+
+def _stored_minutes(
+    store: DuckDBStore,
+    cur: duckdb.DuckDBPyConnection,
+    catalog: Catalog,
+    sensor_id: int,
+    ranges: Ranges,
+    counter: bool,
+) -> Buckets:
+    lo, hi = min(r[0] for r in ranges), max(r[1] for r in ranges)
+    files = [f for f in _files(catalog, "1m", lo, hi) if any(_overlaps(catalog[f], r) for r in ranges)]
+    within = " OR ".join("(bucket >= ? AND bucket < ?)" for _ in ranges)
+    where = f"sensor_id = ? AND ({within})"
+    params = [sensor_id, *[x for r in ranges for x in r]]
+    return Buckets.from_columns(_minute_rows(store, cur, files, where, params), counter=counter)
+
+
+def _minute_rows(
+    store: DuckDBStore, cur: duckdb.DuckDBPyConnection, files: list[str], where: str, params: list[Any]
+) -> dict[str, Any]:
+    """Stored 1-minute rows; where the hot table re-aggregated a file's bucket, the hot row wins."""
+    got = cur.execute(minute_union(store.cold_root, files, where), params * (2 if files else 1)).fetchnumpy()
+    prio = np.asarray(got["prio"])
+    if not files or prio.all():
+        return dict(got)
+    sid, b = np.asarray(got["sensor_id"], np.int64), np.asarray(got["bucket"], np.int64)
+    order = np.lexsort((-prio, b, sid))
+    first = np.concatenate(([True], (sid[order][1:] != sid[order][:-1]) | (b[order][1:] != b[order][:-1])))
+    keep = order[first]
+    return {k: np.asarray(v)[keep] for k, v in got.items()}
+
+
+def _value_before(
+    store: DuckDBStore,
+    cur: duckdb.DuckDBPyConnection,
+    catalog: Catalog,
+    sensor_id: int,
+    t: int,
+    wm: tuple[int, int],
+) -> float | None:
+    """Value of the sensor's newest reading before ``t``, from the rollups (and the rows they do not
+    hold yet): the step into a counter's first bucket."""
+    day = t - DAY_MS
+    a = _floor(t, MINUTE_MS)
+    files = _files(catalog, "1m", day, a)
+    where = "sensor_id = ? AND bucket >= ? AND bucket < ?"
+    candidates = cur.execute(
+        f"SELECT last_ts, last FROM ({minute_source(store.cold_root, files, where)})"
+        f" UNION ALL SELECT ts_ms, value FROM readings_hot WHERE {PENDING} AND sensor_id = ? AND ts_ms < ?"
+        " UNION ALL SELECT ts_ms, value FROM readings_hot WHERE sensor_id = ? AND ts_ms >= ? AND ts_ms < ?"
+        " ORDER BY 1 DESC, 2 DESC LIMIT 1",
+        [*([sensor_id, day, a] * (2 if files else 1)), *wm, sensor_id, t, sensor_id, a, t],
+    ).fetchall()
+    # whole hours before t: older than a day, or whose minutes retention already dropped
+    older = cur.execute(
+        f"SELECT last_ts, last FROM rollup_1h WHERE sensor_id = ? AND bucket + {HOUR_MS} <= ?"
+        " ORDER BY bucket DESC LIMIT 1",
+        [sensor_id, t],
+    ).fetchall()
+    best = max(candidates + older, default=None)
+    return float(best[1]) if best is not None else None
+
+
+def state_durations(
+    store: DuckDBStore, sensor_ids: Sequence[int], start_ms: int, end_ms: int, interval_ms: int
+) -> StateDurations:
+    ids = tuple(int(s) for s in sensor_ids)
+    not_states = [s for s in ids if store.kinds.get(s) != "state"]
+    if not_states:
+        raise StoreQueryError(
+            f"sensors {not_states[:5]} are not state channels; state durations need state channels"
+            " (runtime_state, fault_code, ...)",
+            field="sensor_ids",
+        )
+    if interval_ms < 1000:
+        raise StoreQueryError(f"interval {interval_ms} ms is below 1 s", field="interval_ms")
+    if end_ms <= start_ms or -(-(end_ms - start_ms) // interval_ms) > MAX_INTERVALS:
+        raise StoreQueryError(
+            f"the range must hold between 1 and {MAX_INTERVALS} intervals of {interval_ms} ms",
+            field="interval_ms",
+        )
+    if not ids:
+        return durations(ids, [], start_ms, end_ms, interval_ms)
+    lo, hi = _floor(start_ms - STATE_HOLD_MS, MINUTE_MS), end_ms + STATE_HOLD_MS
+    wanted = sorted(set(ids))
+    with store.snapshot() as cur:
+        wm = watermark(cur)
+        catalog = _catalog(cur)
+        dirty = _dirty_minutes(cur, wanted, lo, hi, wm)
+        files = _files(catalog, "1m", lo, hi)
+        where = "sensor_id BETWEEN ? AND ? AND list_contains(?, sensor_id) AND bucket >= ? AND bucket < ?"
+        p = [wanted[0], wanted[-1], wanted, lo, hi]
+        stored = _minute_rows(store, cur, files, where, p)
+        brk = cur.execute(
+            "SELECT sensor_id, bucket, ts_ms, code, prev_ts FROM state_breaks"
+            " WHERE sensor_id BETWEEN ? AND ? AND list_contains(?, sensor_id) AND bucket >= ? AND bucket < ?",
+            p,
+        ).fetchnumpy()
+        fresh: dict[str, Any] = {
+            "sensor_id": np.empty(0, np.int64),
+            "ts_ms": np.empty(0),
+            "value": np.empty(0),
+        }
+        if dirty:
+            runs = _runs(sorted({b for _, b in dirty}), MINUTE_MS)
+            parts, params = [], []
+            for a, b in runs:
+                f = _files(catalog, "raw", a, b)
+                w = "sensor_id BETWEEN ? AND ? AND list_contains(?, sensor_id) AND ts_ms >= ? AND ts_ms < ?"
+                parts.append(raw_source(store.cold_root, f, w))
+                params += [wanted[0], wanted[-1], wanted, a, b] * (2 if f else 1)
+            fresh = cur.execute(
+                f"SELECT sensor_id, ts_ms, value FROM ({' UNION ALL '.join(parts)})", params
+            ).fetchnumpy()
+    timelines = []
+    for s in ids:
+        mine = {b for x, b in dirty if x == s}
+        timelines.append(segments(_state_buckets(s, stored, brk, fresh, mine)))
+    return durations(ids, timelines, start_ms, end_ms, interval_ms)
+
+
+def _state_buckets(
+    sensor_id: int, stored: dict[str, Any], brk: dict[str, Any], fresh: dict[str, Any], dirty: set[int]
+) -> StateBuckets:
+    """One sensor's stored buckets and breaks, minus its dirty minutes, plus those from raw."""
+    mine_dirty = np.asarray(sorted(dirty), np.int64)
+    s_b = np.asarray(stored["bucket"], np.int64)
+    keep = (np.asarray(stored["sensor_id"], np.int64) == sensor_id) & ~np.isin(s_b, mine_dirty)
+    k_b = np.asarray(brk["bucket"], np.int64)
+    bkeep = (np.asarray(brk["sensor_id"], np.int64) == sensor_id) & ~np.isin(k_b, mine_dirty)
+    kept = StateBuckets(
+        np.asarray(stored["first_ts"], np.int64)[keep],
+        codes_of(np.asarray(stored["first"], np.float64)[keep]),
+        np.asarray(stored["last_ts"], np.int64)[keep],
+        np.asarray(brk["ts_ms"], np.int64)[bkeep],
+        np.asarray(brk["code"], np.float64)[bkeep],
+        np.asarray(brk["prev_ts"], np.int64)[bkeep],
+    )
+    raw = np.asarray(fresh["sensor_id"], np.int64) == sensor_id
+    ts = np.asarray(fresh["ts_ms"], np.int64)[raw]
+    values = np.asarray(fresh["value"], np.float64)[raw]
+    in_dirty = np.isin(ts - ts % MINUTE_MS, mine_dirty)
+    return merge_states([kept, state_from_readings(ts[in_dirty], values[in_dirty], MINUTE_MS)])
+
+
+# -- helpers -------------------------------------------------------------------------------------
+
+
+def _dirty_minutes(
+    cur: duckdb.DuckDBPyConnection, sensor_ids: list[int], start_ms: int, end_ms: int, wm: tuple[int, int]
+) -> set[tuple[int, int]]:
+    """(sensor, minute) buckets holding readings the stored rollups do not include yet."""
+    rows = cur.execute(
+        f"SELECT DISTINCT sensor_id, {bucket('ts_ms', MINUTE_MS)} FROM readings_hot"
+        f" WHERE {PENDING} AND sensor_id BETWEEN ? AND ? AND list_contains(?, sensor_id)"
+        " AND ts_ms >= ? AND ts_ms < ?",
+        [*wm, min(sensor_ids), max(sensor_ids), sensor_ids, start_ms, end_ms],
+    ).fetchall()
+    return {(int(s), int(b)) for s, b in rows}
+
+
+def _catalog(cur: duckdb.DuckDBPyConnection) -> Catalog:
+    """The compacted files this transaction sees: path -> (kind, t0, t1)."""
+    rows = cur.execute("SELECT path, kind, t0, t1 FROM cold_files").fetchall()
+    return {p: (k, int(t0), int(t1)) for p, k, t0, t1 in rows}
+
+
+def _files(catalog: Catalog, kind: str, lo: int, hi: int) -> list[str]:
+    return sorted(
+        (p for p, (k, t0, t1) in catalog.items() if k == kind and t0 < hi and t1 > lo),
+        key=lambda p: catalog[p][1],
+    )
+
+
+def _overlaps(entry: tuple[str, int, int], r: tuple[int, int]) -> bool:
+    return entry[1] < r[1] and entry[2] > r[0]
+
+
+def _merge_ranges(ranges: Ranges) -> Ranges:
+    out: Ranges = []
+    for lo, hi in sorted(r for r in ranges if r[0] < r[1]):
+        if out and lo <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], hi))
+        else:
+            out.append((lo, hi))
+    return out
+
+
+def _minus(ranges: Ranges, holes: Ranges) -> Ranges:
+    """``ranges`` without ``holes`` (both lists of disjoint [lo, hi) ranges)."""
+    out = []
+    for lo, hi in ranges:
+        cur = lo
+        for a, b in sorted(holes):
+            if b <= cur or a >= hi:
+                continue
+            if a > cur:
+                out.append((cur, a))
+            cur = max(cur, b)
+        if cur < hi:
+            out.append((cur, hi))
+    return out
+
+
+def _outside(start_ms: int, end_ms: int, a: int, b: int) -> Ranges:
+    """The parts of ``[start_ms, end_ms)`` outside the aligned interior ``[a, b)``."""
+    if a >= b:
+        return [(start_ms, end_ms)]
+    out = []
+    if start_ms < a:
+        out.append((start_ms, a))
+    if b < end_ms:
+        out.append((b, end_ms))
+    return out
+
+
+def _runs(starts: list[int], width: int) -> Ranges:
+    """Runs of consecutive bucket starts as ``[lo, hi)`` ranges."""
+    out: Ranges = []
+    for s in starts:
+        if out and out[-1][1] == s:
+            out[-1] = (out[-1][0], s + width)
+        else:
+            out.append((s, s + width))
+    return out
+
+
+def _floor(t: int, width: int) -> int:
+    return t - t % width
+
+
+def _ceil(t: int, width: int) -> int:
+    return -(-t // width) * width

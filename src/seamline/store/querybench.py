@@ -1,0 +1,278 @@
+"""Query benchmark: a store holding N hours of the reference factory, and query latencies on it.
+
+Pure and reusable (``seamline bench`` calls it): :func:`build_store` fills a data directory with
+the standard synthetic workload (:class:`seamline.bench.workload.Workload`) through the store's
+ordinary ``write_batch`` and ``maintain`` (as the ingest writer and the maintenance loop would,
+only without MQTT), :func:`run_queries` times each query kind the API serves, and
+:func:`query_bench` does both. The reference factory produces ~54 M readings per hour, so 24 hours
+is ~1.3 billion readings; ``hours`` sets the scale.
+
+>>> from seamline.model.loader import load_factory
+>>> import tempfile, pathlib
+>>> with tempfile.TemporaryDirectory() as d:  # doctest: +SKIP
+...     build, timings = query_bench(pathlib.Path(d), load_factory(), hours=0.05, runs=5)
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+
+from seamline.ingest.batch import DeviceBatch
+from seamline.model.factory import Factory
+from seamline.store import http as store_http
+from seamline.store.base import HOUR_MS
+from seamline.store.duckdb import DuckDBStore
+
+DEFAULT_START_MS: Final = 1_790_000_000_000  # 2026-09-21T14:13:20Z, a fixed start for comparable runs
+WRITE_READINGS: Final = 200_000  # readings per write_batch, like the ingest writer's flush
+MAINTAIN_EVERY_S: Final = 60.0  # device seconds of data between maintenance passes
+BUILD_FILE: Final = "querybench-build.json"
+
+
+@dataclass(frozen=True, slots=True)
+class BuildReport:
+    hours: float
+    seed: int
+    start_ms: int
+    end_ms: int
+    readings: int
+    messages: int
+    write_s: float  # time inside write_batch
+    maintain_s: float  # time inside maintain (rollups, compaction, retention)
+    disk_bytes: int  # Store.disk_bytes(): the DuckDB file, its WAL and every Parquet block
+    bytes_per_reading: float
+    parts: dict[str, int] = field(default_factory=dict)  # bytes by part of the data directory
+    data_dir_bytes: int = 0  # everything under the data directory (the build report excluded)
+
+    @property
+    def write_readings_per_s(self) -> float:
+        return self.readings / self.write_s if self.write_s else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class QueryTiming:
+    kind: str
+    runs: int
+    p50_ms: float
+    p95_ms: float
+    max_ms: float
+    note: str = ""
+
+
+def build_store(
+    data_dir: Path,
+    factory: Factory,
+    hours: float,
+    *,
+    seed: int = 0,
+    start_ms: int = DEFAULT_START_MS,
+    progress: Callable[[str], None] | None = None,
+) -> BuildReport:
+    """Write ``hours`` of the workload into a new store in ``data_dir`` (reused when a previous
+    build with the same parameters finished there), compact it and measure its size on disk."""
+    from seamline.bench.workload import Workload  # noqa: PLC0415  # bench is imported only when benchmarking
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    marker = data_dir / BUILD_FILE
+    if marker.exists():
+        old = json.loads(marker.read_text())
+        if (old["hours"], old["seed"], old["start_ms"]) == (hours, seed, start_ms):
+            return BuildReport(**old)
+    workload = Workload(factory, start_ms=start_ms, seed=seed)
+    seconds = hours * 3600.0
+    end_ms = workload.end_ms(seconds)
+    write_s = maintain_s = 0.0
+    seqs: dict[str, int] = {}
+    pending: list[DeviceBatch] = []
+    pending_n = 0
+    next_maintain = start_ms + int(MAINTAIN_EVERY_S * 1000)
+    with DuckDBStore(data_dir).opened(factory) as store:
+        for chunk in workload.chunks(seconds, window_s=10.0):
+            seq = seqs[chunk.device_id] = seqs.get(chunk.device_id, 0) + 1
+            sent = int(chunk.ts_ms[-1])
+            pending.append(
+                DeviceBatch(chunk.device_id, 0, seq, sent, sent, chunk.sensor_ids, chunk.ts_ms, chunk.values)
+            )
+            pending_n += len(chunk)
+            if pending_n >= WRITE_READINGS:
+                t = time.perf_counter()
+                store.write_batch(pending)
+                write_s += time.perf_counter() - t
+                pending, pending_n = [], 0
+                if sent >= next_maintain:
+                    t = time.perf_counter()
+                    store.maintain(now_ms=sent)
+                    maintain_s += time.perf_counter() - t
+                    next_maintain = sent + int(MAINTAIN_EVERY_S * 1000)
+                    if progress:
+                        progress(f"{(sent - start_ms) / 3.6e6:.2f} h, {store.reading_count():,} readings")
+        if pending:
+            t = time.perf_counter()
+            store.write_batch(pending)
+            write_s += time.perf_counter() - t
+        t = time.perf_counter()
+        store.maintain(now_ms=end_ms)
+        maintain_s += time.perf_counter() - t
+        readings, messages = store.reading_count(), store.message_count()
+    # Reopening deletes files that merges replaced (kept a while for queries still reading them).
+    with DuckDBStore(data_dir).opened(factory) as store:
+        disk = store.disk_bytes()
+        parts = _parts(store)
+    report = BuildReport(
+        hours,
+        seed,
+        start_ms,
+        end_ms,
+        readings,
+        messages,
+        round(write_s, 3),
+        round(maintain_s, 3),
+        disk,
+        disk / readings if readings else 0.0,
+        parts,
+        sum(p.stat().st_size for p in data_dir.rglob("*") if p.is_file() and p.name != BUILD_FILE),
+    )
+    marker.write_text(json.dumps(asdict(report)))
+    return report
+
+
+def _parts(store: DuckDBStore) -> dict[str, int]:
+    out: dict[str, int] = {}
+    if store.path is not None:
+        out["duckdb_file"] = store.path.stat().st_size
+        wal = store.path.with_name(store.path.name + ".wal")
+        out["duckdb_wal"] = wal.stat().st_size if wal.exists() else 0
+    if store.cold_root is not None and store.cold_root.is_dir():
+        for sub in sorted(p for p in store.cold_root.iterdir() if p.is_dir()):
+            out[f"parquet_{sub.name}"] = sum(f.stat().st_size for f in sub.rglob("*") if f.is_file())
+    return out
+
+
+def run_queries(
+    store: DuckDBStore, factory: Factory, end_ms: int, hours: float, *, runs: int = 100, seed: int = 0
+) -> list[QueryTiming]:
+    """Time each query kind ``runs`` times (after one warm-up), on random sensors, devices and lines,
+    for ranges ending at ``end_ms`` (the newest data). Times are of the functions the HTTP routes
+    call, JSON-ready output included; HTTP and JSON encoding come on top."""
+    rng = np.random.default_rng(seed)
+    sensors = factory.sensors()
+    fast = [s.id for s in sensors if s.channel.period_s <= 0.1]
+    lines = [line.id for line in factory.lines]
+    machines = [d.id for d in factory.devices if "runtime_state" in d.machine_type.channel_index]
+    span_ms = int(hours * HOUR_MS)
+
+    def since(ms: int) -> int:
+        return end_ms - min(ms, span_ms)
+
+    def any_sensor() -> int:
+        return int(sensors[int(rng.integers(len(sensors)))].id)
+
+    def pick(xs: list[Any]) -> Any:
+        return xs[int(rng.integers(len(xs)))]
+
+    kinds: list[tuple[str, Callable[[], object], str]] = [
+        ("latest_sensor", lambda: store_http.latest_json(factory, store, [any_sensor()]), ""),
+        (
+            "latest_device",
+            lambda: store_http.device_latest_json(factory, store, pick([d.id for d in factory.devices])),
+            "",
+        ),
+        ("latest_line", lambda: store_http.line_latest_json(factory, store, pick(lines)), ""),
+        ("latest_factory", lambda: store_http.factory_latest_json(factory, store), "all 12,736 sensors"),
+        (
+            "raw_10min",
+            lambda: store_http.history_json(
+                factory, store, any_sensor(), since(600_000), end_ms, "raw", None, 10_000
+            ),
+            "raw readings, limit 10,000",
+        ),
+    ]
+    for label, ms in (("1h", HOUR_MS), ("6h", 6 * HOUR_MS), ("24h", 24 * HOUR_MS)):
+        if ms <= span_ms:
+            kinds += _ranged_kinds(
+                factory, store, label, since(ms), end_ms, any_sensor, fast, lines, machines, pick
+            )
+    out = []
+    for name, call, note in kinds:
+        call()  # warm-up: Parquet footers, first-use code paths
+        lat = []
+        for _ in range(runs):
+            t = time.perf_counter()
+            call()
+            lat.append((time.perf_counter() - t) * 1000.0)
+        a = np.asarray(lat)
+        out.append(
+            QueryTiming(
+                name,
+                runs,
+                round(float(np.percentile(a, 50)), 2),
+                round(float(np.percentile(a, 95)), 2),
+                round(float(a.max()), 2),
+                note,
+            )
+        )
+    return out
+
+
+def _ranged_kinds(
+    factory: Factory,
+    store: DuckDBStore,
+    label: str,
+    start_ms: int,
+    end_ms: int,
+    any_sensor: Callable[[], int],
+    fast: list[int],
+    lines: list[str],
+    machines: list[str],
+    pick: Callable[[list[Any]], Any],
+) -> list[tuple[str, Callable[[], object], str]]:
+    h = store_http
+
+    def chart_any() -> object:
+        return h.history_json(factory, store, any_sensor(), start_ms, end_ms, "auto", 1000, None)
+
+    def chart_fast() -> object:
+        return h.history_json(factory, store, pick(fast), start_ms, end_ms, "auto", 1000, None)
+
+    def hourly() -> object:
+        return h.history_json(factory, store, any_sensor(), start_ms, end_ms, "1h", 1000, None)
+
+    def device_states() -> object:
+        return h.device_states_json(factory, store, pick(machines), start_ms, end_ms, 3600)
+
+    def line_states() -> object:
+        return h.line_states_json(factory, store, pick(lines), start_ms, end_ms, 3600)
+
+    return [
+        (f"chart_{label}_any", chart_any, "auto resolution, 1000 px, random sensor"),
+        (f"chart_{label}_10hz", chart_fast, "auto resolution, 1000 px, a 10 Hz sensor"),
+        (f"hourly_{label}", hourly, "1-hour rollups"),
+        (f"states_device_{label}", device_states, "runtime_state seconds per hour"),
+        (f"states_line_{label}", line_states, "runtime_state machine-seconds per hour, whole line"),
+    ]
+
+
+def query_bench(
+    data_dir: Path,
+    factory: Factory,
+    hours: float,
+    *,
+    runs: int = 100,
+    seed: int = 0,
+    progress: Callable[[str], None] | None = None,
+) -> tuple[BuildReport, list[QueryTiming]]:
+    """Build (or reuse) a store of ``hours`` of data in ``data_dir`` and time every query kind."""
+    build = build_store(data_dir, factory, hours, seed=seed, progress=progress)
+    with DuckDBStore(data_dir).opened(factory) as store:
+        timings = run_queries(store, factory, build.end_ms, hours, runs=runs, seed=seed)
+    return build, timings
+
+
+__all__ = ["BuildReport", "QueryTiming", "build_store", "query_bench", "run_queries"]

@@ -1,0 +1,37 @@
+"""Choose the store backend from one string: a path means DuckDB, a ``postgresql://`` URL PostgreSQL.
+
+>>> type(store_for("/var/lib/seamline")).__name__, type(store_for("postgresql://db.local/plant")).__name__
+('DuckDBStore', 'PostgresStore')
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Final
+
+from seamline.model.factory import Factory
+from seamline.store.base import RetentionPolicy, Store
+from seamline.store.duckdb import DuckDBStore
+from seamline.store.postgres import PostgresStore
+
+POSTGRES_SCHEMES: Final = ("postgresql://", "postgres://")
+
+
+def store_for(spec: str | Path, *, retention: RetentionPolicy | None = None) -> Store:
+    """The (unopened) store that ``spec`` names.
+
+    ``spec`` is a DuckDB file, a data directory, ``":memory:"``, or a PostgreSQL URL
+    (``postgresql://user@host:5432/database``, optionally ``?schema=name``; see
+    :class:`~seamline.store.postgres.PostgresStore`).
+    """
+    text = str(spec)
+    if text.startswith(POSTGRES_SCHEMES):
+        return PostgresStore(text, retention=retention)
+    return DuckDBStore(spec, retention=retention)
+
+
+def open_store(spec: str | Path, factory: Factory, *, retention: RetentionPolicy | None = None) -> Store:
+    """The store that ``spec`` names, opened for ``factory`` (schema created or checked)."""
+    store = store_for(spec, retention=retention)
+    store.open(factory)
+    return store
