@@ -48,7 +48,7 @@ _THREAD_ROLES = (
     ("seamline-ingest-writer", "writer_thread"),  # write_batch; DuckDB runs part of an insert here
     ("bench-uvicorn", "http_event_loop"),  # uvicorn + FastAPI
     ("asyncio", "http_decode_threads"),  # asyncio.to_thread: decode of request bodies
-    ("ThreadPoolExecutor", "http_decode_threads"),  # ... under uvloop
+    ("uvloop", "http_decode_threads"),  # ... under uvloop
     ("MainThread", "main_thread"),  # inproc: decode and submit; else the benchmark's polling
 )
 _INPROC_GROUP = 64  # messages per submit_messages() call, like one simulator tick
