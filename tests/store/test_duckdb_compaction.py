@@ -269,7 +269,8 @@ def test_retention_drops_only_what_is_due_per_class(tmp_path: Path, factory: Fac
         assert report.dropped_readings == 120
         assert state_of() == (n - 120, n, n, n, n)
         assert store.reading_count() == 2 * n - 120
-        report = store.maintain(now_ms=T0 + hours * HOUR_MS + 5 * DAY)  # all raw, all minutes due
+        # all raw and every minute due (minute files hold 6-hour blocks: retention waits for the block)
+        report = store.maintain(now_ms=T0 + (hours + 6) * HOUR_MS + 5 * DAY)
         assert state_of() == (0, n, 0, n, n)
         assert report.dropped_buckets == n
         store.maintain(now_ms=T0 + hours * HOUR_MS + 10 * DAY)

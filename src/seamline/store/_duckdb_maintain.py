@@ -37,7 +37,10 @@ log = logging.getLogger(__name__)
 
 GRACE_MS: Final = 60_000  # a slice closes when the data's clock is this far past its end
 L0_MERGE_FILES: Final = 5  # level-0 files of an open hour merged into one level-1 file
-MERGE_CHUNK_ROWS: Final = 4_000_000  # rows sorted at once when merging an hour's files
+MINUTE_BLOCK_MS: Final = 6 * HOUR_MS  # 1-minute rollup files of a closed block are merged into one
+PRUNE_EVERY_MS: Final = HOUR_MS  # a file is rewritten by retention at most this often
+MINUTE_MERGE_CHUNK_ROWS: Final = 1_000_000  # 1-minute rows sorted at once (13 columns each)
+MERGE_CHUNK_ROWS: Final = 3_000_000  # raw rows sorted at once when merging an hour's files
 GARBAGE_AGE_S: Final = 300.0  # replaced files outlive the longest query by this much
 
 
@@ -164,47 +167,67 @@ def _merge(
     ]
     name = _coldfiles.new_name(_coldfiles.RAW, start)
     zstd = _coldfiles.ZSTD_LEVEL if level == 2 else _coldfiles.FAST_ZSTD_LEVEL
-    written, size = _coldfiles.write_parquet(cur, queries, store.cold_root, name, zstd)
+    groups = _coldfiles.LARGE_ROW_GROUP_ROWS if level == 2 else None
+    written, size = _coldfiles.write_parquet(cur, queries, store.cold_root, name, zstd, groups)
     _swap(store, cur, paths, [(name, "raw", int(span[0]), int(span[1]), level, written, size, "")], rows)
 
 
 def _compact_minutes(store: DuckDBStore, cur: duckdb.DuckDBPyConnection, cutoff: int) -> None:
-    """Closed hours of 1-minute rollups into one Parquet file per hour (merged with the hour's file
-    when late readings re-aggregated some of its buckets)."""
+    """Closed hours of 1-minute rollups into Parquet: one file per hour while its 6-hour block is
+    open, one file per block once it closed (so a day is at most a dozen files). A block or hour
+    is rewritten when late readings re-aggregated enough of its buckets (see the skip rule)."""
     assert store.cold_root is not None
-    hours = cur.execute(
-        f"SELECT {bucket('bucket', HOUR_MS)} AS h, count(*) FROM rollup_1m WHERE bucket < ?"
-        " GROUP BY h ORDER BY h",
-        [cutoff - cutoff % HOUR_MS if cutoff < _FOREVER else _FOREVER],
-    ).fetchall()
-    for hour, hot_rows in hours:
-        h = int(hour)
-        existing = cur.execute(
-            "SELECT path, rows FROM cold_files WHERE kind = '1m' AND t0 = ?", [h]
+    closed_hours = cutoff - cutoff % HOUR_MS if cutoff < _FOREVER else _FOREVER
+    hot = {
+        int(h): int(n)
+        for h, n in cur.execute(
+            f"SELECT {bucket('bucket', HOUR_MS)} AS h, count(*) FROM rollup_1m WHERE bucket < ? GROUP BY h",
+            [closed_hours],
         ).fetchall()
-        cold_rows = sum(int(r) for _, r in existing)
-        if existing and int(hot_rows) * 20 < cold_rows and h + 2 * HOUR_MS > cutoff:
-            continue  # a few late buckets of a recent hour: wait for more before rewriting it
+    }
+    files = cur.execute("SELECT path, t0, t1, rows FROM cold_files WHERE kind = '1m'").fetchall()
+    units: set[tuple[int, int]] = set()
+    for h in hot:
+        block = h - h % MINUTE_BLOCK_MS
+        units.add((block, block + MINUTE_BLOCK_MS) if block + MINUTE_BLOCK_MS <= cutoff else (h, h + HOUR_MS))
+    blocks: dict[int, int] = {}
+    for _, t0, _, _ in files:
+        block = int(t0) - int(t0) % MINUTE_BLOCK_MS
+        blocks[block] = blocks.get(block, 0) + 1
+    units |= {(b, b + MINUTE_BLOCK_MS) for b, n in blocks.items() if n > 1 and b + MINUTE_BLOCK_MS <= cutoff}
+    for lo, hi in sorted(units):
+        existing = [(p, int(n)) for p, t0, t1, n in files if t0 >= lo and t1 <= hi]
+        hot_rows = sum(n for h, n in hot.items() if lo <= h < hi)
+        if len(existing) == 1 and hot_rows * 20 < existing[0][1] and hi + HOUR_MS > cutoff:
+            continue  # a few late buckets of a recent unit: wait for more before rewriting it
         paths = [p for p, _ in existing]
-        src = minute_source(store.cold_root, paths, "bucket >= ? AND bucket < ?")
+        where = "bucket >= ? AND bucket < ? AND sensor_id >= ? AND sensor_id < ?"
+        src = minute_source(store.cold_root, paths, where)
         encoded = ", ".join(encode(c) if c in DOUBLE_COLUMNS else c for c in ROLLUP_LIST.split(", "))
         sql = (
             f"SELECT {encoded}, mul, div FROM ("
             " SELECT m.*, COALESCE(s.mul, 1) AS mul, COALESCE(s.div, 1) AS div"
             f" FROM ({src}) m LEFT JOIN sensors s USING (sensor_id)) ORDER BY sensor_id, bucket"
         )
-        name = _coldfiles.new_name(_coldfiles.MINUTE, h)
-        rows, size = _coldfiles.write_parquet(
-            cur, [(sql, [h, h + HOUR_MS] * (2 if paths else 1))], store.cold_root, name
-        )
+        # a sensor range at a time: each sort stays well inside DuckDB's memory limit
+        total = hot_rows + sum(n for _, n in existing)
+        ids = cur.execute(
+            f"SELECT min(sensor_id), max(sensor_id) + 1 FROM ({src})",
+            [lo, hi, -(1 << 31), 1 << 31] * (2 if paths else 1),
+        ).fetchall()[0]
+        lo_id, hi_id = int(ids[0] or 0), int(ids[1] or 1)
+        step = max(1, -(-(hi_id - lo_id) // max(1, -(-total // MINUTE_MERGE_CHUNK_ROWS))))
+        queries = [(sql, [lo, hi, a, a + step] * (2 if paths else 1)) for a in range(lo_id, hi_id, step)]
+        name = _coldfiles.new_name(_coldfiles.MINUTE, lo)
+        rows, size = _coldfiles.write_parquet(cur, queries, store.cold_root, name)
         _swap(
             store,
             cur,
             paths,
-            [(name, "1m", h, h + HOUR_MS, 1, rows, size, "")],
+            [(name, "1m", lo, hi, 1, rows, size, "")],
             None,
             also="DELETE FROM rollup_1m WHERE bucket >= ? AND bucket < ?",
-            also_params=[h, h + HOUR_MS],
+            also_params=[lo, hi],
         )
 
 
@@ -303,13 +326,14 @@ def _retain(store: DuckDBStore, cur: duckdb.DuckDBPyConnection, now_ms: int) -> 
             ("rollup_1m", MINUTE_MS, "minute_ms"),
             ("state_breaks", MINUTE_MS, "minute_ms"),
             ("rollup_1h", HOUR_MS, "hour_ms"),
+            ("state_breaks_1h", HOUR_MS, "hour_ms"),
         ):
             n = cur.execute(
                 f"DELETE FROM {table} r USING sensor_retention c WHERE r.sensor_id = c.sensor_id"
                 f" AND c.{keep} IS NOT NULL AND r.bucket + {width} <= ? - c.{keep}",
                 [now_ms],
             ).fetchall()[0][0]
-            buckets += int(n) if table != "state_breaks" else 0
+            buckets += int(n) if table.startswith("rollup") else 0
         cur.execute(
             "UPDATE seamline_state SET value = greatest(value, ?) WHERE key = 'retention_now_ms'", [now_ms]
         )
@@ -328,37 +352,48 @@ def _retain(store: DuckDBStore, cur: duckdb.DuckDBPyConnection, now_ms: int) -> 
 def _retain_files(
     store: DuckDBStore, cur: duckdb.DuckDBPyConnection, kind: str, keep: str, now_ms: int
 ) -> int:
-    """Drop files wholly past every sensor's horizon; rewrite those past only some sensors'."""
+    """Drop files wholly past every sensor's horizon; rewrite a file without the rows past their
+    sensor's horizon (at most once per ``PRUNE_EVERY_MS`` of ``now_ms`` per file, so a block
+    keeps at most that much data past its horizon)."""
     assert store.cold_root is not None
     keeps = [r[0] for r in cur.execute(f"SELECT DISTINCT {keep} FROM sensor_retention").fetchall()]
     finite = sorted(int(k) for k in keeps if k is not None)
     if not finite:
         return 0
     forever = any(k is None for k in keeps)
+    column, width = ("ts_ms", 1) if kind == "raw" else ("bucket", MINUTE_MS)
     dropped = 0
     files = cur.execute(
-        "SELECT path, t0, t1, rows, pruned FROM cold_files WHERE kind = ? AND t1 <= ? ORDER BY t0",
+        "SELECT path, t0, t1, level, rows, pruned FROM cold_files WHERE kind = ? AND t0 < ? ORDER BY t0",
         [kind, now_ms - finite[0]],
     ).fetchall()
-    for path, t0, t1, rows, pruned in files:
-        expired = [k for k in finite if t1 <= now_ms - k]
-        if not forever and len(expired) == len(finite):
+    for path, t0, t1, level, rows, pruned in files:
+        if not forever and t1 <= now_ms - finite[-1]:
             _swap(store, cur, [path], [], None)
             dropped += int(rows)
             continue
-        done = {int(k) for k in pruned.split(",") if k}
-        if set(expired) <= done:
+        if pruned and now_ms - int(pruned) < PRUNE_EVERY_MS:
             continue
-        order = "sensor_id, ts_ms" if kind == "raw" else "sensor_id, bucket"
-        sql = (
-            f"SELECT * FROM read_parquet({_coldfiles.parquet_list(store.cold_root, [path])})"
-            f" WHERE sensor_id NOT IN (SELECT sensor_id FROM sensor_retention WHERE {keep} IN"
-            f" (SELECT unnest(?::BIGINT[]))) ORDER BY {order}"
+        listed = _coldfiles.parquet_list(store.cold_root, [path])
+        expired = (
+            f"EXISTS (SELECT 1 FROM sensor_retention c WHERE c.sensor_id = f.sensor_id"
+            f" AND c.{keep} IS NOT NULL AND f.{column} + {width} <= ? - c.{keep})"
         )
+        due = int(
+            cur.execute(
+                f"SELECT count(*) FROM read_parquet({listed}) f WHERE {expired}", [now_ms]
+            ).fetchall()[0][0]
+        )
+        if not due:
+            continue
+        sql = f"SELECT * FROM read_parquet({listed}) f WHERE NOT {expired} ORDER BY sensor_id, {column}"
         name = _coldfiles.new_name(kind, int(t0))
-        kept, size = _coldfiles.write_parquet(cur, [(sql, [expired])], store.cold_root, name)
-        marks = ",".join(str(k) for k in sorted(done | set(expired)))
-        _swap(store, cur, [path], [(name, kind, t0, t1, 1, kept, size, marks)], None)
+        kept, size = _coldfiles.write_parquet(cur, [(sql, [now_ms])], store.cold_root, name)
+        if kept:
+            _swap(store, cur, [path], [(name, kind, t0, t1, level, kept, size, str(now_ms))], None)
+        else:
+            _coldfiles.remove(store.cold_root, [name])
+            _swap(store, cur, [path], [], None)
         dropped += int(rows) - kept
     return dropped
 

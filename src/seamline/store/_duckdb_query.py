@@ -210,66 +210,107 @@ def state_durations(
         )
     if not ids:
         return durations(ids, [], start_ms, end_ms, interval_ms)
-    lo, hi = _floor(start_ms - STATE_HOLD_MS, MINUTE_MS), end_ms + STATE_HOLD_MS
+    # Readings further than the hold outside the range cannot change it. Whole hours come from the
+    # hour tables, which describe a timeline exactly (clipping happens in durations()); only hours
+    # holding rows the rollups do not have yet are rebuilt from minutes and raw readings.
+    lo = _floor(start_ms - STATE_HOLD_MS, HOUR_MS)
+    hi = _ceil(end_ms + STATE_HOLD_MS, HOUR_MS)
     wanted = sorted(set(ids))
+    ids_sql = "sensor_id BETWEEN ? AND ? AND list_contains(?, sensor_id)"
+    ids_params: list[Any] = [wanted[0], wanted[-1], wanted]
     with store.snapshot() as cur:
         wm = watermark(cur)
         catalog = _catalog(cur)
         dirty = _dirty_minutes(cur, wanted, lo, hi, wm)
-        files = _files(catalog, "1m", lo, hi)
-        where = "sensor_id BETWEEN ? AND ? AND list_contains(?, sensor_id) AND bucket >= ? AND bucket < ?"
-        p = [wanted[0], wanted[-1], wanted, lo, hi]
-        stored = _minute_rows(store, cur, files, where, p)
-        brk = cur.execute(
-            "SELECT sensor_id, bucket, ts_ms, code, prev_ts FROM state_breaks"
-            " WHERE sensor_id BETWEEN ? AND ? AND list_contains(?, sensor_id) AND bucket >= ? AND bucket < ?",
-            p,
-        ).fetchnumpy()
-        fresh: dict[str, Any] = {
-            "sensor_id": np.empty(0, np.int64),
-            "ts_ms": np.empty(0),
-            "value": np.empty(0),
-        }
+        fine = _runs(sorted({_floor(m, HOUR_MS) for _, m in dirty}), HOUR_MS)
+        coarse = _minus([(lo, hi)], fine)
+        hours: dict[str, Any] = _EMPTY_ROWS
+        hour_breaks: dict[str, Any] = _EMPTY_BREAKS
+        if coarse:
+            within, p = _within("bucket", coarse)
+            hours = cur.execute(
+                f"SELECT sensor_id, first, first_ts, last_ts FROM rollup_1h WHERE {ids_sql} AND ({within})",
+                [*ids_params, *p],
+            ).fetchnumpy()
+            hour_breaks = cur.execute(
+                f"SELECT sensor_id, ts_ms, code, prev_ts FROM state_breaks_1h WHERE {ids_sql} AND ({within})",
+                [*ids_params, *p],
+            ).fetchnumpy()
+        minutes: dict[str, Any] = _EMPTY_ROWS
+        minute_breaks: dict[str, Any] = _EMPTY_BREAKS
+        fresh: dict[str, Any] = {"sensor_id": np.empty(0), "ts_ms": np.empty(0), "value": np.empty(0)}
+        if fine:
+            within, p = _within("bucket", fine)
+            files = [
+                f
+                for f in _files(catalog, "1m", fine[0][0], fine[-1][1])
+                if any(_overlaps(catalog[f], r) for r in fine)
+            ]
+            minutes = _minute_rows(store, cur, files, f"{ids_sql} AND ({within})", [*ids_params, *p])
+            minute_breaks = cur.execute(
+                f"SELECT sensor_id, bucket, ts_ms, code, prev_ts FROM state_breaks WHERE {ids_sql}"
+                f" AND ({within})",
+                [*ids_params, *p],
+            ).fetchnumpy()
         if dirty:
-            runs = _runs(sorted({b for _, b in dirty}), MINUTE_MS)
             parts, params = [], []
-            for a, b in runs:
-                f = _files(catalog, "raw", a, b)
-                w = "sensor_id BETWEEN ? AND ? AND list_contains(?, sensor_id) AND ts_ms >= ? AND ts_ms < ?"
-                parts.append(raw_source(store.cold_root, f, w))
-                params += [wanted[0], wanted[-1], wanted, a, b] * (2 if f else 1)
+            for r0, r1 in _runs(sorted({m for _, m in dirty}), MINUTE_MS):
+                f = _files(catalog, "raw", r0, r1)
+                parts.append(raw_source(store.cold_root, f, f"{ids_sql} AND ts_ms >= ? AND ts_ms < ?"))
+                params += [*ids_params, r0, r1] * (2 if f else 1)
             fresh = cur.execute(
                 f"SELECT sensor_id, ts_ms, value FROM ({' UNION ALL '.join(parts)})", params
             ).fetchnumpy()
     timelines = []
-    for s in ids:
-        mine = {b for x, b in dirty if x == s}
-        timelines.append(segments(_state_buckets(s, stored, brk, fresh, mine)))
+    for sid in ids:
+        mine = np.asarray(sorted(m for x, m in dirty if x == sid), np.int64)
+        parts_of_sid = [
+            _state_part(sid, hours, hour_breaks, None),
+            _state_part(sid, minutes, minute_breaks, mine),
+            _fresh_part(sid, fresh, mine),
+        ]
+        timelines.append(segments(merge_states(parts_of_sid)))
     return durations(ids, timelines, start_ms, end_ms, interval_ms)
 
 
-def _state_buckets(
-    sensor_id: int, stored: dict[str, Any], brk: dict[str, Any], fresh: dict[str, Any], dirty: set[int]
-) -> StateBuckets:
-    """One sensor's stored buckets and breaks, minus its dirty minutes, plus those from raw."""
-    mine_dirty = np.asarray(sorted(dirty), np.int64)
-    s_b = np.asarray(stored["bucket"], np.int64)
-    keep = (np.asarray(stored["sensor_id"], np.int64) == sensor_id) & ~np.isin(s_b, mine_dirty)
-    k_b = np.asarray(brk["bucket"], np.int64)
-    bkeep = (np.asarray(brk["sensor_id"], np.int64) == sensor_id) & ~np.isin(k_b, mine_dirty)
-    kept = StateBuckets(
-        np.asarray(stored["first_ts"], np.int64)[keep],
-        codes_of(np.asarray(stored["first"], np.float64)[keep]),
-        np.asarray(stored["last_ts"], np.int64)[keep],
+_EMPTY_ROWS: dict[str, Any] = {
+    k: np.empty(0) for k in ("sensor_id", "bucket", "first", "first_ts", "last_ts")
+}
+_EMPTY_BREAKS: dict[str, Any] = {k: np.empty(0) for k in ("sensor_id", "bucket", "ts_ms", "code", "prev_ts")}
+
+
+def _state_part(sensor_id: int, rows: dict[str, Any], brk: dict[str, Any], dirty: Any | None) -> StateBuckets:
+    """One sensor's stored buckets (hours or minutes) and their breaks, minus ``dirty`` minutes."""
+    keep = np.asarray(rows["sensor_id"], np.int64) == sensor_id
+    bkeep = np.asarray(brk["sensor_id"], np.int64) == sensor_id
+    if dirty is not None and len(dirty):
+        keep &= ~np.isin(np.asarray(rows["bucket"], np.int64), dirty)
+        bkeep &= ~np.isin(np.asarray(brk["bucket"], np.int64), dirty)
+    return StateBuckets(
+        np.asarray(rows["first_ts"], np.int64)[keep],
+        codes_of(np.asarray(rows["first"], np.float64)[keep]),
+        np.asarray(rows["last_ts"], np.int64)[keep],
         np.asarray(brk["ts_ms"], np.int64)[bkeep],
         np.asarray(brk["code"], np.float64)[bkeep],
         np.asarray(brk["prev_ts"], np.int64)[bkeep],
     )
-    raw = np.asarray(fresh["sensor_id"], np.int64) == sensor_id
-    ts = np.asarray(fresh["ts_ms"], np.int64)[raw]
-    values = np.asarray(fresh["value"], np.float64)[raw]
-    in_dirty = np.isin(ts - ts % MINUTE_MS, mine_dirty)
-    return merge_states([kept, state_from_readings(ts[in_dirty], values[in_dirty], MINUTE_MS)])
+
+
+def _fresh_part(sensor_id: int, fresh: dict[str, Any], dirty: Any) -> StateBuckets:
+    """The dirty minutes of one sensor, from its raw readings."""
+    mine = np.asarray(fresh["sensor_id"], np.int64) == sensor_id
+    ts = np.asarray(fresh["ts_ms"], np.int64)[mine]
+    values = np.asarray(fresh["value"], np.float64)[mine]
+    inside = np.isin(ts - ts % MINUTE_MS, dirty)
+    return state_from_readings(ts[inside], values[inside], MINUTE_MS)
+
+
+def _within(column: str, ranges: Ranges) -> tuple[str, list[int]]:
+    """``(column >= ? AND column < ?) OR ...`` for these ranges, and its parameters."""
+    return (
+        " OR ".join(f"({column} >= ? AND {column} < ?)" for _ in ranges),
+        [x for r in ranges for x in r],
+    )
 
 
 # -- helpers -------------------------------------------------------------------------------------

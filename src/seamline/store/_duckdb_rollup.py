@@ -25,7 +25,7 @@ from seamline.store._duckdb_sql import (
     rollback,
     watermark,
 )
-from seamline.store.base import HOUR_MS, MINUTE_MS
+from seamline.store.base import HOUR_MS, MINUTE_MS, STATE_HOLD_MS
 
 if TYPE_CHECKING:
     from seamline.store.duckdb import DuckDBStore
@@ -125,20 +125,42 @@ def _roll_up_chunk(
             f"SELECT m.* FROM ({minute_source(store.cold_root, files, 'bucket >= ? AND bucket < ?')}) m"
             f" SEMI JOIN _hours h ON m.sensor_id = h.sensor_id AND {bucket('m.bucket', HOUR_MS)} = h.bucket"
         )
-        cur.execute(
-            f"CREATE OR REPLACE TEMP TABLE _new_h AS {compose_hours_sql(src)}",
-            [h_lo, h_hi] * (2 if files else 1),
-        )
-        cur.execute(
-            "DELETE FROM rollup_1h r USING _hours h WHERE r.sensor_id = h.sensor_id AND r.bucket = h.bucket"
-        )
-        cur.execute(f"INSERT INTO rollup_1h SELECT {ROLLUP_LIST} FROM _new_h")
+        cur.execute(f"CREATE OR REPLACE TEMP TABLE _m1 AS {src}", [h_lo, h_hi] * (2 if files else 1))
+        compose_hours(cur)
         touched = int(cur.execute("SELECT count(*) FROM _new").fetchall()[0][0])
         cur.commit()
     except BaseException:
         rollback(cur)
         raise
     return touched
+
+
+def compose_hours(cur: duckdb.DuckDBPyConnection) -> None:
+    """Rebuild the hours in temp table ``_hours`` from their 1-minute rows in ``_m1``: the 1-hour
+    rollups, and the hour-level state breaks (the breaks inside its minutes, plus each minute whose
+    first reading changed code from, or came more than the hold after, the minute before's last),
+    so state timelines over long ranges need one row per sensor and hour."""
+    cur.execute(f"CREATE OR REPLACE TEMP TABLE _new_h AS {compose_hours_sql('SELECT * FROM _m1')}")
+    for table in ("rollup_1h", "state_breaks_1h"):
+        cur.execute(
+            f"DELETE FROM {table} r USING _hours h WHERE r.sensor_id = h.sensor_id AND r.bucket = h.bucket"
+        )
+    cur.execute(f"INSERT INTO rollup_1h SELECT {ROLLUP_LIST} FROM _new_h")
+    code = "CASE WHEN isfinite({0}) THEN TRY_CAST(trunc({0}) AS BIGINT) END"
+    cur.execute(
+        f"""INSERT INTO state_breaks_1h
+WITH m AS (
+    SELECT m.sensor_id, {bucket("m.bucket", HOUR_MS)} AS hour, m.first_ts, {code.format("m.first")} AS code,
+        lag({code.format("m.last")}) OVER w AS pcode, lag(m.last_ts) OVER w AS pts
+    FROM _m1 m JOIN sensors s ON s.sensor_id = m.sensor_id AND s.kind = 'state'
+    WINDOW w AS (PARTITION BY m.sensor_id, {bucket("m.bucket", HOUR_MS)} ORDER BY m.bucket)
+)
+SELECT sensor_id, hour, first_ts, code, pts FROM m
+WHERE pts IS NOT NULL AND (code IS DISTINCT FROM pcode OR first_ts - pts > {STATE_HOLD_MS})
+UNION ALL
+SELECT b.sensor_id, {bucket("b.bucket", HOUR_MS)}, b.ts_ms, b.code, b.prev_ts FROM state_breaks b
+SEMI JOIN _hours h ON b.sensor_id = h.sensor_id AND {bucket("b.bucket", HOUR_MS)} = h.bucket"""
+    )
 
 
 def _files_overlapping(cur: duckdb.DuckDBPyConnection, kind: str, lo: int, hi: int) -> list[str]:

@@ -6,8 +6,9 @@ Layout (see :mod:`seamline.store.duckdb` for why):
 - ``readings_hot``: the write-optimised area. The single writer appends Arrow batches; ``wseq``
   numbers its commits, so maintenance knows which rows it has rolled up. Compaction moves rows of
   closed time blocks out into Parquet files listed in ``cold_files``.
-- ``rollup_1m`` (recent buckets; older ones live in Parquet files), ``rollup_1h`` (all buckets)
-  and ``state_breaks`` (where a state channel changed code inside a minute): the rollups.
+- ``rollup_1m`` (recent buckets; older ones live in Parquet files), ``rollup_1h`` (all buckets),
+  ``state_breaks`` and ``state_breaks_1h`` (where a state channel changed code, or paused longer
+  than the hold, inside a minute or an hour): the rollups.
 - ``messages`` (recent, with the de-duplication key) and ``message_ranges`` (older messages as
   runs of consecutive sequence numbers, enough to refuse a resent message forever).
 - ``readings`` (a view over hot rows and every raw Parquet file) and ``readings_t`` for ad-hoc SQL.
@@ -67,6 +68,9 @@ CREATE TABLE rollup_1h ({ROLLUP_COLUMNS});
 CREATE TABLE state_breaks (
     sensor_id INTEGER NOT NULL, bucket BIGINT NOT NULL, ts_ms BIGINT NOT NULL, code BIGINT,
     prev_ts BIGINT NOT NULL);
+CREATE TABLE state_breaks_1h (
+    sensor_id INTEGER NOT NULL, bucket BIGINT NOT NULL, ts_ms BIGINT NOT NULL, code BIGINT,
+    prev_ts BIGINT NOT NULL);
 CREATE TABLE cold_files (
     path VARCHAR NOT NULL, kind VARCHAR NOT NULL, t0 BIGINT NOT NULL, t1 BIGINT NOT NULL,
     level INTEGER NOT NULL, rows BIGINT NOT NULL, bytes BIGINT NOT NULL, pruned VARCHAR NOT NULL);
@@ -88,6 +92,7 @@ TABLES: Final = frozenset(
         "rollup_1m",
         "rollup_1h",
         "state_breaks",
+        "state_breaks_1h",
         "cold_files",
         "cold_garbage",
         "seamline_state",
@@ -116,6 +121,9 @@ CREATE TABLE message_ranges (
 CREATE TABLE rollup_1m ({ROLLUP_COLUMNS});
 CREATE TABLE rollup_1h ({ROLLUP_COLUMNS});
 CREATE TABLE state_breaks (
+    sensor_id INTEGER NOT NULL, bucket BIGINT NOT NULL, ts_ms BIGINT NOT NULL, code BIGINT,
+    prev_ts BIGINT NOT NULL);
+CREATE TABLE state_breaks_1h (
     sensor_id INTEGER NOT NULL, bucket BIGINT NOT NULL, ts_ms BIGINT NOT NULL, code BIGINT,
     prev_ts BIGINT NOT NULL);
 CREATE TABLE cold_files (

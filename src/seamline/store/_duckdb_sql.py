@@ -131,13 +131,15 @@ def minute_union(root: Path | None, files: list[str], where: str) -> str:
 
 def minute_source(root: Path | None, files: list[str], where: str) -> str:
     """1-minute rollup rows from the hot table and these files; a hot row replaces a file's row
-    for the same bucket (it was re-aggregated after a late reading). ``where`` is bound twice."""
-    hot = f"SELECT {ROLLUP_LIST}, 1 AS prio FROM rollup_1m WHERE {where}"
+    for the same bucket (it was re-aggregated after a late reading). ``where`` is bound twice.
+
+    An anti-join against the hot table (small) rather than ranking both sides: no sort, so a
+    6-hour block of rows merges within the memory limit."""
+    hot = f"SELECT {ROLLUP_LIST} FROM rollup_1m WHERE {where}"
     if root is None or not files:
-        return f"SELECT {ROLLUP_LIST} FROM rollup_1m WHERE {where}"
+        return hot
     decoded = ", ".join(f"{decode(c)} AS {c}" if c in DOUBLE_COLUMNS else c for c in ROLLUP_NAMES)
-    cold = f"SELECT {decoded}, 0 AS prio FROM read_parquet({parquet_list(root, files)}) WHERE {where}"
     return (
-        f"SELECT {ROLLUP_LIST} FROM ({hot} UNION ALL {cold})"
-        " QUALIFY row_number() OVER (PARTITION BY sensor_id, bucket ORDER BY prio DESC) = 1"
+        f"{hot} UNION ALL SELECT {decoded} FROM read_parquet({parquet_list(root, files)}) c WHERE {where}"
+        " AND NOT EXISTS (SELECT 1 FROM rollup_1m h WHERE h.sensor_id = c.sensor_id AND h.bucket = c.bucket)"
     )

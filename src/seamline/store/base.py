@@ -199,8 +199,8 @@ class RetentionPolicy:
     dropped once ``ts_ms < now_ms - raw_ms``, a rollup bucket once ``bucket end <= now_ms - keep``;
     never earlier. A backend may drop whole blocks at once and so keep data past its horizon for up
     to one block (the DuckDB store: up to one hour). Rollups are brought up to date before raw
-    readings are dropped, so a rollup keeps every reading that arrived before its raw horizon;
-    a reading that arrives already past its raw horizon may be dropped without being rolled up.
+    readings are dropped, so a rollup keeps every reading that arrived before its raw horizon; a
+    reading that arrives already past its raw horizon may be dropped without being rolled up.
     """
 
     default: RetentionClass = field(default_factory=RetentionClass)

@@ -140,6 +140,8 @@ class DuckDBStore:
         try:
             con.execute(f"SET memory_limit = '{self.memory_limit}'")
             con.execute("SET GLOBAL parquet_metadata_cache = true")  # cursors share it
+            # every query that needs an order says so; without this, big scans buffer less
+            con.execute("SET GLOBAL preserve_insertion_order = false")
             self._prepare_schema(con, where)
             self._register(con, factory)
             con.execute(
@@ -231,6 +233,12 @@ class DuckDBStore:
             con.execute("UPDATE seamline_schema SET version = ?", [SCHEMA_VERSION])
             con.commit()
             tables = (tables - {"readings"}) | TABLES
+        if "readings_hot" in tables and "state_breaks_1h" not in tables:  # early builds of schema 2
+            con.execute(
+                "CREATE TABLE state_breaks_1h (sensor_id INTEGER NOT NULL, bucket BIGINT NOT NULL,"
+                " ts_ms BIGINT NOT NULL, code BIGINT, prev_ts BIGINT NOT NULL)"
+            )
+            tables.add("state_breaks_1h")
         missing = TABLES - tables
         if missing:
             raise StoreFileError(
