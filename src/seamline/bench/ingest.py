@@ -3,9 +3,11 @@
 One run, step by step (progress goes to ``progress``, the CLI prints it on stderr):
 
 1. A private Mosquitto on a free loopback port (``--transport mqtt``; see ``_broker.py``).
-2. The ingest process (``ingest_worker.py``): a fresh DuckDB store in a temporary directory, the
+2. The ingest process (``ingest_worker.py``): a fresh store -- DuckDB in a temporary directory, or
+   with ``--store postgresql://...`` a schema of its own on that server, dropped afterwards -- the
    :class:`~seamline.ingest.pipeline.Ingestor` and the transport. A separate process, so its peak
-   RSS (``VmHWM``) and CPU time are its own.
+   RSS (``VmHWM``) and CPU time are its own; on PostgreSQL the CPU time of the server processes
+   that work for the store (its connections, WAL writer, checkpointer, autovacuum) is reported too.
 3. The publisher process (``ingest_publisher.py``) encodes the whole workload *before* the clock
    starts, then sends it as fast as the broker (QoS 1) or the HTTP API accepts, stamping each
    message's ``sent_ts`` as it goes. ``inproc`` has no publisher: the ingest process submits the
@@ -13,7 +15,8 @@ One run, step by step (progress goes to ``progress``, the CLI prints it on stder
 4. ``readings_per_s`` = readings committed / (last commit - first send). Latency is per message,
    commit wall time - ``sent_ts``. Then the check: the store must hold exactly the readings sent
    (count, distinct (sensor, ts) pairs, sum of values): ``lost`` and ``duplicated`` are both 0.
-5. Compaction (:meth:`Store.maintain` with everything closed) and bytes on disk per reading.
+5. Compaction (:meth:`Store.maintain` with everything closed) and bytes on disk per reading: the
+   data directory for DuckDB, :meth:`Store.disk_bytes` (tables, indexes, TOAST) for PostgreSQL.
 6. Query latencies, when ``seamline.store.querybench`` exists.
 7. The peer (``--peer victoriametrics``) loads the same readings (:class:`VictoriaMetricsPeer`).
 
@@ -33,13 +36,16 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Final, Literal
 
 import duckdb
 import orjson
+import psycopg
+from psycopg import sql
 
 from seamline.bench._broker import BenchBroker
 from seamline.bench._payloads import Format, WorkloadSpec
@@ -48,12 +54,17 @@ from seamline.bench.errors import BenchError
 from seamline.bench.victoriametrics import PeerResult, VictoriaMetricsPeer
 from seamline.bench.workload import Workload
 from seamline.model.factory import Factory
-from seamline.store.duckdb import DB_FILENAME, DuckDBStore
+from seamline.store.base import Store
+from seamline.store.duckdb import DB_FILENAME
+from seamline.store.postgres_conn import first_line, redact, split_schema
+from seamline.store.select import POSTGRES_SCHEMES, store_for
 
 Transport = Literal["mqtt", "http", "inproc"]
+Backend = Literal["duckdb", "postgresql"]
 TRANSPORTS: Final = ("mqtt", "http", "inproc")
 PEERS: Final = ("victoriametrics",)
-GOAL_READINGS_PER_S: Final = {"binary": 1_000_000, "json": 400_000}
+GOAL_READINGS_PER_S: Final = {"binary": 1_000_000, "json": 400_000}  # into the embedded store
+GOAL_POSTGRES_READINGS_PER_S: Final = 300_000  # either format
 GOAL_BYTES_PER_READING: Final = 1.0
 GOAL_PEAK_RSS_MB: Final = 1024.0
 _MB: Final = 2**20
@@ -80,6 +91,7 @@ class IngestBenchOptions:
     flush_readings: int = 200_000  # the Ingestor's default: measure the platform as it runs
     stall_s: float = 60.0
     rate: float = 0.0  # readings/s the publisher paces to; 0: as fast as the other side accepts
+    store: str | None = None  # a postgresql:// URL; None: the embedded DuckDB store
 
 
 def run_ingest_bench(
@@ -96,19 +108,20 @@ def run_ingest_bench(
         f"workload: {workload.total_readings(spec.seconds):,} readings of {workload.sensor_count:,} sensors"
         f" ({spec.seconds:g} s of factory time), {options.format} over {options.transport}"
     )
-    with tempfile.TemporaryDirectory(prefix="seamline-bench-ingest-") as tmp:
-        root = Path(tmp)
-        data_dir = root / "data"
-        data_dir.mkdir()
-        run = _run_ingest(factory, options, spec, root, data_dir, progress)
+    with (
+        tempfile.TemporaryDirectory(prefix="seamline-bench-ingest-") as tmp,
+        _fresh_store(options.store, Path(tmp) / "data", progress) as target,
+    ):
+        run = _run_ingest(factory, options, spec, Path(tmp), target, progress)
         progress("checking that every reading is stored once")
-        check = _verify(data_dir / DB_FILENAME, run["published_readings"], run["value_sum"])
+        check = _verify(target, run["published_readings"], run["value_sum"])
         progress("compacting the store")
-        compaction, disk_bytes = _compact(factory, data_dir)
+        compaction, disk_bytes = _compact(factory, target)
         progress("query latencies")
-        queries, queries_note = _queries(factory, data_dir, spec)
+        queries, queries_note = _queries(factory, target, spec)
     readings = run["published_readings"]
     result: dict[str, Any] = {
+        "store": target.backend,
         "transport": options.transport,
         "format": options.format,
         "rate": options.rate or None,
@@ -160,6 +173,52 @@ def run_ingest_bench(
     return result
 
 
+@dataclass(frozen=True, slots=True)
+class _Target:
+    """The store one run writes to: ``spec`` is a data directory or a URL with its own ``?schema=``."""
+
+    backend: Backend
+    spec: str
+
+    @property
+    def data_dir(self) -> Path:
+        return Path(self.spec)
+
+    def opened(self, factory: Factory) -> Store:
+        store = store_for(self.data_dir if self.backend == "duckdb" else self.spec)
+        store.open(factory)
+        return store
+
+
+@contextlib.contextmanager
+def _fresh_store(url: str | None, data_dir: Path, progress: Progress) -> Iterator[_Target]:
+    """A store nobody else uses: a new data directory, or a new schema on the PostgreSQL server at
+    ``url`` (``seamline_bench_<random>``, dropped afterwards with everything in it)."""
+    if url is None:
+        data_dir.mkdir()
+        yield _Target("duckdb", str(data_dir))
+        return
+    if not url.startswith(POSTGRES_SCHEMES):
+        raise BenchError(f"--store takes a postgresql:// URL (or nothing, for DuckDB), not {url!r}")
+    conninfo, _ = split_schema(url)
+    schema = f"seamline_bench_{uuid.uuid4().hex[:12]}"
+    try:
+        with psycopg.connect(conninfo, autocommit=True, connect_timeout=5):
+            pass
+    except psycopg.OperationalError as exc:
+        raise BenchError(
+            f"cannot connect to PostgreSQL at {redact(conninfo)} ({first_line(exc)}); check that the server"
+            " runs and that the URL's host, port, user and database are right"
+        ) from None
+    sep = "&" if "?" in conninfo else "?"
+    progress(f"store: schema {schema} at {redact(conninfo)}, dropped at the end")
+    try:
+        yield _Target("postgresql", f"{conninfo}{sep}schema={schema}")
+    finally:
+        with psycopg.connect(conninfo, autocommit=True, connect_timeout=5) as con:
+            con.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+
+
 def _spec(factory: Factory, options: IngestBenchOptions) -> WorkloadSpec:
     seconds = Workload(factory, start_ms=0, seed=options.seed).seconds_for(options.readings)
     # The readings end two days ago: inside every retention, clear of "now", in closed time blocks.
@@ -182,11 +241,11 @@ def _run_ingest(
     options: IngestBenchOptions,
     spec: WorkloadSpec,
     root: Path,
-    data_dir: Path,
+    target: _Target,
     progress: Progress,
 ) -> dict[str, Any]:
     worker_args = [
-        f"--data-dir={data_dir}",
+        f"--store={target.spec}",
         f"--transport={options.transport}",
         f"--flush-interval-s={options.flush_interval_s}",
         f"--flush-readings={options.flush_readings}",
@@ -216,15 +275,15 @@ def _run_ingest(
         else:
             broker = stack.enter_context(BenchBroker()) if options.transport == "mqtt" else None
             http_port = _free_port()
-            target = broker.url if broker else f"http://127.0.0.1:{http_port}"
-            progress(f"publisher process: encoding the workload (untimed) for {target}")
+            to = broker.url if broker else f"http://127.0.0.1:{http_port}"
+            progress(f"publisher process: encoding the workload (untimed) for {to}")
             publisher = stack.enter_context(
                 _Child(
                     "publisher process",
                     "seamline.bench.ingest_publisher",
                     [
                         f"--transport={options.transport}",
-                        f"--url={target}",
+                        f"--url={to}",
                         f"--site={factory.site_id}",
                         f"--format={options.format}",
                         f"--spec={spec.to_json()}",
@@ -266,6 +325,8 @@ def _run_ingest(
     last_commit = report["last_commit_ms"] or first_send_ms
     elapsed_s = max(last_commit - first_send_ms, 1) / 1000.0
     cpu = {"ingest": report["cpu_s"], "publisher": publisher_cpu, "broker": broker_cpu}
+    if target.backend == "postgresql":
+        cpu["postgres"] = sum(report["cpu_s_postgres"].values())
     span_s = max(report["host_span_s"], 1e-3)  # the worker's: from the start of sending to the end
     busy = report["host_busy_cpu_s"]
     return {
@@ -282,7 +343,8 @@ def _run_ingest(
         "commits": report["commits"],
         "cpu_s": cpu,
         "gc": report["gc"],
-        "cpu_s_ingest_threads": {f"ingest.{k}": v for k, v in report["cpu_s_by_thread"].items()},
+        "cpu_s_ingest_threads": {f"ingest.{k}": v for k, v in report["cpu_s_by_thread"].items()}
+        | {f"postgres.{k}": v for k, v in report["cpu_s_postgres"].items()},
         "host": {
             "cores": os.cpu_count(),
             "busy_cores": busy / span_s,
@@ -307,16 +369,27 @@ def _free_port() -> int:
 # -- after the run ---------------------------------------------------------------------------
 
 
-def _verify(db_file: Path, expected: int, value_sum: float) -> dict[str, Any]:
+def _verify(target: _Target, expected: int, value_sum: float) -> dict[str, Any]:
     """Exactly the readings sent: no fewer (lost), no (sensor, ts) twice (duplicated), same sum."""
-    con = duckdb.connect(str(db_file), read_only=True)
-    try:
-        rows, distinct, total = con.execute(
-            "SELECT count(*), (SELECT count(*) FROM (SELECT DISTINCT sensor_id, ts_ms FROM readings)),"
-            " coalesce(sum(value), 0) FROM readings"
-        ).fetchall()[0]
-    finally:
-        con.close()
+    if target.backend == "duckdb":
+        con = duckdb.connect(str(target.data_dir / DB_FILENAME), read_only=True)
+        try:
+            rows, distinct, total = con.execute(
+                "SELECT count(*), (SELECT count(*) FROM (SELECT DISTINCT sensor_id, ts_ms FROM readings)),"
+                " coalesce(sum(value), 0) FROM readings"
+            ).fetchall()[0]
+        finally:
+            con.close()
+    else:
+        conninfo, schema = split_schema(target.spec)
+        with psycopg.connect(conninfo, autocommit=True, options=f"-c search_path={schema}") as pg:
+            pg.execute("SET work_mem = '512MB'")  # the distinct pairs hashed in memory, not sorted on disk
+            got = pg.execute(
+                "SELECT count(*), (SELECT count(*) FROM (SELECT DISTINCT sensor_id, ts FROM readings) d),"
+                " coalesce(sum(value), 0) FROM readings"
+            ).fetchone()
+            assert got is not None  # an aggregate without GROUP BY returns one row
+            rows, distinct, total = got
     matches = abs(float(total) - value_sum) <= _SUM_REL_TOL * max(abs(value_sum), 1.0)
     return {
         "lost": max(0, expected - int(distinct)),
@@ -325,9 +398,9 @@ def _verify(db_file: Path, expected: int, value_sum: float) -> dict[str, Any]:
     }
 
 
-def _compact(factory: Factory, data_dir: Path) -> tuple[dict[str, Any], int]:
+def _compact(factory: Factory, target: _Target) -> tuple[dict[str, Any], int]:
     """Run the store's maintenance with every time block closed; bytes on disk afterwards."""
-    store = DuckDBStore(data_dir).opened(factory)
+    store = target.opened(factory)
     info: dict[str, Any]
     try:
         kwargs: dict[str, Any] = {"now_ms": int(time.time() * 1000)}
@@ -342,17 +415,20 @@ def _compact(factory: Factory, data_dir: Path) -> tuple[dict[str, Any], int]:
             "rolled_up_buckets": report.rolled_up_buckets,
         }
     except NotImplementedError:
-        info = {"ran": False, "reason": "DuckDBStore.maintain() is not implemented yet"}
+        info = {"ran": False, "reason": f"{type(store).__name__}.maintain() is not implemented yet"}
     try:
         store_bytes: int | None = store.disk_bytes()
     except NotImplementedError:
         store_bytes = None
-    store.close()  # checkpoints: the write-ahead log is folded into the file
+    store.close()  # DuckDB checkpoints: the write-ahead log is folded into the file
     info["store_disk_bytes_open"] = store_bytes
-    return info, dir_bytes(data_dir)
+    if target.backend == "duckdb":
+        return info, dir_bytes(target.data_dir)
+    # the server's files are not ours to walk: its own sizes (pg_total_relation_size) of the schema
+    return info, store_bytes or 0
 
 
-def _queries(factory: Factory, data_dir: Path, spec: WorkloadSpec) -> tuple[dict[str, Any] | None, str]:
+def _queries(factory: Factory, target: _Target, spec: WorkloadSpec) -> tuple[dict[str, Any] | None, str]:
     """Dashboard query latencies on the store just loaded, by ``seamline.store.querybench``."""
     name = "seamline.store.querybench"
     if importlib.util.find_spec(name) is None:
@@ -361,7 +437,7 @@ def _queries(factory: Factory, data_dir: Path, spec: WorkloadSpec) -> tuple[dict
     if run_queries is None:
         return None, f"{name} has no run_queries()"
     end_ms = spec.start_ms + round(spec.seconds * 1000)
-    store = DuckDBStore(data_dir).opened(factory)
+    store = target.opened(factory)
     try:
         timings = run_queries(store, factory, end_ms, spec.seconds / 3600.0, runs=QUERY_RUNS)
     except Exception as exc:  # another capability's work in progress must not void the ingest figures
@@ -409,7 +485,8 @@ def _ratios(ours: dict[str, Any], peer: dict[str, Any]) -> dict[str, float | Non
 
 
 def _goals(r: dict[str, Any]) -> dict[str, Any]:
-    rate_goal = GOAL_READINGS_PER_S[r["format"]]
+    postgres = r["store"] == "postgresql"
+    rate_goal = GOAL_POSTGRES_READINGS_PER_S if postgres else GOAL_READINGS_PER_S[r["format"]]
     goals: dict[str, Any] = {
         "readings_per_s": {"goal": rate_goal, "met": r["readings_per_s"] >= rate_goal},
         "nothing_lost_or_duplicated": {"met": r["lost"] == 0 and r["duplicated"] == 0},
@@ -419,6 +496,8 @@ def _goals(r: dict[str, Any]) -> dict[str, Any]:
         },
         "peak_rss_mb": {"goal": GOAL_PEAK_RSS_MB, "met": r["peak_rss_mb"] <= GOAL_PEAK_RSS_MB},
     }
+    if postgres:  # the byte goal is the embedded store's compaction; PostgreSQL keeps plain rows
+        del goals["bytes_per_reading"]
     if r["ratios"] is not None:
         ratios = r["ratios"]
         goals["faster_than_peer"] = {"met": (ratios["readings_per_s"] or 0) >= 1.0}

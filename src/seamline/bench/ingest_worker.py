@@ -1,6 +1,7 @@
 """The ingest process of ``seamline bench ingest``: the real ingest path, in a process of its own.
 
-It opens a fresh :class:`~seamline.store.duckdb.DuckDBStore`, starts the :class:`Ingestor` and one
+It opens the store it is given (``--store``: a fresh DuckDB data directory, or a PostgreSQL URL
+naming a fresh schema; see :func:`~seamline.store.select.store_for`), starts the :class:`Ingestor` and one
 transport -- :class:`MqttIngest` on the benchmark's broker, the HTTP API under uvicorn, or
 ``inproc``: the workload encoded here and submitted from a thread, as the demo's simulator does --
 and reports what it committed, when, and at what cost. It talks JSON lines::
@@ -17,6 +18,7 @@ publisher stamps at send time.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import os
 import sys
@@ -30,15 +32,19 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import orjson
+import psycopg
 
 from seamline.bench._payloads import FORMATS, Format, Payloads, WorkloadSpec, encode_workload, stamp
+from seamline.bench._procfs import cpu_s as process_cpu_s
 from seamline.bench._procfs import host_busy_cpu_s, peak_rss_bytes
 from seamline.ingest.batch import DeviceBatch
 from seamline.ingest.mqtt import MqttIngest
 from seamline.ingest.pipeline import Ingestor
 from seamline.model.factory import Factory
 from seamline.model.loader import load_factory
-from seamline.store.duckdb import DuckDBStore
+from seamline.store.base import Store
+from seamline.store.postgres_conn import split_schema
+from seamline.store.select import POSTGRES_SCHEMES, store_for
 
 TRANSPORTS = ("mqtt", "http", "inproc")
 _CLOCK_TICKS_PER_S = os.sysconf("SC_CLK_TCK")
@@ -51,6 +57,8 @@ _THREAD_ROLES = (
     ("uvloop", "http_decode_threads"),  # ... under uvloop
     ("MainThread", "main_thread"),  # inproc: decode and submit; else the benchmark's polling
 )
+# threads of no role above: DuckDB's own workers, or (PostgreSQL) none to speak of
+_OTHER_THREADS = {"duckdb": "duckdb_threads", "postgresql": "other_threads"}
 _INPROC_GROUP = 64  # messages per submit_messages() call, like one simulator tick
 
 
@@ -97,7 +105,9 @@ class CommitLog:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description="the ingest process of `seamline bench ingest`")
-    parser.add_argument("--data-dir", type=Path, required=True)
+    parser.add_argument(
+        "--store", required=True, help="a fresh DuckDB data directory, or postgresql://...?schema=fresh"
+    )
     parser.add_argument("--transport", choices=TRANSPORTS, required=True)
     parser.add_argument("--mqtt-url", help="the broker (--transport mqtt)")
     parser.add_argument("--http-port", type=int, default=0, help="(--transport http)")
@@ -117,7 +127,9 @@ def main(argv: list[str] | None = None) -> int:
     factory = load_factory()
     commits = CommitLog()
     gc_timer = GcTimer()
-    store = DuckDBStore(args.data_dir).opened(factory)
+    backend = "postgresql" if args.store.startswith(POSTGRES_SCHEMES) else "duckdb"
+    store = store_for(args.store if backend == "postgresql" else Path(args.store))
+    store.open(factory)
     ingestor = Ingestor(
         factory,
         store,
@@ -136,6 +148,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             payloads = encode_workload(WorkloadSpec.from_json(args.spec), args.format)
             stop = _nothing
+        server = _PostgresCpu(args.store) if backend == "postgresql" else None
         cpu0, threads0 = _cpu_s(), _thread_cpu_s()
         _emit({"event": "ready", "pid": os.getpid()})
         expect = payloads.messages if payloads else _read_expected()
@@ -152,7 +165,8 @@ def main(argv: list[str] | None = None) -> int:
         # how busy the whole machine was while the messages came in (not during shutdown)
         report["host_span_s"] = time.monotonic() - host0[0]
         report["host_busy_cpu_s"] = host_busy_cpu_s() - host0[1]
-        report["cpu_s_by_thread"] = _by_role(threads0, _thread_cpu_s())
+        report["cpu_s_by_thread"] = _by_role(threads0, _thread_cpu_s(), _OTHER_THREADS[backend])
+        report["cpu_s_postgres"] = server.used() if server else {}
         gc.callbacks.remove(gc_timer)
         report["gc"] = {"collections": gc_timer.collections, "seconds": gc_timer.seconds}
         stop()
@@ -207,15 +221,53 @@ def _thread_cpu_s() -> dict[int, float]:
     return out
 
 
-def _by_role(before: dict[int, float], after: dict[int, float]) -> dict[str, float]:
+def _by_role(before: dict[int, float], after: dict[int, float], other: str) -> dict[str, float]:
     """CPU used between two snapshots, summed by the role of each thread (see _THREAD_ROLES)."""
     names = {t.native_id: t.name for t in threading.enumerate()}
     out: dict[str, float] = {}
     for tid, cpu in after.items():
         name = names.get(tid, "")
-        role = next((r for prefix, r in _THREAD_ROLES if name.startswith(prefix)), "duckdb_threads")
+        role = next((r for prefix, r in _THREAD_ROLES if name.startswith(prefix)), other)
         out[role] = out.get(role, 0.0) + cpu - before.get(tid, 0.0)
     return out
+
+
+class _PostgresCpu:
+    """CPU time of the PostgreSQL server processes that work for this run, by ``backend_type``.
+
+    Those are the store's own connections (``application_name`` ends in its schema) and the server's
+    WAL writer, checkpointer, background writer and autovacuum workers, which the commits keep busy.
+    Read from ``/proc``, so the server must run on this machine (else the figures are empty).
+    """
+
+    _AUX = ("walwriter", "checkpointer", "background writer", "autovacuum worker")
+
+    def __init__(self, url: str) -> None:
+        self._conninfo, schema = split_schema(url)
+        self._suffix = f"({schema})"
+        self._before = self._sample()
+
+    def _sample(self) -> dict[int, tuple[str, float]]:
+        with psycopg.connect(self._conninfo, autocommit=True) as con:
+            rows = con.execute(
+                "SELECT pid, CASE WHEN application_name LIKE '%%' || %s THEN 'store_connections'"
+                " ELSE backend_type END FROM pg_stat_activity"
+                " WHERE application_name LIKE '%%' || %s OR backend_type = ANY(%s)",
+                (self._suffix, self._suffix, list(self._AUX)),
+            ).fetchall()
+        out: dict[int, tuple[str, float]] = {}
+        for pid, kind in rows:
+            with contextlib.suppress(OSError, ValueError):  # gone meanwhile, or not on this machine
+                out[int(pid)] = (str(kind).replace(" ", "_"), process_cpu_s(int(pid)))
+        return out
+
+    def used(self) -> dict[str, float]:
+        """CPU seconds since construction; a process that started meanwhile counts in full."""
+        out: dict[str, float] = {}
+        for pid, (kind, now) in self._sample().items():
+            before = self._before.get(pid, (kind, 0.0))[1]
+            out[kind] = out.get(kind, 0.0) + now - before
+        return out
 
 
 def _nothing() -> None:
@@ -235,7 +287,7 @@ def _start_mqtt(url: str | None, ingestor: Ingestor) -> Callable[[], None]:
     return sub.stop
 
 
-def _start_http(factory: Factory, store: DuckDBStore, ingestor: Ingestor, port: int) -> Callable[[], None]:
+def _start_http(factory: Factory, store: Store, ingestor: Ingestor, port: int) -> Callable[[], None]:
     import uvicorn  # noqa: PLC0415  # only the http transport needs the web stack
 
     from seamline.web import create_app  # noqa: PLC0415
