@@ -38,6 +38,13 @@ def ingest(
     rate: Annotated[
         float, typer.Option(help="pace the publisher to this many readings/s (0: flat out)", min=0)
     ] = 0.0,
+    store: Annotated[
+        str | None,
+        typer.Option(
+            help="postgresql://user@host:port/database: ingest into a fresh schema there (dropped"
+            " afterwards) instead of the embedded DuckDB store"
+        ),
+    ] = None,
 ) -> None:
     """Publisher -> (Mosquitto | HTTP) -> seamline ingest -> durable commit, then compaction and a peer.
 
@@ -48,6 +55,7 @@ def ingest(
     from seamline.bench.ingest import PEERS, TRANSPORTS, IngestBenchOptions, run_ingest_bench  # noqa: PLC0415
     from seamline.errors import SeamlineError  # noqa: PLC0415
     from seamline.model.loader import load_factory  # noqa: PLC0415
+    from seamline.store.select import POSTGRES_SCHEMES  # noqa: PLC0415
 
     if transport not in TRANSPORTS:
         raise typer.BadParameter(f"use one of {', '.join(TRANSPORTS)}", param_hint="--transport")
@@ -55,6 +63,8 @@ def ingest(
         raise typer.BadParameter("use binary or json", param_hint="--format")
     if peer is not None and peer not in PEERS:
         raise typer.BadParameter(f"use one of {', '.join(PEERS)}", param_hint="--peer")
+    if store is not None and not store.startswith(POSTGRES_SCHEMES):
+        raise typer.BadParameter("a postgresql:// URL, or leave it out for DuckDB", param_hint="--store")
     options = IngestBenchOptions(
         transport=transport,  # type: ignore[arg-type]  # checked above
         format=fmt,  # type: ignore[arg-type]  # checked above
@@ -66,6 +76,7 @@ def ingest(
         messages_per_request=messages_per_request,
         http_concurrency=http_concurrency,
         rate=rate,
+        store=store,
     )
     try:
         result = run_ingest_bench(
