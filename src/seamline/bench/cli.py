@@ -9,6 +9,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from seamline.bench.query import query
+
 bench_app = typer.Typer(
     help="Benchmarks: the standard synthetic workload through the real paths, beside a peer database.",
     no_args_is_help=True,
@@ -125,3 +127,6 @@ def _table(r: dict[str, Any]) -> Table:
 
 def _fmt(value: object, form: str) -> str:
     return "-" if value is None else form.format(value)
+
+
+bench_app.command("query")(query)
