@@ -78,7 +78,7 @@ def write_parquet(
         with open(tmp, "rb") as f:
             os.fsync(f.fileno())
         tmp.replace(path)
-        _fsync_dir(path.parent)
+        fsync_dir(path.parent)
     except BaseException:
         if writer is not None:
             writer.close()
@@ -133,7 +133,8 @@ def du(root: Path) -> int:
     return sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
+    """Make a rename or a deletion in the directory ``path`` durable."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)

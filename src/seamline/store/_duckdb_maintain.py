@@ -14,12 +14,19 @@ state after it (files written before a commit that never happened are deleted on
 - Retention: per sensor class, hot rows and rollup rows past their horizon are deleted; a file is
   dropped once its whole block is past every class's horizon, or rewritten without the sensors
   whose class is past it.
+- The database file itself: DuckDB reuses the blocks compaction frees but never gives them back,
+  so a file the hot table once filled stays at its high-water mark. :func:`copy_if_sparse` and
+  :func:`replace_file` rewrite it compactly when the store closes (see there).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import time
+from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 import duckdb
@@ -42,6 +49,14 @@ PRUNE_EVERY_MS: Final = HOUR_MS  # a file is rewritten by retention at most this
 MINUTE_MERGE_CHUNK_ROWS: Final = 1_000_000  # 1-minute rows sorted at once (13 columns each)
 MERGE_CHUNK_ROWS: Final = 3_000_000  # raw rows sorted at once when merging an hour's files
 GARBAGE_AGE_S: Final = 300.0  # replaced files outlive the longest query by this much
+# 64 KiB blocks: small tables (sensors, 1-hour rollups, ...) cost a few blocks each, not a few
+# 256 KiB ones, while bulk appends still get bit-packing (it degrades to uncompressed at 32 KiB).
+FILE_BLOCK_SIZE: Final = 65_536
+SPARSE_MIN_FREE_BYTES: Final = 4 << 20  # the file is rewritten when this much and half of it is free
+COMPACT_SUFFIX: Final = ".compact"
+
+# Test seam: called with the compact copy once it is durably written, before it replaces the file.
+before_file_swap: Callable[[Path], None] = lambda path: None  # noqa: E731
 
 
 def run(store: DuckDBStore, now_ms: int, *, close_all: bool) -> MaintenanceReport:
@@ -424,3 +439,76 @@ def _checkpoint(cur: duckdb.DuckDBPyConnection) -> None:
 def _refresh_view(store: DuckDBStore, cur: duckdb.DuckDBPyConnection) -> None:
     raw = [r[0] for r in cur.execute("SELECT path FROM cold_files WHERE kind = 'raw' ORDER BY t0").fetchall()]
     cur.execute(readings_view_sql(store.cold_root, raw))
+
+
+# -- the database file ---------------------------------------------------------------------------
+
+
+def compact_path(path: Path) -> Path:
+    """Where :func:`copy_if_sparse` writes the copy of the database file ``path``."""
+    return path.with_name(path.name + COMPACT_SUFFIX)
+
+
+def remove_copies(path: Path) -> None:
+    """Delete a copy (and its log) an interrupted rewrite left beside ``path``."""
+    for leftover in (compact_path(path), _wal(compact_path(path))):
+        with contextlib.suppress(FileNotFoundError):
+            leftover.unlink()
+
+
+def copy_if_sparse(con: duckdb.DuckDBPyConnection, path: Path) -> Path | None:
+    """When free blocks make up most of the database file, copy the database into a fresh file
+    beside it and return that file (durably written), for :func:`replace_file` to put in place once
+    ``con`` is closed; otherwise ``None``. ``con`` must be the only user of the file.
+
+    ``COPY FROM DATABASE`` writes only live rows, in ``FILE_BLOCK_SIZE`` blocks. The original
+    stays untouched until the rename, so a crash at any point leaves one complete file.
+    """
+    con.execute("CHECKPOINT")
+    block, total, free = con.execute(
+        "SELECT block_size, total_blocks, free_blocks FROM pragma_database_size()"
+        " WHERE database_name = current_database()"
+    ).fetchall()[0]
+    if free * block < SPARSE_MIN_FREE_BYTES or free * 2 < total:
+        return None
+    copy = compact_path(path)
+    remove_copies(path)
+    database = con.execute("SELECT current_database()").fetchall()[0][0]
+    try:
+        con.execute("SET preserve_insertion_order = true")  # events keep their order (rowid)
+        con.execute(f"ATTACH '{_quote(copy)}' AS seamline_compact (BLOCK_SIZE {FILE_BLOCK_SIZE})")
+        try:
+            con.execute(f'COPY FROM DATABASE "{database}" TO seamline_compact')
+        finally:
+            con.execute("DETACH seamline_compact")  # checkpoints the copy and ends its log
+        if _wal(copy).exists():
+            raise StoreError(f"the copy {copy} kept a write-ahead log", reason="compaction")
+        with open(copy, "rb") as f:
+            os.fsync(f.fileno())
+    except (duckdb.Error, OSError, StoreError) as exc:
+        log.warning("the database file %s stays as it is: copying it failed: %s", path, exc)
+        remove_copies(path)
+        return None
+    log.info("rewrote %s: %d of its %d blocks were free", path, free, total)
+    return copy
+
+
+def replace_file(copy: Path, path: Path) -> None:
+    """Put the copy from :func:`copy_if_sparse` in place of ``path`` (closed by now): an atomic
+    rename, made durable. A write-ahead log beside ``path`` would belong to the old file, so then
+    the copy is dropped instead."""
+    if _wal(path).exists():
+        log.warning("the database file %s stays as it is: it has a write-ahead log", path)
+        remove_copies(path)
+        return
+    before_file_swap(copy)
+    copy.replace(path)
+    _coldfiles.fsync_dir(path.parent)
+
+
+def _wal(path: Path) -> Path:
+    return path.with_name(path.name + ".wal")
+
+
+def _quote(path: Path) -> str:
+    return str(path).replace("'", "''")

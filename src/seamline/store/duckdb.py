@@ -133,8 +133,9 @@ class DuckDBStore:
         where = str(self.path) if self.path else ":memory:"
         if self.path is not None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            _duckdb_maintain.remove_copies(self.path)  # an interrupted rewrite's (see close())
         try:
-            con = duckdb.connect(where)
+            con = duckdb.connect(where, config={"default_block_size": str(_duckdb_maintain.FILE_BLOCK_SIZE)})
         except duckdb.IOException as exc:
             raise _open_error(where, exc) from None
         try:
@@ -179,14 +180,24 @@ class DuckDBStore:
         return self
 
     def close(self) -> None:
+        """Close every connection; when compaction left the database file mostly free blocks,
+        rewrite it compactly first (nothing else uses the file now)."""
         with self._cursors_lock:
             for cur in self._cursors:
                 cur.close()
             self._cursors.clear()
         self._local = threading.local()
-        if self._con is not None:
-            self._con.close()
-            self._con = None
+        con, self._con = self._con, None
+        if con is None:
+            return
+        copy = None
+        try:
+            if self.path is not None:
+                copy = _duckdb_maintain.copy_if_sparse(con, self.path)
+        finally:
+            con.close()
+        if copy is not None and self.path is not None:
+            _duckdb_maintain.replace_file(copy, self.path)
 
     def __enter__(self) -> Self:
         return self
