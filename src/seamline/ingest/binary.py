@@ -56,10 +56,12 @@ MAX_DEVICE_ID_BYTES: Final = 255
 MAX_CHANNELS: Final = 1 << 16
 
 _HEADER: Final = struct.Struct("<4sBBBBqqqqII")
+HEADER: Final = _HEADER  # magic, version, flags, d, reserved, seq, boot, sent_ts, ts_base, n, e
 HEADER_SIZE: Final = _HEADER.size  # 48
 _SENT_TS: Final = struct.Struct("<q")
 _U32_SPAN: Final = (1 << 32) - 1
-_MAX_TS_BASE: Final = 2**63 - 1 - _U32_SPAN
+MAX_TS_BASE: Final = 2**63 - 1 - _U32_SPAN  # a larger ts_base plus a u32 offset may overflow i64
+_MAX_TS_BASE: Final = MAX_TS_BASE
 _EMPTY_U16: Final = np.empty(0, np.uint16)
 _EMPTY_I64: Final = np.empty(0, np.int64)
 _EMPTY_F64: Final = np.empty(0, np.float64)

@@ -5,7 +5,7 @@ Topic: ``{prefix}/{site}/{device}/telemetry`` with prefix ``seamline/v1``, QoS 1
 At-least-once delivery (MQTT 5.0 sections 4.3.2 and 4.4): the subscriber keeps a persistent
 session (Clean Start 0, Session Expiry Interval > 0, a stable client id), so the broker queues
 messages while ingest is down, and it acknowledges each PUBLISH only after the message is
-durably committed (paho ``manual_ack``). A message that was committed but whose PUBACK was lost
+durably committed. A message that was committed but whose PUBACK was lost
 comes again and is stored once, because the store de-duplicates on (device, boot, seq).
 
 The subscriber speaks MQTT 5 to announce a Receive Maximum of 65535: a 3.1.1 client gets the
@@ -20,6 +20,7 @@ logs "Outgoing messages are being dropped"). Production brokers should raise it,
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
 import threading
@@ -32,11 +33,10 @@ from urllib.parse import urlsplit
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
 
 from seamline.ingest.binary import encode_binary_message
 from seamline.ingest.decode import IngestError, encode_message
+from seamline.ingest.mqtt_wire import BrokerRefusedError, SubscriberConnection
 from seamline.ingest.pipeline import Ingestor, IngestorStoppedError, Receipt
 
 log = logging.getLogger(__name__)
@@ -93,7 +93,10 @@ class MqttIngest:
     """Subscribes to every device's telemetry topic of one site and hands payloads to ``ingestor``.
 
     Runs its own thread that connects, reconnects with jittered exponential backoff (each attempt
-    logged) and runs the paho network loop. ``site_id`` defaults to the ingestor's factory site.
+    logged) and reads the broker's PUBLISH packets with the lean MQTT 5 client of
+    :mod:`seamline.ingest.mqtt_wire`: everything one socket read brings is decoded and queued as
+    one unit, and acknowledged with one write after its commit. ``site_id`` defaults to the
+    ingestor's factory site.
     """
 
     def __init__(
@@ -119,21 +122,10 @@ class MqttIngest:
         self.keepalive_s = keepalive_s
         self.backoff_initial_s = backoff_initial_s
         self.backoff_max_s = backoff_max_s
-        self._client = mqtt.Client(
-            CallbackAPIVersion.VERSION2,
-            client_id=self.client_id,
-            protocol=mqtt.MQTTv5,
-            manual_ack=True,
-            reconnect_on_failure=False,  # our loop reconnects, with jitter and a log line per attempt
-        )
-        if self.broker.username:
-            self._client.username_pw_set(self.broker.username, self.broker.password)
-        self._client.on_connect = self._on_connect
-        self._client.on_subscribe = self._on_subscribe
-        self._client.on_message = self._on_message
         self._stopping = threading.Event()
         self._subscribed = threading.Event()
-        self._connection = 0  # bumped per connection: a PUBACK must not outlive its connection
+        self._conn: SubscriberConnection | None = None
+        self._devices: dict[str, str] = {}  # topic -> the device it names
         self._attempt = 0
         self._told_stopped = False
         self._thread: threading.Thread | None = None
@@ -149,7 +141,9 @@ class MqttIngest:
     def stop(self) -> None:
         """Disconnect; messages not yet committed stay unacknowledged and come again next time."""
         self._stopping.set()
-        self._client.disconnect()
+        conn = self._conn
+        if conn is not None:
+            conn.close()
         if self._thread is not None:
             self._thread.join()
             self._thread = None
@@ -171,24 +165,43 @@ class MqttIngest:
         return self._subscribed.is_set()
 
     def _run(self) -> None:
-        props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]  # paho is untyped here
-        props.SessionExpiryInterval = self.session_expiry_s
-        props.ReceiveMaximum = 65535
         while not self._stopping.is_set():
             try:
-                self._client.connect(
-                    self.broker.host, self.broker.port, self.keepalive_s, clean_start=False, properties=props
+                conn = SubscriberConnection.open(
+                    self.broker.host,
+                    self.broker.port,
+                    client_id=self.client_id,
+                    keepalive_s=self.keepalive_s,
+                    session_expiry_s=self.session_expiry_s,
+                    username=self.broker.username,
+                    password=self.broker.password,
                 )
+            except BrokerRefusedError as exc:
+                log.error("the MQTT broker at %s refused the connection: %s", self.url, exc)
+                self._wait_before_retry(f"cannot connect to the MQTT broker at {self.url}")
+                continue
             except OSError as exc:
                 self._wait_before_retry(f"cannot connect to the MQTT broker at {self.url} ({exc})")
                 continue
+            self._conn = conn
             if self._stopping.is_set():  # stop() ran while we were connecting
-                self._client.disconnect()
-            self._client.loop_forever()
-            self._connection += 1
-            self._subscribed.clear()
+                conn.close()
+                break
+            self._attempt = 0
+            log.info(
+                "connected to %s as %r (session present: %s)", self.url, self.client_id, conn.session_present
+            )
+            lost = "it ended"
+            try:
+                conn.subscribe(self.topic, qos=1, on_suback=self._on_suback)
+                conn.run(functools.partial(self._on_publishes, conn))
+            except OSError as exc:
+                lost = str(exc) or type(exc).__name__
+            finally:
+                conn.close()
+                self._subscribed.clear()
             if not self._stopping.is_set():
-                self._wait_before_retry(f"lost the connection to the MQTT broker at {self.url}")
+                self._wait_before_retry(f"lost the connection to the MQTT broker at {self.url} ({lost})")
 
     def _wait_before_retry(self, what: str) -> None:
         self._attempt += 1
@@ -196,59 +209,53 @@ class MqttIngest:
         log.warning("%s; reconnect attempt %d in %.1f s", what, self._attempt, delay_s)
         self._stopping.wait(delay_s)
 
-    def _on_connect(
-        self, client: mqtt.Client, userdata: Any, flags: mqtt.ConnectFlags, reason: Any, props: Any
-    ) -> None:
-        if reason.is_failure:
-            log.error("the MQTT broker at %s refused the connection: %s", self.url, reason)
-            return
-        self._attempt = 0
-        log.info(
-            "connected to %s as %r (session present: %s)", self.url, self.client_id, flags.session_present
-        )
-        client.subscribe(self.topic, qos=1)
-
-    def _on_subscribe(
-        self, client: mqtt.Client, userdata: Any, mid: int, reasons: list[Any], props: Any
-    ) -> None:
-        if any(r.is_failure for r in reasons):
+    def _on_suback(self, reason_codes: list[int]) -> None:
+        if any(code >= 0x80 for code in reason_codes):  # MQTT 5.0 section 3.9.3
             log.error(
-                "the MQTT broker at %s refused the subscription to %s: %s", self.url, self.topic, reasons
+                "the MQTT broker at %s refused the subscription to %s: reason codes %s",
+                self.url,
+                self.topic,
+                [f"{code:#04x}" for code in reason_codes],
             )
             return
         log.info("subscribed to %s", self.topic)
         self._subscribed.set()
 
-    def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
-        parts = msg.topic.split("/")
+    def _device_of(self, topic: str) -> str:
+        parts = topic.split("/")
         device = parts[-2] if len(parts) >= 2 else ""
-        mid, qos, connection = msg.mid, msg.qos, self._connection
+        if len(self._devices) >= 100_000:  # topics are devices; a flood of odd ones must not grow this
+            self._devices.clear()
+        self._devices[topic] = device
+        return device
+
+    def _on_publishes(
+        self, conn: SubscriberConnection, topics: list[str], payloads: list[bytes], packet_ids: list[int]
+    ) -> None:
+        """One socket read's PUBLISHes: decoded and queued as one unit, acknowledged after its commit."""
+        known = self._devices
+        devices = [known.get(t) or self._device_of(t) for t in topics]
+        acks = [i for i in packet_ids if i]  # 0: QoS 0, nothing to acknowledge
 
         def acknowledge(outcome: Receipt | BaseException) -> None:
-            if connection != self._connection:
-                return  # that connection is gone; the broker sends the message again
             if isinstance(outcome, BaseException):
                 # Not stored: reconnect so the broker redelivers everything unacknowledged.
-                self._connection += 1
-                client.disconnect()
-                return
-            client.ack(mid, qos)
+                conn.close()
+            else:
+                conn.acknowledge(acks)
 
         try:
-            self.ingestor.submit(
-                bytes(msg.payload),
-                transport="mqtt",
-                topic_device=device,
-                on_done=acknowledge if qos else None,
+            self.ingestor.submit_many(
+                payloads, transport="mqtt", topic_devices=devices, on_done=acknowledge if acks else None
             )
         except IngestorStoppedError:
-            if not self._told_stopped:  # once, not once per message
+            if not self._told_stopped:  # once, not once per read
                 self._told_stopped = True
                 log.warning(
-                    "ingest is stopped; messages stay unacknowledged for redelivery (first: %s)", msg.topic
+                    "ingest is stopped; messages stay unacknowledged for redelivery (first: %s)", topics[0]
                 )
-        except Exception:  # an exception escaping a paho callback would end the network loop
-            log.exception("could not hand the message on %s to ingest", msg.topic)
+        except Exception:  # the reading thread must go on; these stay unacknowledged until reconnecting
+            log.exception("could not hand %d messages (first on %s) to ingest", len(topics), topics[0])
 
 
 class MqttPublisher:

@@ -22,19 +22,26 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import itertools
 import logging
 import queue
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Self
 
 from seamline.errors import SeamlineError
 from seamline.ingest.batch import DeviceBatch
-from seamline.ingest.decode import REJECTION_REASONS, IngestError, RejectedMessage, decode_message
+from seamline.ingest.decode import (
+    REJECTION_REASONS,
+    IngestError,
+    RejectedMessage,
+    decode_message,
+    decode_messages,
+)
 from seamline.model.factory import Factory
 
 if TYPE_CHECKING:  # store.base imports ingest.batch; importing it at run time would be circular
@@ -238,16 +245,35 @@ class Ingestor:
 
         Returns how many were queued; the rejected ones are counted and logged.
         """
-        batches, _ = self._decode_many(messages, transport, None)
+        batches, _ = self._decode_many(messages, transport, itertools.repeat(None))
         if batches:
             self._enqueue(_Work(batches, [], None, time.monotonic(), sum(map(len, batches))), len(batches))
         return len(batches)
+
+    def submit_many(
+        self,
+        messages: Sequence[RawMessage],
+        *,
+        transport: str,
+        topic_devices: Sequence[str | None],
+        on_done: Done | None = None,
+    ) -> None:
+        """Validate many messages, each with the device its topic names, and queue them as one unit.
+
+        ``on_done`` is called once, as for :meth:`submit`, with one :class:`Receipt` for them all
+        (rejections indexed by position). The MQTT subscriber hands on everything one socket read
+        brought this way and acknowledges all of it in one write.
+        """
+        batches, rejected = self._decode_many(messages, transport, topic_devices)
+        if batches or (rejected and on_done is not None):
+            work = _Work(batches, rejected, on_done, time.monotonic(), sum(map(len, batches)))
+            self._enqueue(work, len(batches))
 
     def submit_future(
         self, messages: Sequence[RawMessage], *, transport: str, topic_device: str | None = None
     ) -> Future[Receipt]:
         """Validate and queue ``messages``; the future resolves after their commit."""
-        batches, rejected = self._decode_many(messages, transport, topic_device)
+        batches, rejected = self._decode_many(messages, transport, itertools.repeat(topic_device))
         fut: Future[Receipt] = Future()
         self._enqueue(
             _Work(batches, rejected, _resolver(fut), time.monotonic(), sum(map(len, batches))), len(batches)
@@ -287,19 +313,19 @@ class Ingestor:
         self._log_rejection(err, transport)
 
     def _decode_many(
-        self, messages: Sequence[RawMessage], transport: str, topic_device: str | None
+        self, messages: Sequence[RawMessage], transport: str, topic_devices: Iterable[str | None]
     ) -> tuple[list[DeviceBatch], list[Rejection]]:
         received_ms = self._clock_ms()
+        factory = self.factory
         batches: list[DeviceBatch] = []
         rejected: list[Rejection] = []
-        for i, raw in enumerate(messages):
-            try:
-                batches.append(
-                    decode_message(raw, self.factory, received_ts_ms=received_ms, topic_device=topic_device)
-                )
-            except RejectedMessage as err:
-                self.record_rejection(err, transport=transport)
-                rejected.append(Rejection(i, err))
+        outcomes = decode_messages(messages, factory, received_ts_ms=received_ms, topic_devices=topic_devices)
+        for i, outcome in enumerate(outcomes):
+            if isinstance(outcome, DeviceBatch):
+                batches.append(outcome)
+            else:
+                self.record_rejection(outcome, transport=transport)
+                rejected.append(Rejection(i, outcome))
         self._count_received(transport, len(batches))
         return batches, rejected
 
