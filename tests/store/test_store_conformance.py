@@ -591,3 +591,36 @@ def test_aggregates_match_their_definition(open_extended_store: OpenStore, facto
         assert [g[6] for g in got] == pytest.approx([w[6] for w in want])  # increase
 
     check()
+
+
+def test_state_durations_outlive_raw_retention_through_the_minute_rollups(
+    open_extended_store: OpenStore, factory: Factory
+) -> None:
+    """The same answer from raw readings, from rollups mixed with late raw readings, and from the
+    rollups alone once raw retention dropped every reading."""
+    day = 86_400 * S
+    store = open_extended_store(RetentionPolicy(default=RetentionClass(raw_ms=day, minute_ms=None)))
+    runtime, fault = sensor(factory, 13), sensor(factory, 14)
+    early = [(13, T0, 1.0), (13, T0 + 20 * S, 1.0), (13, T0 + 40 * S, 2.0), (13, T0 + 90 * S, 2.0)]
+    early += [(13, T0 + 100 * S, 0.0), (13, T0 + 800 * S, 1.0), (13, T0 + 830 * S, 1.0)]
+    late = [(13, T0 + 30 * S, 3.0), (13, T0 + 100 * S, 5.0)]  # into minutes already rolled up
+
+    def answer() -> tuple[list[int], list[Any], list[Any]]:
+        got = store.state_durations([runtime, fault], T0, T0 + 900 * S, 300 * S)
+        return got.codes.tolist(), (got.duration_ms // S).tolist(), (got.unknown_ms // S).tolist()
+
+    store.write_batch([batch(factory, 1, early)])
+    store.maintain(T0 + 3600 * S)
+    store.write_batch([batch(factory, 2, late)])
+    mixed = answer()
+    # 1 for 30 s, 3 for 10 s, 2 for 60 s, then at 100 s code 0 and 5 (greater value, later): 5 holds
+    # 300 s, unknown until 800 s, then 1.
+    assert mixed == (
+        [1, 2, 3, 5],
+        [[[30, 60, 10, 200], [0, 0, 0, 100], [100, 0, 0, 0]], [[0, 0, 0, 0]] * 3],
+        [[0, 200, 200], [300, 300, 300]],
+    )
+    store.maintain(T0 + 3600 * S)
+    assert answer() == mixed
+    assert store.maintain(T0 + 3 * day).dropped_readings >= len(early)  # most raw readings are gone
+    assert answer() == mixed

@@ -10,6 +10,9 @@ so a late reading in one bucket never makes another bucket's row stale.
 The writer marks each minute it writes readings into as ``dirty`` (with a generation number);
 :func:`maintain` re-aggregates dirty minutes from raw readings, then the hours they belong to
 from the minute rows, and removes a dirty mark only if its generation did not change meanwhile.
+With a minute's rows it rewrites the minute's ``state_breaks`` (state channels only; see
+:mod:`seamline.store.rollup`), from which :mod:`seamline.store.postgres_states` rebuilds state
+timelines once raw retention has dropped the readings.
 Queries aggregate dirty buckets, and the clipped buckets at a range's edges, from raw readings,
 so answers are exact whether or not maintenance has run.
 """
@@ -32,6 +35,7 @@ from seamline.store.base import (
     HOUR_MS,
     MINUTE_MS,
     ROLLUP_RESOLUTIONS,
+    STATE_HOLD_MS,
     Aggregates,
     MaintenanceReport,
     Resolution,
@@ -339,19 +343,42 @@ ON CONFLICT (sensor_id, bucket) DO UPDATE SET
     last_v = excluded.last_v, inner_increase = excluded.inner_increase
 """
 
+# A break: a state reading whose code (int(value), NaN when not finite) differs from the previous
+# reading's in the same minute, or that comes more than the hold after it (rollup.state_from_readings)
+_CLEAR_STATE_BREAKS: Final = (
+    "DELETE FROM state_breaks WHERE bucket >= %(lo)s AND bucket < %(hi)s AND bucket = ANY(%(buckets)s)"
+)
+_STATE_BREAKS: Final = """
+INSERT INTO state_breaks (sensor_id, bucket, ts, code, prev_ts)
+SELECT sensor_id, b, ts, code, prev_ts FROM (
+    SELECT sensor_id, b, ts, code, lag(code) OVER w AS prev_code, lag(ts) OVER w AS prev_ts
+    FROM (SELECT r.sensor_id, r.ts, r.value,
+                 date_bin(interval '1 minute', r.ts, timestamptz 'epoch') AS b,
+                 CASE WHEN r.value IN ('NaN', 'Infinity', '-Infinity') THEN 'NaN' ELSE trunc(r.value) END
+                   AS code
+          FROM readings r JOIN sensors s ON s.sensor_id = r.sensor_id AND s.kind = 'state'
+          WHERE r.ts >= %(lo)s AND r.ts < %(hi)s) AS x
+    WHERE b = ANY(%(buckets)s)
+    WINDOW w AS (PARTITION BY sensor_id, b ORDER BY ts, value)
+) AS y
+WHERE prev_ts IS NOT NULL
+  AND (code IS DISTINCT FROM prev_code OR ts - prev_ts > %(hold_ms)s * interval '1 millisecond')
+"""
+
 
 def maintain(con: Conn, factory: Factory, policy: RetentionPolicy, now_ms: int) -> MaintenanceReport:
     """One pass: re-aggregate dirty minutes, then their hours, then apply retention."""
     started = time.perf_counter()
     summarize_brin(con)  # the minutes to roll up are found through the BRIN index
-    rolled = _roll(con, MINUTE_MS, _ROLL_MINUTES, then=HOUR_MS)
+    rolled = _roll(con, MINUTE_MS, _ROLL_MINUTES, then=HOUR_MS, also=(_CLEAR_STATE_BREAKS, _STATE_BREAKS))
     _roll(con, HOUR_MS, _ROLL_HOURS, then=None)
     dropped_readings, dropped_buckets = _retention(con, factory, policy, now_ms)
     return MaintenanceReport(rolled, 0, dropped_readings, dropped_buckets, time.perf_counter() - started)
 
 
-def _roll(con: Conn, width: int, statement: str, *, then: int | None) -> int:
-    """Re-aggregate the dirty buckets of ``width``, a few per short transaction; rows written."""
+def _roll(con: Conn, width: int, statement: str, *, then: int | None, also: Sequence[str] = ()) -> int:
+    """Re-aggregate the dirty buckets of ``width``, a few per short transaction; rows written.
+    The ``also`` statements run in the same transactions with the same parameters and ``hold_ms``."""
     marks = con.execute(
         "SELECT bucket, gen FROM dirty WHERE width_ms = %s ORDER BY bucket", (width,)
     ).fetchall()
@@ -360,11 +387,11 @@ def _roll(con: Conn, width: int, statement: str, *, then: int | None) -> int:
         chunk = marks[i : i + _CHUNK]
         buckets = [b for b, _ in chunk]
         with con.transaction():
-            cur = con.execute(
-                statement,
-                {"lo": buckets[0], "hi": buckets[-1] + _interval(width), "buckets": buckets},
-            )
+            params = {"lo": buckets[0], "hi": buckets[-1] + _interval(width), "buckets": buckets}
+            cur = con.execute(statement, params)
             written += max(cur.rowcount, 0)
+            for other in also:
+                con.execute(other, params | {"hold_ms": STATE_HOLD_MS})
             if then is not None:
                 con.execute(
                     "INSERT INTO dirty (width_ms, bucket, gen)"
@@ -414,6 +441,7 @@ def _retention(con: Conn, factory: Factory, policy: RetentionPolicy, now_ms: int
             dropped_readings += _delete_readings(con, sensors, ids, now_ms - cls.raw_ms)
         for table, keep, width in (
             ("rollup_1m", cls.minute_ms, MINUTE_MS),
+            ("state_breaks", cls.minute_ms, MINUTE_MS),  # not counted: they go with their minutes
             ("rollup_1h", cls.hour_ms, HOUR_MS),
         ):
             if keep is None:
@@ -425,7 +453,8 @@ def _retention(con: Conn, factory: Factory, policy: RetentionPolicy, now_ms: int
                     ),
                     (ids,),
                 )
-                dropped_buckets += max(cur.rowcount, 0)
+                if table != "state_breaks":
+                    dropped_buckets += max(cur.rowcount, 0)
     return dropped_readings, dropped_buckets
 
 

@@ -12,7 +12,10 @@ as plain tables and then attached, which takes only a SHARE UPDATE EXCLUSIVE loc
 Every other table is small next to ``readings``: ``messages`` (its primary key de-duplicates
 resent messages), ``events`` (JSONB), the ``latest`` value of each sensor, one row of counters,
 the readings per day (so retention knows what dropping a partition drops), the 1-minute and
-1-hour rollups and the buckets not yet rolled up (``dirty``).
+1-hour rollups, the ``state_breaks`` of state channels (each reading whose code differs from the
+previous one in its minute, or that follows it by more than the hold: with a minute's first and
+last reading they rebuild the state timeline after raw retention), and the buckets not yet rolled
+up (``dirty``).
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from psycopg import sql
 from seamline.store.base import DAY_MS
 from seamline.store.postgres_conn import Conn
 
-SCHEMA_VERSION: Final = 1
+SCHEMA_VERSION: Final = 2  # 2: state_breaks
 
 DDL: Final = """
 CREATE TABLE seamline_schema (version integer NOT NULL, created_ms bigint NOT NULL);
@@ -61,6 +64,11 @@ CREATE TABLE rollup_1m (
     PRIMARY KEY (sensor_id, bucket)) WITH (fillfactor = 80);
 CREATE INDEX rollup_1m_bucket ON rollup_1m (bucket);  -- maintenance and retention go by time
 CREATE TABLE rollup_1h (LIKE rollup_1m INCLUDING ALL);
+CREATE TABLE state_breaks (
+    sensor_id integer NOT NULL, bucket timestamptz NOT NULL, ts timestamptz NOT NULL,
+    code float8 NOT NULL, prev_ts timestamptz NOT NULL);
+CREATE INDEX state_breaks_sensor_bucket ON state_breaks (sensor_id, bucket);
+CREATE INDEX state_breaks_bucket ON state_breaks (bucket);  -- maintenance and retention go by time
 CREATE TABLE day_counts (day integer PRIMARY KEY, readings bigint NOT NULL) WITH (fillfactor = 50);
 CREATE SEQUENCE dirty_gen;
 CREATE TABLE dirty (
@@ -82,6 +90,7 @@ TABLES: Final = frozenset(
         "counters",
         "rollup_1m",
         "rollup_1h",
+        "state_breaks",
         "dirty",
         "day_counts",
     }

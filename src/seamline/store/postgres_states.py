@@ -1,28 +1,43 @@
-"""State durations of the PostgreSQL store, computed from raw readings.
+"""State durations of the PostgreSQL store, from minute rollups and state breaks, or raw readings.
 
 A state reading holds its code from its time until the sensor's next reading, for at most
-:data:`~seamline.store.base.STATE_HOLD_MS`, so the readings of ``[start - hold, end)`` decide a range:
-one binary COPY of them, then numpy. Raw readings only: once raw retention dropped a range's
-readings, its time is unknown.
+:data:`~seamline.store.base.STATE_HOLD_MS`, so the minutes of ``[start - hold, end)`` decide a range.
+A rolled-up minute is described exactly by its ``rollup_1m`` row (first and last reading) and its
+``state_breaks``, which outlive raw retention as long as the minute rollups do; a minute still
+marked dirty comes from its raw readings. The timeline arithmetic is the DuckDB store's
+(:mod:`seamline.store.rollup`), so both backends answer alike.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
 from psycopg import sql
 
-from seamline.store.base import STATE_HOLD_MS, StateDurations, StoreQueryError
+from seamline.store.base import MINUTE_MS, STATE_HOLD_MS, StateDurations, StoreQueryError
 from seamline.store.postgres_conn import Conn
 from seamline.store.postgres_copy import decode_readings
+from seamline.store.rollup import (
+    StateBuckets,
+    codes_of,
+    durations,
+    merge_states,
+    segments,
+    state_from_readings,
+)
 
 MAX_INTERVALS: Final = 10_000
 MIN_INTERVAL_MS: Final = 1000
 _F = npt.NDArray[np.float64]
 _I = npt.NDArray[np.int64]
+_Rows = list[npt.NDArray[np.float64]]  # columns of fetched rows
+
+
+def _ms(column: str) -> sql.Composable:
+    return sql.SQL("(extract(epoch FROM {}) * 1000)::int8").format(sql.Identifier(column))
 
 
 def _ts(ms: int) -> sql.Composable:
@@ -56,51 +71,112 @@ def state_durations(
             " interval or a shorter range",
             field="interval_ms",
         )
-    bucket = start_ms + interval_ms * np.arange(n, dtype=np.int64)
-    length = np.minimum(bucket + interval_ms, end_ms) - bucket
-    sid, ts, values = _read_states(con, ids, start_ms - STATE_HOLD_MS, end_ms) if n else _no_readings()
-    row_of = {s: i for i, s in enumerate(ids)}
-    # each reading holds its code until the sensor's next reading, at most STATE_HOLD_MS
-    same_next = np.zeros(len(sid), bool)
-    same_next[:-1] = sid[1:] == sid[:-1]
-    hold_end = ts + STATE_HOLD_MS
-    hold_end[same_next] = np.minimum(hold_end[same_next], ts[1:][same_next[:-1]])
-    a = np.maximum(ts, start_ms)
-    b = np.minimum(hold_end, end_ms)
-    keep = b > a
-    a, b, codes_all = a[keep], b[keep], np.trunc(values[keep]).astype(np.int64)
-    rows = np.array([row_of[int(s)] for s in sid[keep]], np.int64)
-    codes, col = np.unique(codes_all, return_inverse=True)
-    duration = np.zeros((len(ids), n + 1, len(codes)), np.int64)
-    k0 = (a - start_ms) // interval_ms
-    k1 = (b - 1 - start_ms) // interval_ms
-    one = k0 == k1
-    np.add.at(duration, (rows[one], k0[one], col[one]), (b - a)[one])
-    many = ~one
-    r, c, k0m, k1m = rows[many], col[many], k0[many], k1[many]
-    np.add.at(duration, (r, k0m, c), start_ms + (k0m + 1) * interval_ms - a[many])
-    np.add.at(duration, (r, k1m, c), b[many] - (start_ms + k1m * interval_ms))
-    # the whole intervals in between, as a difference array summed along the intervals
-    full = np.zeros_like(duration)
-    inner = k1m > k0m + 1
-    np.add.at(full, (r[inner], k0m[inner] + 1, c[inner]), interval_ms)
-    np.add.at(full, (r[inner], k1m[inner], c[inner]), -interval_ms)
-    duration = (duration + np.cumsum(full, axis=1))[:, :n, :]
-    unknown = length[np.newaxis, :] - duration.sum(axis=2)
-    return StateDurations(tuple(ids), start_ms, end_ms, interval_ms, bucket, codes, duration, unknown)
+    ids_t = tuple(ids)
+    if not n or not ids:
+        return durations(ids_t, [], start_ms, max(end_ms, start_ms), interval_ms)
+    # Readings further than the hold before the range cannot reach into it; one after the range only
+    # ends a hold there. Clean minutes come from their rollup rows and breaks, which describe the
+    # timeline exactly (clipping happens in durations()); minutes not rolled up yet, from raw readings.
+    lo = start_ms - STATE_HOLD_MS - (start_ms - STATE_HOLD_MS) % MINUTE_MS
+    hi = end_ms + (-end_ms) % MINUTE_MS
+    dirty = np.array(sorted(_dirty_minutes(con, lo, hi)), np.int64)
+    rows = _minute_rows(con, ids, lo, hi)
+    breaks = _breaks(con, ids, lo, hi)
+    raw = _read_states(con, ids, _runs(dirty.tolist())) if len(dirty) else _no_readings()
+    timelines = []
+    for sid in ids:
+        timelines.append(segments(merge_states([_stored(sid, rows, breaks, dirty), _fresh(sid, raw)])))
+    return durations(ids_t, timelines, start_ms, end_ms, interval_ms)
+
+
+def _dirty_minutes(con: Conn, lo_ms: int, hi_ms: int) -> set[int]:
+    """Minutes in ``[lo, hi)`` whose rollup rows and breaks may miss readings."""
+    got = con.execute(
+        sql.SQL(
+            "SELECT DISTINCT (extract(epoch FROM date_bin(interval '1 minute', bucket, timestamptz 'epoch'))"
+            " * 1000)::int8 FROM dirty WHERE width_ms <= %s AND bucket >= {} AND bucket < {}"
+        ).format(_ts(lo_ms), _ts(hi_ms)),
+        (MINUTE_MS,),
+    ).fetchall()
+    return {int(r[0]) for r in got}
+
+
+def _minute_rows(con: Conn, ids: Sequence[int], lo_ms: int, hi_ms: int) -> _Rows:
+    got = con.execute(
+        sql.SQL(
+            "SELECT sensor_id, {}, {}, first_v, {} FROM rollup_1m WHERE sensor_id = ANY(%s::int4[])"
+            " AND bucket >= {} AND bucket < {}"
+        ).format(_ms("bucket"), _ms("first_ts"), _ms("last_ts"), _ts(lo_ms), _ts(hi_ms)),
+        (list(ids),),
+    ).fetchall()
+    return _columns(got, 5)
+
+
+def _breaks(con: Conn, ids: Sequence[int], lo_ms: int, hi_ms: int) -> _Rows:
+    got = con.execute(
+        sql.SQL(
+            "SELECT sensor_id, {}, {}, code, {} FROM state_breaks WHERE sensor_id = ANY(%s::int4[])"
+            " AND bucket >= {} AND bucket < {}"
+        ).format(_ms("bucket"), _ms("ts"), _ms("prev_ts"), _ts(lo_ms), _ts(hi_ms)),
+        (list(ids),),
+    ).fetchall()
+    return _columns(got, 5)
+
+
+def _columns(rows: Sequence[tuple[Any, ...]], width: int) -> _Rows:
+    if not rows:
+        return [np.empty(0, np.float64) for _ in range(width)]
+    return [np.asarray(col, np.float64) for col in zip(*rows, strict=True)]
+
+
+def _stored(sensor_id: int, rows: _Rows, breaks: _Rows, dirty: _I) -> StateBuckets:
+    """One sensor's rolled-up minutes and their breaks, without the ``dirty`` ones."""
+    keep = (rows[0] == sensor_id) & ~np.isin(rows[1].astype(np.int64), dirty)
+    bkeep = (breaks[0] == sensor_id) & ~np.isin(breaks[1].astype(np.int64), dirty)
+    order = np.argsort(rows[2][keep], kind="stable")
+    border = np.argsort(breaks[2][bkeep], kind="stable")
+    return StateBuckets(
+        rows[2][keep].astype(np.int64)[order],
+        codes_of(rows[3][keep])[order],
+        rows[4][keep].astype(np.int64)[order],
+        breaks[2][bkeep].astype(np.int64)[border],
+        breaks[3][bkeep][border],
+        breaks[4][bkeep].astype(np.int64)[border],
+    )
+
+
+def _fresh(sensor_id: int, raw: tuple[_I, _I, _F]) -> StateBuckets:
+    """One sensor's minutes not rolled up yet, from its raw readings."""
+    sid, ts, values = raw
+    mine = sid == sensor_id
+    return state_from_readings(ts[mine], values[mine], MINUTE_MS)
+
+
+def _runs(minutes: Sequence[int]) -> list[tuple[int, int]]:
+    """Consecutive minutes merged into ``[start, end)`` ranges."""
+    runs: list[tuple[int, int]] = []
+    for m in minutes:
+        if runs and runs[-1][1] == m:
+            runs[-1] = (runs[-1][0], m + MINUTE_MS)
+        else:
+            runs.append((m, m + MINUTE_MS))
+    return runs
 
 
 def _no_readings() -> tuple[_I, _I, _F]:
     return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float64)
 
 
-def _read_states(con: Conn, sensor_ids: Sequence[int], lo_ms: int, hi_ms: int) -> tuple[_I, _I, _F]:
-    if not sensor_ids:
-        return _no_readings()
+def _read_states(
+    con: Conn, sensor_ids: Sequence[int], ranges: Sequence[tuple[int, int]]
+) -> tuple[_I, _I, _F]:
+    within = sql.SQL(" OR ").join(
+        sql.SQL("(ts >= {} AND ts < {})").format(_ts(lo), _ts(hi)) for lo, hi in ranges
+    )
     query = sql.SQL(
         "COPY (SELECT sensor_id, ts, value FROM readings WHERE sensor_id = ANY({}::int4[])"
-        " AND ts >= {} AND ts < {} ORDER BY sensor_id, ts, value) TO STDOUT (FORMAT binary)"
-    ).format(sql.Literal(list(sensor_ids)), _ts(lo_ms), _ts(hi_ms))
+        " AND ({}) ORDER BY sensor_id, ts, value) TO STDOUT (FORMAT binary)"
+    ).format(sql.Literal(list(sensor_ids)), within)
     with con.cursor() as cur, cur.copy(query) as cp:
         data = b"".join(bytes(chunk) for chunk in cp)
     return decode_readings(data)
