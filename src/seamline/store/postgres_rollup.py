@@ -192,7 +192,7 @@ def aggregates(
                 (sensor_id,),
             ).fetchall()
             parts.append(_Pieces.from_rows(rows).without(stale))
-            raw.extend(_runs(sorted(stale), width))
+            raw.extend(bucket_runs(sorted(stale), width))
         for lo, hi in raw:
             ts, values = read_raw(con, sensor_id, lo, hi)
             parts.append(_Pieces.from_raw(ts, values, width))
@@ -233,7 +233,7 @@ def _stale_buckets(con: Conn, resolution: Resolution, lo: int, hi: int) -> set[i
     return {int(r[0]) for r in rows}
 
 
-def _runs(buckets: Sequence[int], width: int) -> list[tuple[int, int]]:
+def bucket_runs(buckets: Sequence[int], width: int) -> list[tuple[int, int]]:
     """Consecutive buckets merged into ``[start, end)`` ranges."""
     runs: list[tuple[int, int]] = []
     for b in buckets:

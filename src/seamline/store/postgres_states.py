@@ -20,6 +20,7 @@ from psycopg import sql
 from seamline.store.base import MINUTE_MS, STATE_HOLD_MS, StateDurations, StoreQueryError
 from seamline.store.postgres_conn import Conn
 from seamline.store.postgres_copy import decode_readings
+from seamline.store.postgres_rollup import bucket_runs
 from seamline.store.rollup import (
     StateBuckets,
     codes_of,
@@ -80,9 +81,10 @@ def state_durations(
     lo = start_ms - STATE_HOLD_MS - (start_ms - STATE_HOLD_MS) % MINUTE_MS
     hi = end_ms + (-end_ms) % MINUTE_MS
     dirty = np.array(sorted(_dirty_minutes(con, lo, hi)), np.int64)
-    rows = _minute_rows(con, ids, lo, hi)
-    breaks = _breaks(con, ids, lo, hi)
-    raw = _read_states(con, ids, _runs(dirty.tolist())) if len(dirty) else _no_readings()
+    rows = _minute_table(con, "rollup_1m", ("first_ts", "first_v", "last_ts"), ids, lo, hi)
+    breaks = _minute_table(con, "state_breaks", ("ts", "code", "prev_ts"), ids, lo, hi)
+    runs = bucket_runs(dirty.tolist(), MINUTE_MS)
+    raw = _read_states(con, ids, runs) if runs else _no_readings()
     timelines = []
     for sid in ids:
         timelines.append(segments(merge_states([_stored(sid, rows, breaks, dirty), _fresh(sid, raw)])))
@@ -101,23 +103,25 @@ def _dirty_minutes(con: Conn, lo_ms: int, hi_ms: int) -> set[int]:
     return {int(r[0]) for r in got}
 
 
-def _minute_rows(con: Conn, ids: Sequence[int], lo_ms: int, hi_ms: int) -> _Rows:
+def _minute_table(
+    con: Conn, table: str, columns: tuple[str, str, str], ids: Sequence[int], lo_ms: int, hi_ms: int
+) -> _Rows:
+    """Columns ``sensor_id, bucket, *columns`` of a per-minute table, times (all but the middle one)
+    as Unix ms."""
+    a, value, b = columns
     got = con.execute(
         sql.SQL(
-            "SELECT sensor_id, {}, {}, first_v, {} FROM rollup_1m WHERE sensor_id = ANY(%s::int4[])"
+            "SELECT sensor_id, {}, {}, {}, {} FROM {} WHERE sensor_id = ANY(%s::int4[])"
             " AND bucket >= {} AND bucket < {}"
-        ).format(_ms("bucket"), _ms("first_ts"), _ms("last_ts"), _ts(lo_ms), _ts(hi_ms)),
-        (list(ids),),
-    ).fetchall()
-    return _columns(got, 5)
-
-
-def _breaks(con: Conn, ids: Sequence[int], lo_ms: int, hi_ms: int) -> _Rows:
-    got = con.execute(
-        sql.SQL(
-            "SELECT sensor_id, {}, {}, code, {} FROM state_breaks WHERE sensor_id = ANY(%s::int4[])"
-            " AND bucket >= {} AND bucket < {}"
-        ).format(_ms("bucket"), _ms("ts"), _ms("prev_ts"), _ts(lo_ms), _ts(hi_ms)),
+        ).format(
+            _ms("bucket"),
+            _ms(a),
+            sql.Identifier(value),
+            _ms(b),
+            sql.Identifier(table),
+            _ts(lo_ms),
+            _ts(hi_ms),
+        ),
         (list(ids),),
     ).fetchall()
     return _columns(got, 5)
@@ -150,17 +154,6 @@ def _fresh(sensor_id: int, raw: tuple[_I, _I, _F]) -> StateBuckets:
     sid, ts, values = raw
     mine = sid == sensor_id
     return state_from_readings(ts[mine], values[mine], MINUTE_MS)
-
-
-def _runs(minutes: Sequence[int]) -> list[tuple[int, int]]:
-    """Consecutive minutes merged into ``[start, end)`` ranges."""
-    runs: list[tuple[int, int]] = []
-    for m in minutes:
-        if runs and runs[-1][1] == m:
-            runs[-1] = (runs[-1][0], m + MINUTE_MS)
-        else:
-            runs.append((m, m + MINUTE_MS))
-    return runs
 
 
 def _no_readings() -> tuple[_I, _I, _F]:
