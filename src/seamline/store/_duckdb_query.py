@@ -70,19 +70,24 @@ def aggregates(
     with store.snapshot() as cur:
         wm = watermark(cur)
         catalog = _catalog(cur)
-        dirty = sorted(b for _, b in _dirty_minutes(cur, [sensor_id], start_ms, end_ms, wm))
+        late, tail = _pending(cur, [sensor_id], start_ms, end_ms, wm)
+        dirty = _merge_ranges(
+            [*_runs(sorted(m for _, m in late), MINUTE_MS), (tail, _ceil(end_ms, MINUTE_MS))]
+        )
         if resolution is Resolution.MINUTE:
             fine, coarse = [(start_ms, end_ms)], []
         else:
             a, b = _ceil(start_ms, HOUR_MS), _floor(end_ms, HOUR_MS)
-            dirty_hours = sorted({_floor(d, HOUR_MS) for d in dirty if a <= d < b})
-            fine = sorted(_outside(start_ms, end_ms, a, b) + _runs(dirty_hours, HOUR_MS))
-            coarse = _minus([(a, b)] if a < b else [], _runs(dirty_hours, HOUR_MS))
+            dirty_hours = _merge_ranges(
+                [(_floor(lo, HOUR_MS), _ceil(hi, HOUR_MS)) for lo, hi in _intersect(dirty, a, b)]
+            )
+            fine = sorted(_outside(start_ms, end_ms, a, b) + dirty_hours)
+            coarse = _minus([(a, b)] if a < b else [], dirty_hours)
         # the minute level of ``fine``: stored minutes where whole and current, raw readings elsewhere
         stored_ranges, raw_ranges = [], []
         for lo, hi in fine:
             a, b = _ceil(lo, MINUTE_MS), _floor(hi, MINUTE_MS)
-            inner_dirty = _runs([d for d in dirty if a <= d < b], MINUTE_MS)
+            inner_dirty = _intersect(dirty, a, b)
             raw_ranges += _outside(lo, hi, a, b) + inner_dirty
             stored_ranges += _minus([(a, b)] if a < b else [], inner_dirty)
         # a counter's first bucket adds the step from the reading before it: look a minute back
@@ -221,8 +226,11 @@ def state_durations(
     with store.snapshot() as cur:
         wm = watermark(cur)
         catalog = _catalog(cur)
-        dirty = _dirty_minutes(cur, wanted, lo, hi, wm)
-        fine = _runs(sorted({_floor(m, HOUR_MS) for _, m in dirty}), HOUR_MS)
+        dirty, tail = _pending(cur, wanted, lo, hi, wm)
+        tail = max(tail, lo)
+        fine = _merge_ranges(
+            [*_runs(sorted({_floor(m, HOUR_MS) for _, m in dirty}), HOUR_MS), (_floor(tail, HOUR_MS), hi)]
+        )
         coarse = _minus([(lo, hi)], fine)
         hours: dict[str, Any] = _EMPTY_ROWS
         hour_breaks: dict[str, Any] = _EMPTY_BREAKS
@@ -252,9 +260,10 @@ def state_durations(
                 f" AND ({within})",
                 [*ids_params, *p],
             ).fetchnumpy()
-        if dirty:
+        fresh_ranges = _merge_ranges([*_runs(sorted({m for _, m in dirty}), MINUTE_MS), (tail, hi)])
+        if fresh_ranges:
             parts, params = [], []
-            for r0, r1 in _runs(sorted({m for _, m in dirty}), MINUTE_MS):
+            for r0, r1 in fresh_ranges:
                 f = _files(catalog, "raw", r0, r1)
                 parts.append(raw_source(store.cold_root, f, f"{ids_sql} AND ts_ms >= ? AND ts_ms < ?"))
                 params += [*ids_params, r0, r1] * (2 if f else 1)
@@ -265,9 +274,9 @@ def state_durations(
     for sid in ids:
         mine = np.asarray(sorted(m for x, m in dirty if x == sid), np.int64)
         parts_of_sid = [
-            _state_part(sid, hours, hour_breaks, None),
-            _state_part(sid, minutes, minute_breaks, mine),
-            _fresh_part(sid, fresh, mine),
+            _state_part(sid, hours, hour_breaks, None, tail),
+            _state_part(sid, minutes, minute_breaks, mine, tail),
+            _fresh_part(sid, fresh, mine, tail),
         ]
         timelines.append(segments(merge_states(parts_of_sid)))
     return durations(ids, timelines, start_ms, end_ms, interval_ms)
@@ -279,13 +288,20 @@ _EMPTY_ROWS: dict[str, Any] = {
 _EMPTY_BREAKS: dict[str, Any] = {k: np.empty(0) for k in ("sensor_id", "bucket", "ts_ms", "code", "prev_ts")}
 
 
-def _state_part(sensor_id: int, rows: dict[str, Any], brk: dict[str, Any], dirty: Any | None) -> StateBuckets:
-    """One sensor's stored buckets (hours or minutes) and their breaks, minus ``dirty`` minutes."""
+def _state_part(
+    sensor_id: int, rows: dict[str, Any], brk: dict[str, Any], dirty: Any | None, tail: int
+) -> StateBuckets:
+    """One sensor's stored buckets (hours or minutes) and their breaks, minus ``dirty`` minutes and
+    the minutes from ``tail`` on (hour rows never reach past ``tail``: those hours are fine)."""
     keep = np.asarray(rows["sensor_id"], np.int64) == sensor_id
     bkeep = np.asarray(brk["sensor_id"], np.int64) == sensor_id
-    if dirty is not None and len(dirty):
-        keep &= ~np.isin(np.asarray(rows["bucket"], np.int64), dirty)
-        bkeep &= ~np.isin(np.asarray(brk["bucket"], np.int64), dirty)
+    if dirty is not None:
+        buckets, break_buckets = np.asarray(rows["bucket"], np.int64), np.asarray(brk["bucket"], np.int64)
+        keep &= buckets < tail
+        bkeep &= break_buckets < tail
+        if len(dirty):
+            keep &= ~np.isin(buckets, dirty)
+            bkeep &= ~np.isin(break_buckets, dirty)
     return StateBuckets(
         np.asarray(rows["first_ts"], np.int64)[keep],
         codes_of(np.asarray(rows["first"], np.float64)[keep]),
@@ -296,12 +312,14 @@ def _state_part(sensor_id: int, rows: dict[str, Any], brk: dict[str, Any], dirty
     )
 
 
-def _fresh_part(sensor_id: int, fresh: dict[str, Any], dirty: Any) -> StateBuckets:
-    """The dirty minutes of one sensor, from its raw readings."""
+def _fresh_part(sensor_id: int, fresh: dict[str, Any], dirty: Any, tail: int) -> StateBuckets:
+    """The dirty minutes of one sensor, and its minutes from ``tail`` on, from its raw readings."""
     mine = np.asarray(fresh["sensor_id"], np.int64) == sensor_id
     ts = np.asarray(fresh["ts_ms"], np.int64)[mine]
     values = np.asarray(fresh["value"], np.float64)[mine]
-    inside = np.isin(ts - ts % MINUTE_MS, dirty)
+    inside = ts >= tail
+    if len(dirty):
+        inside |= np.isin(ts - ts % MINUTE_MS, dirty)
     return state_from_readings(ts[inside], values[inside], MINUTE_MS)
 
 
@@ -316,17 +334,25 @@ def _within(column: str, ranges: Ranges) -> tuple[str, list[int]]:
 # -- helpers -------------------------------------------------------------------------------------
 
 
-def _dirty_minutes(
+def _pending(
     cur: duckdb.DuckDBPyConnection, sensor_ids: list[int], start_ms: int, end_ms: int, wm: tuple[int, int]
-) -> set[tuple[int, int]]:
-    """(sensor, minute) buckets holding readings the stored rollups do not include yet."""
+) -> tuple[set[tuple[int, int]], int]:
+    """Buckets holding readings the stored rollups do not include yet: the (sensor, minute) pairs
+    of late rows (written since the last rollup pass, older than its open minute), and the start of
+    the open minutes (every minute from there on is pending for every sensor).
+
+    Not looking for which sensors have rows in the open minutes spares a scan of the whole hot
+    table: late rows are the newest commits, found from ``wseq`` zone maps alone."""
+    wseq, open_ms = wm
+    tail = _floor(open_ms, MINUTE_MS)
+    if min(end_ms, tail) <= start_ms:
+        return set(), tail
     rows = cur.execute(
-        f"SELECT DISTINCT sensor_id, {bucket('ts_ms', MINUTE_MS)} FROM readings_hot"
-        f" WHERE {PENDING} AND sensor_id BETWEEN ? AND ? AND list_contains(?, sensor_id)"
-        " AND ts_ms >= ? AND ts_ms < ?",
-        [*wm, min(sensor_ids), max(sensor_ids), sensor_ids, start_ms, end_ms],
+        f"SELECT DISTINCT sensor_id, {bucket('ts_ms', MINUTE_MS)} FROM readings_hot WHERE wseq > ?"
+        " AND ts_ms >= ? AND ts_ms < ? AND sensor_id BETWEEN ? AND ? AND list_contains(?, sensor_id)",
+        [wseq, start_ms, min(end_ms, tail), min(sensor_ids), max(sensor_ids), sensor_ids],
     ).fetchall()
-    return {(int(s), int(b)) for s, b in rows}
+    return {(int(s), int(b)) for s, b in rows}, tail
 
 
 def _catalog(cur: duckdb.DuckDBPyConnection) -> Catalog:
@@ -344,6 +370,11 @@ def _files(catalog: Catalog, kind: str, lo: int, hi: int) -> list[str]:
 
 def _overlaps(entry: tuple[str, int, int], r: tuple[int, int]) -> bool:
     return entry[1] < r[1] and entry[2] > r[0]
+
+
+def _intersect(ranges: Ranges, lo: int, hi: int) -> Ranges:
+    """The parts of ``ranges`` inside ``[lo, hi)``."""
+    return [(max(a, lo), min(b, hi)) for a, b in ranges if max(a, lo) < min(b, hi)]
 
 
 def _merge_ranges(ranges: Ranges) -> Ranges:
