@@ -244,8 +244,8 @@ class SubscriberConnection:
         self._closed = False
         self._last_send = time.monotonic()
         self._ping_sent: float | None = None
-        self._buffer_bytes = buffer_bytes
-        self._buf = bytearray(buffer_bytes)
+        self._buffer_bytes = max(buffer_bytes, 16)  # room for a fixed header whatever comes
+        self._buf = bytearray(self._buffer_bytes)
         self._end = 0  # bytes of self._buf holding data not parsed yet
         self._next_packet_id = 1
         self._suback: dict[int, Callable[[list[int]], None]] = {}
