@@ -19,7 +19,6 @@ from seamline.store._duckdb_sql import (
     PENDING,
     ROLLUP_LIST,
     bucket,
-    minute_source,
     minute_union,
     raw_source,
     watermark,
@@ -178,20 +177,19 @@ def _value_before(
     a = _floor(t, MINUTE_MS)
     files = _files(catalog, "1m", day, a)
     where = "sensor_id = ? AND bucket >= ? AND bucket < ?"
-    candidates = cur.execute(
-        f"SELECT last_ts, last FROM ({minute_source(store.cold_root, files, where)})"
-        f" UNION ALL SELECT ts_ms, value FROM readings_hot WHERE {PENDING} AND sensor_id = ? AND ts_ms < ?"
-        " UNION ALL SELECT ts_ms, value FROM readings_hot WHERE sensor_id = ? AND ts_ms >= ? AND ts_ms < ?"
+    # One statement: stored minutes of the day before (both versions of a re-aggregated bucket: the
+    # hot table's holds every reading of the file's, so the newest wins either way), hot rows the
+    # rollups lack or that fall in t's minute, and whole hours before t (older than a day, or whose
+    # minutes retention already dropped).
+    rows = cur.execute(
+        f"SELECT last_ts, last FROM ({minute_union(store.cold_root, files, where)})"
+        " UNION ALL SELECT ts_ms, value FROM readings_hot"
+        f" WHERE sensor_id = ? AND ts_ms < ? AND ({PENDING} OR ts_ms >= ?)"
+        f" UNION ALL SELECT last_ts, last FROM rollup_1h WHERE sensor_id = ? AND bucket + {HOUR_MS} <= ?"
         " ORDER BY 1 DESC, 2 DESC LIMIT 1",
-        [*([sensor_id, day, a] * (2 if files else 1)), *wm, sensor_id, t, sensor_id, a, t],
+        [*([sensor_id, day, a] * (2 if files else 1)), sensor_id, t, *wm, a, sensor_id, t],
     ).fetchall()
-    # whole hours before t: older than a day, or whose minutes retention already dropped
-    older = cur.execute(
-        f"SELECT last_ts, last FROM rollup_1h WHERE sensor_id = ? AND bucket + {HOUR_MS} <= ?"
-        " ORDER BY bucket DESC LIMIT 1",
-        [sensor_id, t],
-    ).fetchall()
-    best = max(candidates + older, default=None)
+    best = rows[0] if rows else None
     return float(best[1]) if best is not None else None
 
 
