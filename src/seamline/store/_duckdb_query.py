@@ -268,16 +268,37 @@ def state_durations(
             fresh = cur.execute(
                 f"SELECT sensor_id, ts_ms, value FROM ({' UNION ALL '.join(parts)})", params
             ).fetchnumpy()
+    timelines = _timelines(ids, (hours, hour_breaks), (minutes, minute_breaks), fresh, dirty, tail)
+    return durations(ids, timelines, start_ms, end_ms, interval_ms)
+
+
+def _timelines(
+    ids: Sequence[int],
+    hour_level: tuple[dict[str, Any], dict[str, Any]],
+    minute_level: tuple[dict[str, Any], dict[str, Any]],
+    fresh: dict[str, Any],
+    dirty: set[tuple[int, int]],
+    tail: int,
+) -> list[Any]:
+    """Each sensor's state segments from its stored hours, stored minutes and raw readings."""
+    hours, hour_breaks = hour_level
+    minutes, minute_breaks = minute_level
+    hour_rows, hour_brk = _BySensor(hours, _ROW_TYPES), _BySensor(hour_breaks, _BREAK_TYPES)
+    minute_rows, minute_brk = _BySensor(minutes, _ROW_TYPES), _BySensor(minute_breaks, _BREAK_TYPES)
+    fresh_rows = _BySensor(fresh, {"ts_ms": np.int64, "value": np.float64})
+    late: dict[int, list[int]] = {}
+    for x, m in dirty:
+        late.setdefault(x, []).append(m)
     timelines = []
     for sid in ids:
-        mine = np.asarray(sorted(m for x, m in dirty if x == sid), np.int64)
+        mine = np.asarray(sorted(late.get(sid, [])), np.int64)
         parts_of_sid = [
-            _state_part(sid, hours, hour_breaks, None, tail),
-            _state_part(sid, minutes, minute_breaks, mine, tail),
-            _fresh_part(sid, fresh, mine, tail),
+            _state_part(sid, hour_rows, hour_brk, None, tail),
+            _state_part(sid, minute_rows, minute_brk, mine, tail),
+            _fresh_part(sid, fresh_rows, mine, tail),
         ]
         timelines.append(segments(merge_states(parts_of_sid)))
-    return durations(ids, timelines, start_ms, end_ms, interval_ms)
+    return timelines
 
 
 _EMPTY_ROWS: dict[str, Any] = {
@@ -286,35 +307,58 @@ _EMPTY_ROWS: dict[str, Any] = {
 _EMPTY_BREAKS: dict[str, Any] = {k: np.empty(0) for k in ("sensor_id", "bucket", "ts_ms", "code", "prev_ts")}
 
 
+class _BySensor:
+    """A result's columns in sensor order, grouped once, so that each sensor's rows are a slice
+    rather than a scan of every row (a line has dozens of machines)."""
+
+    __slots__ = ("_sids", "cols")
+
+    def __init__(self, got: dict[str, Any], dtypes: dict[str, Any]) -> None:
+        sid = np.asarray(got["sensor_id"], np.int64)
+        order = np.argsort(sid, kind="stable")  # stable: each sensor's rows keep their order
+        self._sids = sid[order]
+        self.cols = {c: np.asarray(got[c], t)[order] for c, t in dtypes.items() if c in got}
+
+    def of(self, sensor_id: int) -> slice:
+        return slice(
+            int(np.searchsorted(self._sids, sensor_id, "left")),
+            int(np.searchsorted(self._sids, sensor_id, "right")),
+        )
+
+
+_ROW_TYPES = {"bucket": np.int64, "first": np.float64, "first_ts": np.int64, "last_ts": np.int64}
+_BREAK_TYPES = {"bucket": np.int64, "ts_ms": np.int64, "code": np.float64, "prev_ts": np.int64}
+
+
 def _state_part(
-    sensor_id: int, rows: dict[str, Any], brk: dict[str, Any], dirty: Any | None, tail: int
+    sensor_id: int, rows: _BySensor, brk: _BySensor, dirty: Any | None, tail: int
 ) -> StateBuckets:
     """One sensor's stored buckets (hours or minutes) and their breaks, minus ``dirty`` minutes and
     the minutes from ``tail`` on (hour rows never reach past ``tail``: those hours are fine)."""
-    keep = np.asarray(rows["sensor_id"], np.int64) == sensor_id
-    bkeep = np.asarray(brk["sensor_id"], np.int64) == sensor_id
-    if dirty is not None:
-        buckets, break_buckets = np.asarray(rows["bucket"], np.int64), np.asarray(brk["bucket"], np.int64)
+    r, b = rows.of(sensor_id), brk.of(sensor_id)
+    keep = np.ones(r.stop - r.start, bool)
+    bkeep = np.ones(b.stop - b.start, bool)
+    if dirty is not None:  # minute rows: they have buckets
+        buckets, break_buckets = rows.cols["bucket"][r], brk.cols["bucket"][b]
         keep &= buckets < tail
         bkeep &= break_buckets < tail
         if len(dirty):
             keep &= ~np.isin(buckets, dirty)
             bkeep &= ~np.isin(break_buckets, dirty)
     return StateBuckets(
-        np.asarray(rows["first_ts"], np.int64)[keep],
-        codes_of(np.asarray(rows["first"], np.float64)[keep]),
-        np.asarray(rows["last_ts"], np.int64)[keep],
-        np.asarray(brk["ts_ms"], np.int64)[bkeep],
-        np.asarray(brk["code"], np.float64)[bkeep],
-        np.asarray(brk["prev_ts"], np.int64)[bkeep],
+        rows.cols["first_ts"][r][keep],
+        codes_of(rows.cols["first"][r][keep]),
+        rows.cols["last_ts"][r][keep],
+        brk.cols["ts_ms"][b][bkeep],
+        brk.cols["code"][b][bkeep],
+        brk.cols["prev_ts"][b][bkeep],
     )
 
 
-def _fresh_part(sensor_id: int, fresh: dict[str, Any], dirty: Any, tail: int) -> StateBuckets:
+def _fresh_part(sensor_id: int, fresh: _BySensor, dirty: Any, tail: int) -> StateBuckets:
     """The dirty minutes of one sensor, and its minutes from ``tail`` on, from its raw readings."""
-    mine = np.asarray(fresh["sensor_id"], np.int64) == sensor_id
-    ts = np.asarray(fresh["ts_ms"], np.int64)[mine]
-    values = np.asarray(fresh["value"], np.float64)[mine]
+    mine = fresh.of(sensor_id)
+    ts, values = fresh.cols["ts_ms"][mine], fresh.cols["value"][mine]
     inside = ts >= tail
     if len(dirty):
         inside |= np.isin(ts - ts % MINUTE_MS, dirty)
