@@ -47,6 +47,7 @@ def test_a_small_run_reports_every_query_kind_and_the_readings_it_built(
     for kind, q in r["queries"].items():
         assert q["runs"] == 3, kind
         assert 0 < q["p50_ms"] <= q["p95_ms"] <= q["max_ms"], kind
+        assert q["cpu_p50_ms"] >= 0, kind
     assert r["goal"]["worst_p95_ms"] == max(q["p95_ms"] for q in r["queries"].values())
 
 
