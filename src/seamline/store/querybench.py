@@ -193,7 +193,7 @@ def _parts(store: DuckDBStore) -> dict[str, int]:
 def run_queries(
     store: DuckDBStore, factory: Factory, end_ms: int, hours: float, *, runs: int = 100, seed: int = 0
 ) -> list[QueryTiming]:
-    """Time each query kind ``runs`` times (after one warm-up), on random sensors, devices and lines,
+    """Time each query kind ``runs`` times (after one warm-up each), on random sensors, devices and lines,
     for ranges ending at ``end_ms`` (the newest data). Times are of the functions the HTTP routes
     call, JSON-ready output included; HTTP and JSON encoding come on top."""
     rng = np.random.default_rng(seed)
@@ -238,16 +238,21 @@ def run_queries(
             kinds += _ranged_kinds(
                 factory, store, label, since(ms), end_ms, any_sensor, fast, lines, machines, pick
             )
-    out = []
-    for name, call, note in kinds:
+    for _, call, _ in kinds:
         call()  # warm-up: Parquet footers, first-use code paths
-        lat, cpu = [], []
-        for _ in range(runs):
+    lat: list[list[float]] = [[] for _ in kinds]
+    cpu: list[list[float]] = [[] for _ in kinds]
+    # Round after round of every kind rather than kind after kind: on a shared machine a burst of
+    # load then spreads over all kinds instead of falling on one.
+    for _ in range(runs):
+        for k, (_, call, _) in enumerate(kinds):
             c, t = time.process_time(), time.perf_counter()
             call()
-            lat.append((time.perf_counter() - t) * 1000.0)
-            cpu.append((time.process_time() - c) * 1000.0)
-        a = np.asarray(lat)
+            lat[k].append((time.perf_counter() - t) * 1000.0)
+            cpu[k].append((time.process_time() - c) * 1000.0)
+    out = []
+    for k, (name, _, note) in enumerate(kinds):
+        a = np.asarray(lat[k])
         out.append(
             QueryTiming(
                 name,
@@ -256,7 +261,7 @@ def run_queries(
                 round(float(np.percentile(a, 95)), 2),
                 round(float(a.max()), 2),
                 note,
-                round(float(np.median(cpu)), 2),
+                round(float(np.median(cpu[k])), 2),
             )
         )
     return out
