@@ -50,12 +50,13 @@ def query(
 ) -> None:
     """Build (or reuse) a store of --hours of the reference factory, then time every query kind.
 
-    Query kinds: latest values of a sensor, a device, a line and the whole factory; raw history;
-    charts of a random sensor and of a 10 Hz sensor over 1 h, 8 h and 24 h (1000 px); 1-hour
-    rollups; runtime-state durations per hour of a device and of a whole line. Reports p50/p95/max
-    per kind (wall time) with the median CPU time of the process (all threads; on a shared machine
-    the difference is mostly waiting for a core) and the build: readings, bytes per reading on
-    disk, build time.
+    Kinds: latest values (a sensor, a device, a line, the factory); raw history; charts (1000 px)
+    of a random sensor and of a 10 Hz sensor over 1 h, 8 h and 24 h; 1-hour rollups; runtime-state
+    durations per hour of a device and of a whole line.
+
+    Reports p50/p95/max wall time per kind and the median CPU time of the process (all threads;
+    on a shared machine the difference is mostly waiting for a core), and the build: readings,
+    bytes per reading on disk, build time.
     """
     from seamline.errors import SeamlineError  # noqa: PLC0415  # keep `--help` instant
     from seamline.model.loader import load_factory  # noqa: PLC0415
