@@ -356,8 +356,8 @@ SELECT sensor_id, b, ts, code, prev_ts FROM (
                  date_bin(interval '1 minute', r.ts, timestamptz 'epoch') AS b,
                  CASE WHEN r.value IN ('NaN', 'Infinity', '-Infinity') THEN 'NaN' ELSE trunc(r.value) END
                    AS code
-          FROM readings r JOIN sensors s ON s.sensor_id = r.sensor_id AND s.kind = 'state'
-          WHERE r.ts >= %(lo)s AND r.ts < %(hi)s) AS x
+          FROM readings r
+          WHERE r.ts >= %(lo)s AND r.ts < %(hi)s AND r.sensor_id = ANY(%(state_ids)s::int4[])) AS x
     WHERE b = ANY(%(buckets)s)
     WINDOW w AS (PARTITION BY sensor_id, b ORDER BY ts, value)
 ) AS y
@@ -370,15 +370,31 @@ def maintain(con: Conn, factory: Factory, policy: RetentionPolicy, now_ms: int) 
     """One pass: re-aggregate dirty minutes, then their hours, then apply retention."""
     started = time.perf_counter()
     summarize_brin(con)  # the minutes to roll up are found through the BRIN index
-    rolled = _roll(con, MINUTE_MS, _ROLL_MINUTES, then=HOUR_MS, also=(_CLEAR_STATE_BREAKS, _STATE_BREAKS))
+    # The state channels as a constant array, which the server hashes once; a join with `sensors` on a
+    # partition just filled (no statistics yet) was planned as a nested loop over every reading.
+    state = {
+        "hold_ms": STATE_HOLD_MS,
+        "state_ids": [s.id for s in factory.sensors() if s.channel.kind == "state"],
+    }
+    rolled = _roll(
+        con, MINUTE_MS, _ROLL_MINUTES, then=HOUR_MS, also=(_CLEAR_STATE_BREAKS, _STATE_BREAKS), extra=state
+    )
     _roll(con, HOUR_MS, _ROLL_HOURS, then=None)
     dropped_readings, dropped_buckets = _retention(con, factory, policy, now_ms)
     return MaintenanceReport(rolled, 0, dropped_readings, dropped_buckets, time.perf_counter() - started)
 
 
-def _roll(con: Conn, width: int, statement: str, *, then: int | None, also: Sequence[str] = ()) -> int:
+def _roll(
+    con: Conn,
+    width: int,
+    statement: str,
+    *,
+    then: int | None,
+    also: Sequence[str] = (),
+    extra: dict[str, Any] | None = None,
+) -> int:
     """Re-aggregate the dirty buckets of ``width``, a few per short transaction; rows written.
-    The ``also`` statements run in the same transactions with the same parameters and ``hold_ms``."""
+    The ``also`` statements run in the same transactions with the same parameters and ``extra``."""
     marks = con.execute(
         "SELECT bucket, gen FROM dirty WHERE width_ms = %s ORDER BY bucket", (width,)
     ).fetchall()
@@ -391,7 +407,7 @@ def _roll(con: Conn, width: int, statement: str, *, then: int | None, also: Sequ
             cur = con.execute(statement, params)
             written += max(cur.rowcount, 0)
             for other in also:
-                con.execute(other, params | {"hold_ms": STATE_HOLD_MS})
+                con.execute(other, params | (extra or {}))
             if then is not None:
                 con.execute(
                     "INSERT INTO dirty (width_ms, bucket, gen)"
