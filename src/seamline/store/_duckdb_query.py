@@ -120,15 +120,17 @@ def aggregates(
 def _raw_rows(
     store: DuckDBStore, cur: duckdb.DuckDBPyConnection, catalog: Catalog, sensor_id: int, ranges: Ranges
 ) -> tuple[Any, Any]:
-    """(ts_ms, value) of one sensor's raw readings in these time ranges, in one query."""
+    """(ts_ms, value) of one sensor's raw readings in these time ranges, in one query that scans
+    the hot table once, whatever the number of ranges."""
     if not ranges:
         return np.empty(0, np.int64), np.empty(0, np.float64)
-    parts, params = [], []
-    for lo, hi in ranges:
-        files = _files(catalog, "raw", lo, hi)
-        parts.append(raw_source(store.cold_root, files, "sensor_id = ? AND ts_ms >= ? AND ts_ms < ?"))
-        params += [sensor_id, lo, hi] * (2 if files else 1)
-    got = cur.execute(f"SELECT ts_ms, value FROM ({' UNION ALL '.join(parts)})", params).fetchnumpy()
+    files = _raw_files(catalog, ranges)
+    within, p = _within("ts_ms", ranges)
+    params = [sensor_id, *p] * (2 if files else 1)
+    got = cur.execute(
+        f"SELECT ts_ms, value FROM ({raw_source(store.cold_root, files, f'sensor_id = ? AND ({within})')})",
+        params,
+    ).fetchnumpy()
     return np.asarray(got["ts_ms"], np.int64), np.asarray(got["value"], np.float64)
 
 
@@ -259,14 +261,12 @@ def state_durations(
                 [*ids_params, *p],
             ).fetchnumpy()
         fresh_ranges = _merge_ranges([*_runs(sorted({m for _, m in dirty}), MINUTE_MS), (tail, hi)])
-        if fresh_ranges:
-            parts, params = [], []
-            for r0, r1 in fresh_ranges:
-                f = _files(catalog, "raw", r0, r1)
-                parts.append(raw_source(store.cold_root, f, f"{ids_sql} AND ts_ms >= ? AND ts_ms < ?"))
-                params += [*ids_params, r0, r1] * (2 if f else 1)
+        if fresh_ranges:  # one scan of the hot table for all of them
+            files = _raw_files(catalog, fresh_ranges)
+            within, p = _within("ts_ms", fresh_ranges)
+            src = raw_source(store.cold_root, files, f"{ids_sql} AND ({within})")
             fresh = cur.execute(
-                f"SELECT sensor_id, ts_ms, value FROM ({' UNION ALL '.join(parts)})", params
+                f"SELECT sensor_id, ts_ms, value FROM ({src})", [*ids_params, *p] * (2 if files else 1)
             ).fetchnumpy()
     timelines = _timelines(ids, (hours, hour_breaks), (minutes, minute_breaks), fresh, dirty, tail)
     return durations(ids, timelines, start_ms, end_ms, interval_ms)
@@ -407,6 +407,13 @@ def _files(catalog: Catalog, kind: str, lo: int, hi: int) -> list[str]:
     return sorted(
         (p for p, (k, t0, t1) in catalog.items() if k == kind and t0 < hi and t1 > lo),
         key=lambda p: catalog[p][1],
+    )
+
+
+def _raw_files(catalog: Catalog, ranges: Ranges) -> list[str]:
+    """Raw files overlapping any of ``ranges``, oldest first."""
+    return sorted(
+        {f for lo, hi in ranges for f in _files(catalog, "raw", lo, hi)}, key=lambda f: catalog[f][1]
     )
 
 
