@@ -9,9 +9,12 @@ and duplicates nothing: each reading is either still in the hot table or in exac
 file.
 
 Encodings (measured on the standard synthetic workload, see the store's module docstring): rows
-sorted by (sensor, time); integers DELTA_BINARY_PACKED (timestamps and sensor ids cost almost
-nothing), doubles split into integer steps of the sensor's resolution (delta-packed too) or, when
-that would not give back the very same double, kept raw; zstd on top.
+sorted by (sensor, time) (in raw files of the relative format, each row group's rows are then
+clustered by the spread of their values, see ``_cluster``); timestamps and sensor ids
+DELTA_BINARY_PACKED (they cost almost nothing); doubles as integer steps of the sensor's
+resolution or, when that would not give back the very same double, raw; the steps relative to
+their neighbours and byte-stream-split (files named ``*.r.parquet``; see
+:mod:`seamline.store._duckdb_schema`); zstd on top.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from pathlib import Path
 from typing import Any, Final
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -35,14 +39,26 @@ ROW_GROUP_ROWS: Final = {RAW: 131_072, "1m": 32_768}
 LARGE_ROW_GROUP_ROWS: Final = 524_288
 ZSTD_LEVEL: Final = 6  # for files that stay; short-lived small files use FAST_ZSTD_LEVEL
 FAST_ZSTD_LEVEL: Final = 3
+RELATIVE_SUFFIX: Final = ".r.parquet"  # files in the relative format end so
+# Relative files: columns of small non-negative integers (offsets, zigzagged distances, counts)
+# compress best byte-stream-split; per-block means repeat, so plain; other integers delta-packed.
+_SPLIT: Final = frozenset({"value_z", "count", "min_st", "first_d", "max_d", "last_d", "sum_d", "inc_d"})
+_PLAIN: Final = frozenset({"value_b"})
+RAW_CENTRE: Final = 128  # where a raw reading's value_z sits when it equals its block's mean
 
 # Test seam: called after a file is durably written and before its catalogue transaction commits.
 after_file_written: Callable[[Path], None] = lambda path: None  # noqa: E731
 
 
-def new_name(kind: str, t0: int) -> str:
-    """A fresh relative path for a file of ``kind`` starting at ``t0``."""
-    return f"{kind}/{t0}-{uuid.uuid4().hex[:12]}.parquet"
+def new_name(kind: str, t0: int, *, relative: bool = True) -> str:
+    """A fresh relative path for a file of ``kind`` starting at ``t0``, in the relative format
+    (see :mod:`seamline.store._duckdb_schema`) unless told otherwise."""
+    return f"{kind}/{t0}-{uuid.uuid4().hex[:12]}{RELATIVE_SUFFIX if relative else '.parquet'}"
+
+
+def relative(name: str) -> bool:
+    """Whether the file ``name`` has the relative format (else the absolute one of schema 2)."""
+    return name.endswith(RELATIVE_SUFFIX)
 
 
 def write_parquet(
@@ -66,10 +82,11 @@ def write_parquet(
             group_rows = row_group_rows or ROW_GROUP_ROWS[name.partition("/")[0]]
             reader = cur.sql(sql, params=params).to_arrow_reader(group_rows)
             if writer is None:
-                writer = _writer(tmp, reader.schema, zstd_level)
+                writer = _writer(tmp, reader.schema, zstd_level, relative=relative(name))
+            cluster = relative(name) and "value_z" in reader.schema.names
             for batch in reader:
                 if batch.num_rows:
-                    writer.write_batch(batch)
+                    writer.write_batch(_cluster(batch) if cluster else batch)
                     rows += batch.num_rows
         if writer is None:
             raise ValueError("no query to write")
@@ -89,16 +106,38 @@ def write_parquet(
     return rows, path.stat().st_size
 
 
-def _writer(path: Path, schema: pa.Schema, zstd_level: int) -> pq.ParquetWriter:
-    ints = [f.name for f in schema if pa.types.is_integer(f.type)]
-    doubles = [f.name for f in schema if pa.types.is_floating(f.type) and f.name not in ("mul", "div")]
+def _cluster(batch: pa.RecordBatch) -> pa.RecordBatch:
+    """The rows of one row group of raw readings (sorted by sensor), sensors of a like spread of
+    ``value_z`` together (stably, so each sensor's rows stay in time order). zstd then codes each
+    stretch with a table fitted to that spread: 5% fewer bytes for the values on the standard
+    workload. The row group keeps its sensor range, so queries skip row groups as before."""
+    sensors = batch.column("sensor_id").to_numpy(zero_copy_only=False)
+    z = batch.column("value_z").fill_null(RAW_CENTRE).to_numpy(zero_copy_only=False).astype(np.float64)
+    starts = np.flatnonzero(np.concatenate(([True], sensors[1:] != sensors[:-1])))
+    lengths = np.diff(np.append(starts, len(sensors)))
+    spread = np.add.reduceat(np.abs(z - RAW_CENTRE), starts) / lengths
+    key = np.repeat(np.round(np.log2(spread + 1.0) * 4.0), lengths)
+    return batch.take(pa.array(np.argsort(key, kind="stable")))
+
+
+def _writer(path: Path, schema: pa.Schema, zstd_level: int, *, relative: bool) -> pq.ParquetWriter:
+    encoding: dict[str, str] = {}
+    for f in schema:
+        if f.name in ("mul", "div"):
+            continue
+        if pa.types.is_floating(f.type) or (relative and f.name in _PLAIN):
+            encoding[f.name] = "PLAIN"
+        elif relative and f.name in _SPLIT:
+            encoding[f.name] = "BYTE_STREAM_SPLIT"
+        elif pa.types.is_integer(f.type):
+            encoding[f.name] = "DELTA_BINARY_PACKED"
     return pq.ParquetWriter(
         path,
         schema,
         compression="zstd",
         compression_level=zstd_level,
         use_dictionary=["mul", "div"],
-        column_encoding=dict.fromkeys(ints, "DELTA_BINARY_PACKED") | dict.fromkeys(doubles, "PLAIN"),
+        column_encoding=encoding,
         write_statistics=[n for n in ("sensor_id", "ts_ms", "bucket") if n in schema.names],
     )
 

@@ -33,8 +33,8 @@ import duckdb
 
 from seamline.store import _coldfiles
 from seamline.store._duckdb_rollup import _FOREVER, FUTURE_SLACK_MS, SLICE_MS, roll_up
-from seamline.store._duckdb_schema import encode, readings_view_sql
-from seamline.store._duckdb_sql import DOUBLE_COLUMNS, ROLLUP_LIST, bucket, minute_source, rollback, watermark
+from seamline.store._duckdb_schema import encode_minutes_sql, encode_raw_sql, raw_scan, readings_view_sql
+from seamline.store._duckdb_sql import bucket, minute_source, rollback, watermark
 from seamline.store.base import HOUR_MS, MINUTE_MS, MaintenanceReport, StoreError
 
 if TYPE_CHECKING:
@@ -105,11 +105,9 @@ def _compact_raw(store: DuckDBStore, cur: duckdb.DuckDBPyConnection, cutoff: int
         assert store.cold_root is not None
         name = _coldfiles.new_name(_coldfiles.RAW, lo)
         where = "h.wseq <= ? AND h.ts_ms >= ? AND h.ts_ms < ?"
-        sql = (
-            f"SELECT sensor_id, ts_ms, {encode('value')}, mul, div FROM ("
-            " SELECT h.sensor_id, h.ts_ms, h.value, COALESCE(s.mul, 1) AS mul, COALESCE(s.div, 1) AS div"
-            f" FROM readings_hot h LEFT JOIN sensors s USING (sensor_id) WHERE {where})"
-            " ORDER BY sensor_id, ts_ms, value"
+        sql = encode_raw_sql(
+            "SELECT h.sensor_id, h.ts_ms, h.value, COALESCE(s.mul, 1) AS mul, COALESCE(s.div, 1) AS div"
+            f" FROM readings_hot h LEFT JOIN sensors s USING (sensor_id) WHERE {where}"
         )
         rows, size = _coldfiles.write_parquet(
             cur, [(sql, [wm, lo, hi])], store.cold_root, name, _coldfiles.FAST_ZSTD_LEVEL
@@ -164,22 +162,19 @@ def _merge(
 ) -> None:
     """Merge raw files into one, sorted by (sensor, time), a sensor range at a time (bounded memory)."""
     assert store.cold_root is not None
-    listed = _coldfiles.parquet_list(store.cold_root, paths)
+    scan, value = raw_scan(store.cold_root, paths)
     span = cur.execute(
         "SELECT min(t0), max(t1) FROM cold_files WHERE list_contains(?, path)", [paths]
     ).fetchall()[0]
-    ids = cur.execute(f"SELECT min(sensor_id), max(sensor_id) FROM read_parquet({listed})").fetchall()[0]
+    ids = cur.execute(f"SELECT min(sensor_id), max(sensor_id) FROM {scan}").fetchall()[0]
     lo_id, hi_id = int(ids[0]), int(ids[1]) + 1
     chunks = max(1, -(-rows // MERGE_CHUNK_ROWS))
     step = max(1, -(-(hi_id - lo_id) // chunks))
-    queries = [
-        (
-            f"SELECT * FROM read_parquet({listed}) WHERE sensor_id >= ? AND sensor_id < ?"
-            " ORDER BY sensor_id, ts_ms, COALESCE(value_raw, value_st * mul / div)",
-            [a, min(a + step, hi_id)],
-        )
-        for a in range(lo_id, hi_id, step)
-    ]
+    sql = encode_raw_sql(
+        f"SELECT sensor_id, ts_ms, {value} AS value, mul, div FROM {scan}"
+        " WHERE sensor_id >= ? AND sensor_id < ?"
+    )
+    queries = [(sql, [a, min(a + step, hi_id)]) for a in range(lo_id, hi_id, step)]
     name = _coldfiles.new_name(_coldfiles.RAW, start)
     zstd = _coldfiles.ZSTD_LEVEL if level == 2 else _coldfiles.FAST_ZSTD_LEVEL
     groups = _coldfiles.LARGE_ROW_GROUP_ROWS if level == 2 else None
@@ -218,11 +213,12 @@ def _compact_minutes(store: DuckDBStore, cur: duckdb.DuckDBPyConnection, cutoff:
         paths = [p for p, _ in existing]
         where = "bucket >= ? AND bucket < ? AND sensor_id >= ? AND sensor_id < ?"
         src = minute_source(store.cold_root, paths, where)
-        encoded = ", ".join(encode(c) if c in DOUBLE_COLUMNS else c for c in ROLLUP_LIST.split(", "))
         sql = (
-            f"SELECT {encoded}, mul, div FROM ("
-            " SELECT m.*, COALESCE(s.mul, 1) AS mul, COALESCE(s.div, 1) AS div"
-            f" FROM ({src}) m LEFT JOIN sensors s USING (sensor_id)) ORDER BY sensor_id, bucket"
+            encode_minutes_sql(
+                "SELECT m.*, COALESCE(s.mul, 1) AS mul, COALESCE(s.div, 1) AS div"
+                f" FROM ({src}) m LEFT JOIN sensors s USING (sensor_id)"
+            )
+            + " ORDER BY sensor_id, bucket"
         )
         # a sensor range at a time: each sort stays well inside DuckDB's memory limit
         total = hot_rows + sum(n for _, n in existing)
@@ -402,7 +398,7 @@ def _retain_files(
         if not due:
             continue
         sql = f"SELECT * FROM read_parquet({listed}) f WHERE NOT {expired} ORDER BY sensor_id, {column}"
-        name = _coldfiles.new_name(kind, int(t0))
+        name = _coldfiles.new_name(kind, int(t0), relative=_coldfiles.relative(path))  # rows kept as they are
         kept, size = _coldfiles.write_parquet(cur, [(sql, [now_ms])], store.cold_root, name)
         if kept:
             _swap(store, cur, [path], [(name, kind, t0, t1, level, kept, size, str(now_ms))], None)

@@ -14,8 +14,7 @@ from typing import Final
 
 import duckdb
 
-from seamline.store._coldfiles import parquet_list
-from seamline.store._duckdb_schema import DECODE_VALUE, ROLLUP_NAMES, decode
+from seamline.store._duckdb_schema import ROLLUP_NAMES, minute_scan, raw_scan
 from seamline.store.base import HOUR_MS, STATE_HOLD_MS
 
 ROLLUP_LIST = ", ".join(ROLLUP_NAMES)
@@ -36,10 +35,8 @@ def raw_source(root: Path | None, files: list[str], where: str) -> str:
     hot = f"SELECT sensor_id, ts_ms, value FROM readings_hot WHERE {where}"
     if root is None or not files:
         return hot
-    return (
-        f"{hot} UNION ALL SELECT sensor_id, ts_ms, {DECODE_VALUE} AS value"
-        f" FROM read_parquet({parquet_list(root, files)}) WHERE {where}"
-    )
+    scan, value = raw_scan(root, files)
+    return f"{hot} UNION ALL SELECT sensor_id, ts_ms, {value} AS value FROM {scan} WHERE {where}"
 
 
 def aggregate_sql(src: str, width_ms: int = 60_000) -> str:
@@ -124,9 +121,8 @@ def minute_union(root: Path | None, files: list[str], where: str) -> str:
     hot = f"SELECT {ROLLUP_LIST}, 1 AS prio FROM rollup_1m WHERE {where}"
     if root is None or not files:
         return hot
-    decoded = ", ".join(f"{decode(c)} AS {c}" if c in DOUBLE_COLUMNS else c for c in ROLLUP_NAMES)
-    cold = f"SELECT {decoded}, 0 AS prio FROM read_parquet({parquet_list(root, files)}) WHERE {where}"
-    return f"{hot} UNION ALL {cold}"
+    scan, decoded = minute_scan(root, files)
+    return f"{hot} UNION ALL SELECT {decoded}, 0 AS prio FROM {scan} WHERE {where}"
 
 
 def minute_source(root: Path | None, files: list[str], where: str) -> str:
@@ -138,8 +134,8 @@ def minute_source(root: Path | None, files: list[str], where: str) -> str:
     hot = f"SELECT {ROLLUP_LIST} FROM rollup_1m WHERE {where}"
     if root is None or not files:
         return hot
-    decoded = ", ".join(f"{decode(c)} AS {c}" if c in DOUBLE_COLUMNS else c for c in ROLLUP_NAMES)
+    scan, decoded = minute_scan(root, files)
     return (
-        f"{hot} UNION ALL SELECT {decoded} FROM read_parquet({parquet_list(root, files)}) c WHERE {where}"
+        f"{hot} UNION ALL SELECT {decoded} FROM {scan} c WHERE {where}"
         " AND NOT EXISTS (SELECT 1 FROM rollup_1m h WHERE h.sensor_id = c.sensor_id AND h.bucket = c.bucket)"
     )

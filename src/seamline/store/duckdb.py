@@ -244,6 +244,8 @@ class DuckDBStore:
             con.execute("UPDATE seamline_schema SET version = ?", [SCHEMA_VERSION])
             con.commit()
             tables = (tables - {"readings"}) | TABLES
+        elif version == 2:  # version 3 reads every file version 2 wrote; newer files it would not
+            con.execute("UPDATE seamline_schema SET version = ?", [SCHEMA_VERSION])
         if "readings_hot" in tables and "state_breaks_1h" not in tables:  # early builds of schema 2
             con.execute(
                 "CREATE TABLE state_breaks_1h (sensor_id INTEGER NOT NULL, bucket BIGINT NOT NULL,"
