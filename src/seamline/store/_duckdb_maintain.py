@@ -460,11 +460,15 @@ def copy_if_sparse(con: duckdb.DuckDBPyConnection, path: Path) -> Path | None:
     ``COPY FROM DATABASE`` writes only live rows, in ``FILE_BLOCK_SIZE`` blocks. The original
     stays untouched until the rename, so a crash at any point leaves one complete file.
     """
-    con.execute("CHECKPOINT")
-    block, total, free = con.execute(
-        "SELECT block_size, total_blocks, free_blocks FROM pragma_database_size()"
-        " WHERE database_name = current_database()"
-    ).fetchall()[0]
+    try:
+        con.execute("CHECKPOINT")
+        block, total, free = con.execute(
+            "SELECT block_size, total_blocks, free_blocks FROM pragma_database_size()"
+            " WHERE database_name = current_database()"
+        ).fetchall()[0]
+    except duckdb.Error as exc:
+        log.warning("the database file %s stays as it is: %s", path, exc)
+        return None
     if free * block < SPARSE_MIN_FREE_BYTES or free * 2 < total:
         return None
     copy = compact_path(path)
@@ -474,7 +478,8 @@ def copy_if_sparse(con: duckdb.DuckDBPyConnection, path: Path) -> Path | None:
         con.execute("SET preserve_insertion_order = true")  # events keep their order (rowid)
         con.execute(f"ATTACH '{_quote(copy)}' AS seamline_compact (BLOCK_SIZE {FILE_BLOCK_SIZE})")
         try:
-            con.execute(f'COPY FROM DATABASE "{database}" TO seamline_compact')
+            quoted = database.replace('"', '""')
+            con.execute(f'COPY FROM DATABASE "{quoted}" TO seamline_compact')
         finally:
             con.execute("DETACH seamline_compact")  # checkpoints the copy and ends its log
         if _wal(copy).exists():
@@ -485,7 +490,7 @@ def copy_if_sparse(con: duckdb.DuckDBPyConnection, path: Path) -> Path | None:
         log.warning("the database file %s stays as it is: copying it failed: %s", path, exc)
         remove_copies(path)
         return None
-    log.info("rewrote %s: %d of its %d blocks were free", path, free, total)
+    log.info("copied %s compactly: %d of its %d blocks were free", path, free, total)
     return copy
 
 
