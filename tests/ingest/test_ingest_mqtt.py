@@ -166,6 +166,7 @@ def test_a_message_whose_commit_failed_is_redelivered(
         finally:
             sub.stop()
         assert ingestor.stats()["commit_failures"] == 1
+    assert "a commit failed; reconnecting" in caplog.text
     assert "reconnect attempt" in caplog.text
 
 

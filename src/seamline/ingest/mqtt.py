@@ -240,7 +240,9 @@ class MqttIngest:
         def acknowledge(outcome: Receipt | BaseException) -> None:
             if isinstance(outcome, BaseException):
                 # Not stored: reconnect so the broker redelivers everything unacknowledged.
-                conn.close()
+                if not conn.closed:
+                    log.warning("a commit failed; reconnecting so the broker sends its messages again")
+                    conn.close()
             else:
                 conn.acknowledge(acks)
 

@@ -343,7 +343,7 @@ class SubscriberConnection:
                     raise
                 n = -1
         if n == 0:
-            raise WireError("the broker closed the connection")
+            raise WireError("closed on this side" if self._closed else "the broker closed the connection")
         if n > 0:
             self._end += n
         if self.keepalive_s:
