@@ -153,12 +153,16 @@ class Ingestor:
         self.commit_attempts = commit_attempts
         self._clock_ms = clock_ms or _now_ms
         self._on_commit = on_commit
-        self._queue: queue.Queue[object] = queue.Queue(maxsize=max_queue)
+        # Bounded in messages, not queue items: one item may carry a whole socket read of them.
+        self.max_queue = max_queue
+        self._queue: queue.Queue[object] = queue.Queue()
         self._recent = _RecentKeys(dedup_window)
         self._thread: threading.Thread | None = None
         self._running = False
         self._submit_lock = threading.Lock()
         self._wake = threading.Event()  # a producer's hint to the sleeping writer: flush now
+        self._room = threading.Condition(self._submit_lock)  # the writer took messages off the queue
+        self._queued_messages = 0  # under _submit_lock
         self._enqueued_readings = 0  # under _submit_lock
         self._dequeued_readings = 0  # by the writer only, once a batch is complete
         self._count_lock = threading.Lock()
@@ -334,11 +338,14 @@ class Ingestor:
             self._received[transport] += n
 
     def _enqueue(self, item: _Work | _Flush, n_messages: int) -> None:
+        """Queue ``item``, first waiting while ``max_queue`` messages are queued (backpressure)."""
         with self._submit_lock:  # so nothing slips in behind the stop marker
-            if not self._running:
-                raise IngestorStoppedError(
-                    "ingest is not running; start the Ingestor before submitting messages"
-                )
+            self._check_running()
+            if n_messages:
+                while self._queued_messages and self._queued_messages + n_messages > self.max_queue:
+                    self._room.wait()
+                    self._check_running()  # stopped while waiting: the stop marker is queued
+                self._queued_messages += n_messages
             self._submitted += n_messages
             self._queue.put(item)
             if isinstance(item, _Work):
@@ -347,11 +354,23 @@ class Ingestor:
                     return
             self._wake.set()
 
+    def _check_running(self) -> None:
+        if not self._running:
+            raise IngestorStoppedError("ingest is not running; start the Ingestor before submitting messages")
+
     # -- the writer ------------------------------------------------------------------------------
+
+    def _took(self, item: object) -> object:
+        """The writer took ``item`` off the queue: make room for producers waiting in _enqueue."""
+        if isinstance(item, _Work) and item.batches:
+            with self._submit_lock:
+                self._queued_messages -= len(item.batches)
+                self._room.notify_all()
+        return item
 
     def _run(self) -> None:
         while True:
-            item = self._queue.get()  # asleep until the first message of the next flush
+            item = self._took(self._queue.get())  # asleep until the first message of the next flush
             deadline = time.monotonic() + self.flush_interval_s
             pending: list[_Work] = []
             n_readings = 0
@@ -375,7 +394,7 @@ class Ingestor:
         """
         while n_readings < self.max_batch_readings:
             try:
-                return self._queue.get_nowait()
+                return self._took(self._queue.get_nowait())
             except queue.Empty:
                 pass
             if n_readings >= self.flush_readings:
