@@ -121,7 +121,7 @@ def test_compaction_keeps_every_reading_once_and_bit_for_bit(
     with DuckDBStore(tmp_path).opened(factory) as store:
         write_all(store, data)
         assert everything(store) == want
-        report = store.maintain(now_ms=T0 + DAY)  # closes every slice but the newest ones
+        report = store.maintain(now_ms=T0 + 150 * MINUTE_MS)  # closes every slice but the newest ones
         assert 0 < report.compacted_readings < n
         assert everything(store) == want  # hot and compacted, seamlessly
         store.maintain(now_ms=T0 + DAY, close_all=True)
@@ -199,7 +199,7 @@ def test_files_replaced_by_a_merge_are_deleted_once_no_query_can_use_them(
         write_all(store, data)
         for k in range(1, 16):  # the data's clock advances slice by slice, as in production
             store.max_ts = T0 + k * 10 * MINUTE_MS
-            store.maintain(now_ms=T0 + DAY)
+            store.maintain(now_ms=store.max_ts + MINUTE_MS)
         store.maintain(now_ms=T0 + DAY, close_all=True)
         with store.snapshot() as cur:
             listed = {r[0] for r in cur.execute("SELECT path FROM cold_files").fetchall()}
@@ -313,3 +313,17 @@ def test_a_version_1_store_is_upgraded_with_its_readings_and_messages(
         assert store.aggregates(sid, T0, T0 + HOUR_MS, Resolution.HOUR).count.tolist() == [2]
     with duckdb.connect(str(tmp_path / "seamline.duckdb"), read_only=True) as con:
         assert con.execute("SELECT max(version) FROM seamline_schema").fetchone() == (SCHEMA_VERSION,)
+
+
+def test_when_the_data_stops_the_wall_clock_closes_its_last_minutes(
+    tmp_path: Path, factory: Factory, data: list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]
+) -> None:
+    with DuckDBStore(tmp_path).opened(factory) as store:
+        write_all(store, data)
+        store.maintain(now_ms=store.max_ts + MINUTE_MS)  # data still coming: the newest minutes stay open
+        hot = store._writer().execute("SELECT count(*) FROM readings_hot").fetchall()[0][0]
+        assert hot > 0
+        store.maintain(now_ms=store.max_ts + 2 * 60 * MINUTE_MS)  # two hours without data
+        hot = store._writer().execute("SELECT count(*) FROM readings_hot").fetchall()[0][0]
+        assert hot == 0
+        assert everything(store) == expected(data)

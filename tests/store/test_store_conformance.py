@@ -622,5 +622,6 @@ def test_state_durations_outlive_raw_retention_through_the_minute_rollups(
     )
     store.maintain(T0 + 3600 * S)
     assert answer() == mixed
-    assert store.maintain(T0 + 3 * day).dropped_readings >= len(early)  # most raw readings are gone
+    assert store.maintain(T0 + 3 * day).dropped_readings == len(early) + len(late)  # every raw reading
+    assert store.history(runtime, T0, T0 + 900 * S).ts_ms.size == 0
     assert answer() == mixed

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, Final
 import duckdb
 
 from seamline.store import _coldfiles
-from seamline.store._duckdb_rollup import _FOREVER, FUTURE_SLACK_MS, SLICE_MS, roll_up
+from seamline.store._duckdb_rollup import _FOREVER, SLICE_MS, data_clock, roll_up
 from seamline.store._duckdb_schema import encode_minutes_sql, encode_raw_sql, raw_scan, readings_view_sql
 from seamline.store._duckdb_sql import bucket, minute_source, rollback, watermark
 from seamline.store.base import HOUR_MS, MINUTE_MS, MaintenanceReport, StoreError
@@ -86,8 +86,7 @@ def _cutoff(store: DuckDBStore, now_ms: int, close_all: bool) -> int:
     """Device times below this belong to closed slices."""
     if close_all:
         return _FOREVER
-    clock = min(store.max_ts, now_ms + FUTURE_SLACK_MS)
-    t = clock - GRACE_MS
+    t = data_clock(store, now_ms) - GRACE_MS
     return t - t % SLICE_MS
 
 

@@ -3,8 +3,8 @@
 late rows touched, into ``rollup_1m``, their hours into ``rollup_1h``, in short transactions.
 
 A minute stays open (its rows pending, aggregated at query time) until the data's own clock (the
-newest device time seen, capped at the wall clock + ``FUTURE_SLACK_MS``) is ``ROLLUP_GRACE_MS``
-past its end, so in-order data is aggregated once. Every bucket of an affected minute is
+newest device time seen, capped at the wall clock + ``FUTURE_SLACK_MS``; see :func:`data_clock`) is
+``ROLLUP_GRACE_MS`` past its end, so in-order data is aggregated once. Every bucket of an affected minute is
 re-aggregated from all its raw readings (hot and compacted), which is what makes late and
 out-of-order readings exact.
 """
@@ -34,7 +34,16 @@ FUTURE_SLACK_MS: Final = 60_000  # device clocks ahead of the wall clock by more
 ROLLUP_CHUNK_ROWS: Final = 4_000_000  # hot rows rolled up per transaction
 ROLLUP_GRACE_MS: Final = 60_000  # a minute is rolled up once the data's clock is this far past its end
 SLICE_MS: Final = 120_000  # compaction unit: 2 minutes of device time keep the hot table small
+IDLE_CLOSE_MS: Final = 3_600_000  # when no data came for this long, the wall clock closes the last minutes
 _FOREVER: Final = 1 << 62
+
+
+def data_clock(store: DuckDBStore, now_ms: int) -> int:
+    """The time maintenance closes minutes and slices by: the newest device time seen, capped at
+    the wall clock + ``FUTURE_SLACK_MS``. When the data stopped (a factory shut for the weekend),
+    the wall clock less ``IDLE_CLOSE_MS`` takes over, so the last minutes are rolled up, compacted
+    and, in time, retired like the rest; a reading that still comes later is a late reading."""
+    return min(max(store.max_ts, now_ms - IDLE_CLOSE_MS), now_ms + FUTURE_SLACK_MS)
 
 
 def roll_up(store: DuckDBStore, cur: duckdb.DuckDBPyConnection, now_ms: int, close_all: bool) -> int:
@@ -45,7 +54,7 @@ def roll_up(store: DuckDBStore, cur: duckdb.DuckDBPyConnection, now_ms: int, clo
     """
     limit = store.wseq  # every commit up to here is visible to the queries below
     wm, open_ms = watermark(cur)
-    clock = _FOREVER if close_all else min(store.max_ts, now_ms + FUTURE_SLACK_MS) - ROLLUP_GRACE_MS
+    clock = _FOREVER if close_all else data_clock(store, now_ms) - ROLLUP_GRACE_MS
     new_open = max(open_ms, clock - clock % MINUTE_MS)
     pending = cur.execute(
         f"SELECT {bucket('ts_ms', MINUTE_MS)} AS m, count(*), min(sensor_id), max(sensor_id)"
