@@ -17,6 +17,7 @@ import threading
 from typing import Final
 
 from seamline.bench.errors import BenchError
+from seamline.ingest.mqtt_wire import encode_varint
 
 _CONNECT: Final = 0x10
 _CONNACK: Final = 0x20
@@ -25,21 +26,11 @@ _PUBACK: Final = 0x40
 _DISCONNECT: Final = b"\xe0\x00"
 
 
-def remaining_length(n: int) -> bytes:
-    """The variable-length "Remaining Length" of a fixed header (section 2.2.3)."""
-    out = bytearray()
-    while True:
-        byte, n = n % 128, n // 128
-        out.append(byte | 0x80 if n else byte)
-        if not n:
-            return bytes(out)
-
-
 def publish_packet(topic: str, packet_id: int, payload: bytes | bytearray) -> tuple[bytearray, int]:
     """A QoS 1 PUBLISH packet, and the offset of the payload in it."""
     t = topic.encode()
     variable = struct.pack("!H", len(t)) + t + struct.pack("!H", packet_id)
-    head = bytes([_PUBLISH_QOS1]) + remaining_length(len(variable) + len(payload)) + variable
+    head = bytes([_PUBLISH_QOS1]) + encode_varint(len(variable) + len(payload)) + variable
     return bytearray(head + payload), len(head)
 
 
@@ -62,7 +53,7 @@ class RawMqttPublisher:
         cid = self.client_id.encode()
         variable = b"\x00\x04MQTT\x04\x02" + struct.pack("!H", 60)  # 3.1.1, clean session, keep-alive
         body = variable + struct.pack("!H", len(cid)) + cid
-        sock.sendall(bytes([_CONNECT]) + remaining_length(len(body)) + body)
+        sock.sendall(bytes([_CONNECT]) + encode_varint(len(body)) + body)
         ack = _read_exactly(sock, 4)
         if ack[0] != _CONNACK or ack[3] != 0:
             raise BenchError(f"the broker refused the publisher's connection (CONNACK {ack.hex()})")
