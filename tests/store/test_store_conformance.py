@@ -238,6 +238,19 @@ def test_history_range_is_start_inclusive_end_exclusive_in_time_order(
     assert (len(empty.ts_ms), empty.ts_ms.dtype, empty.values.dtype) == (0, np.int64, np.float64)
 
 
+def test_history_orders_readings_of_one_time_by_value_across_messages(
+    open_store: OpenStore, factory: Factory
+) -> None:
+    store = open_store()
+    for seq, (t, v) in enumerate([(20, 5.0), (10, 7.0), (20, 1.0), (0, 2.0), (20, 3.0)], start=1):
+        store.write_batch([batch(factory, seq, [(0, T0 + t, v)])])
+
+    got = store.history(sensor(factory, 0), T0, T0 + 100)
+    assert got.ts_ms.tolist() == [T0, T0 + 10, T0 + 20, T0 + 20, T0 + 20]
+    assert got.values.tolist() == [2.0, 7.0, 1.0, 3.0, 5.0]
+    assert store.history(sensor(factory, 0), T0, T0 + 100, limit=3).values.tolist() == [2.0, 7.0, 1.0]
+
+
 def test_events_newest_first_and_filtered(open_store: OpenStore, factory: Factory) -> None:
     store = open_store()
     other = "L01-S04"

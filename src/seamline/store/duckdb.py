@@ -68,6 +68,20 @@ MEMORY_LIMIT: Final = "512MB"  # DuckDB's buffer pool; the ingest process must s
 _NO_TS: Final = np.iinfo(np.int64).min  # latest-cache slot of a sensor that has no reading yet
 
 
+def _in_reading_order(
+    ts: npt.NDArray[np.int64], values: npt.NDArray[np.float64]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    """Rows by time, then value (as ``ORDER BY ts_ms, value``). A scan of time-sorted files comes
+    back in a few sorted runs, which a stable argsort merges in about a millisecond per 300,000
+    rows, where DuckDB's general sort takes ~20 ms; equal times, rare, are then ordered by value."""
+    order = np.argsort(ts, kind="stable")
+    ts, values = ts[order], values[order]
+    if len(ts) > 1 and not (np.diff(ts) > 0).all():
+        order = np.lexsort((values, ts))
+        ts, values = ts[order], values[order]
+    return ts, values
+
+
 class StoreFileError(StoreError):
     """The database file cannot be opened as a Seamline store."""
 
@@ -506,11 +520,13 @@ class DuckDBStore:
             where = "sensor_id = ? AND ts_ms >= ? AND ts_ms < ?"
             params = [sensor_id, start_ms, end_ms] * (2 if files else 1)
             got = cur.execute(
-                f"SELECT ts_ms, value FROM ({raw_source(self.cold_root, files, where)})"  # noqa: S608  # constants and catalogue paths
-                " ORDER BY ts_ms, value LIMIT ?",
-                [*params, limit],
+                f"SELECT ts_ms, value FROM ({raw_source(self.cold_root, files, where)})",  # noqa: S608  # constants and catalogue paths
+                params,
             ).fetchnumpy()
-        return Series(sensor_id, np.asarray(got["ts_ms"], np.int64), np.asarray(got["value"], np.float64))
+        ts, values = _in_reading_order(
+            np.asarray(got["ts_ms"], np.int64), np.asarray(got["value"], np.float64)
+        )
+        return Series(sensor_id, ts[:limit], values[:limit])
 
     def events(
         self,
