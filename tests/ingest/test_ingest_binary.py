@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import struct
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,6 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from ingest_helpers import wait_for
 
 from seamline.errors import SeamlineError
 from seamline.ingest import (
@@ -400,14 +400,6 @@ def test_the_http_publisher_sends_binary(client: httpx.Client, app: FastAPI) -> 
 
 
 # -- over MQTT (the real broker) ---------------------------------------------------------------
-
-
-def wait_for(condition: Callable[[], bool], what: str, timeout_s: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"gave up after {timeout_s} s waiting for {what}")
-        time.sleep(0.02)
 
 
 @pytest.mark.mqtt

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
-import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
+from ingest_helpers import wait_for
 
 from seamline.ingest import (
     DeviceBatch,
@@ -37,14 +37,6 @@ def msg(seq: int, device: str = "L01-S03") -> dict[str, Any]:
 def processed(ingestor: Ingestor) -> int:
     s = ingestor.stats()
     return int(s["messages_accepted"] + s["duplicates"] + s["rejected_total"])
-
-
-def wait_for(condition: Callable[[], bool], what: str, timeout_s: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"gave up after {timeout_s} s waiting for {what}")
-        time.sleep(0.02)
 
 
 def subscriber(url: str, ingestor: Ingestor, namespace: str, client_id: str | None = None) -> MqttIngest:

@@ -13,12 +13,13 @@ import struct
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
 import paho.mqtt.client as mqtt
 import pytest
+from ingest_helpers import wait_for
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
@@ -40,14 +41,6 @@ HOST, PORT = "127.0.0.1", 1883
 T0 = 1_795_363_200_000
 NOW = T0 + 60_000
 DEVICE = "L01-S03"  # 67 channels
-
-
-def wait_for(condition: Callable[[], bool], what: str, timeout_s: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"gave up after {timeout_s} s waiting for {what}")
-        time.sleep(0.02)
 
 
 def packets(stream: bytes | bytearray) -> list[tuple[int, bytes]]:
