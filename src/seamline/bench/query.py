@@ -3,7 +3,7 @@
 Builds the store with :func:`seamline.store.querybench.build_store` (the standard synthetic
 workload through the store's own ``write_batch`` and ``maintain``) into ``--data-dir``, or reuses
 the store a previous run built there with the same hours and seed, so that re-measuring a 24-hour
-store (~1.3 billion readings, ~20 minutes to build) does not build it again. Then times each query
+store (~1.3 billion readings, ~45 minutes to build on 2 cores) does not build it again. Then times each query
 kind the telemetry API serves (:func:`seamline.store.querybench.run_queries`).
 """
 
@@ -23,7 +23,7 @@ from rich.table import Table
 if TYPE_CHECKING:
     from seamline.model.factory import Factory
 
-GOAL_P95_MS: Final = 50.0  # the issue's goal for every query kind at 24 hours of the reference factory
+GOAL_P95_MS: Final = 50.0  # every query kind, at 24 hours of the reference factory
 
 _out = Console(highlight=False, soft_wrap=True)
 _err = Console(stderr=True, highlight=False, soft_wrap=True)
