@@ -129,6 +129,8 @@ class MqttIngest:
         self._attempt = 0
         self._told_stopped = False
         self._thread: threading.Thread | None = None
+        self._unacked = 0  # reads handed to ingest whose commit has not answered yet
+        self._unacked_changed = threading.Condition()
 
     def start(self) -> None:
         if self._thread is not None:
@@ -138,9 +140,13 @@ class MqttIngest:
         self._thread = threading.Thread(target=self._run, name="seamline-mqtt-ingest", daemon=True)
         self._thread.start()
 
-    def stop(self) -> None:
-        """Disconnect; messages not yet committed stay unacknowledged and come again next time."""
+    def stop(self, drain_s: float = 5.0) -> None:
+        """Disconnect. Reads already handed to ingest get up to ``drain_s`` to commit, so their
+        acknowledgements go out first; messages not committed by then stay unacknowledged and come
+        again next time (stored once, but a clean stop should not cause redeliveries)."""
         self._stopping.set()
+        with self._unacked_changed:
+            self._unacked_changed.wait_for(lambda: self._unacked == 0, timeout=drain_s)
         conn = self._conn
         if conn is not None:
             conn.close()
@@ -233,31 +239,49 @@ class MqttIngest:
         self, conn: SubscriberConnection, topics: list[str], payloads: list[bytes], packet_ids: list[int]
     ) -> None:
         """One socket read's PUBLISHes: decoded and queued as one unit, acknowledged after its commit."""
+        if self._stopping.is_set():
+            return  # stopping: left unacknowledged, the broker sends them again next time
         known = self._devices
         devices = [known.get(t) or self._device_of(t) for t in topics]
         acks = [i for i in packet_ids if i]  # 0: QoS 0, nothing to acknowledge
 
         def acknowledge(outcome: Receipt | BaseException) -> None:
-            if isinstance(outcome, BaseException):
-                # Not stored: reconnect so the broker redelivers everything unacknowledged.
-                if not conn.closed:
-                    log.warning("a commit failed; reconnecting so the broker sends its messages again")
-                    conn.close()
-            else:
-                conn.acknowledge(acks)
+            try:
+                if isinstance(outcome, BaseException):
+                    # Not stored: reconnect so the broker redelivers everything unacknowledged.
+                    if not conn.closed:
+                        log.warning("a commit failed; reconnecting so the broker sends its messages again")
+                        conn.close()
+                else:
+                    conn.acknowledge(acks)
+            finally:
+                self._answered()
 
+        if acks:
+            with self._unacked_changed:
+                self._unacked += 1
         try:
             self.ingestor.submit_many(
                 payloads, transport="mqtt", topic_devices=devices, on_done=acknowledge if acks else None
             )
         except IngestorStoppedError:
+            if acks:
+                self._answered()  # never queued: no commit will answer for it
             if not self._told_stopped:  # once, not once per read
                 self._told_stopped = True
                 log.warning(
                     "ingest is stopped; messages stay unacknowledged for redelivery (first: %s)", topics[0]
                 )
         except Exception:  # the reading thread must go on; these stay unacknowledged until reconnecting
+            if acks:
+                self._answered()
             log.exception("could not hand %d messages (first on %s) to ingest", len(topics), topics[0])
+
+    def _answered(self) -> None:
+        """A read handed to ingest has its answer (committed, failed or never queued)."""
+        with self._unacked_changed:
+            self._unacked -= 1
+            self._unacked_changed.notify_all()
 
 
 class MqttPublisher:
