@@ -44,6 +44,23 @@ ROLLUP_NAMES: Final = (
     "inc",
 )
 
+# The rollup, compaction and maintenance tables: in a new store, and added by the upgrade from 1.
+_MAINTENANCE_TABLES: Final = f"""CREATE TABLE rollup_1m ({ROLLUP_COLUMNS});
+CREATE TABLE rollup_1h ({ROLLUP_COLUMNS});
+CREATE TABLE state_breaks (
+    sensor_id INTEGER NOT NULL, bucket BIGINT NOT NULL, ts_ms BIGINT NOT NULL, code BIGINT,
+    prev_ts BIGINT NOT NULL);
+CREATE TABLE state_breaks_1h (
+    sensor_id INTEGER NOT NULL, bucket BIGINT NOT NULL, ts_ms BIGINT NOT NULL, code BIGINT,
+    prev_ts BIGINT NOT NULL);
+CREATE TABLE cold_files (
+    path VARCHAR NOT NULL, kind VARCHAR NOT NULL, t0 BIGINT NOT NULL, t1 BIGINT NOT NULL,
+    level INTEGER NOT NULL, rows BIGINT NOT NULL, bytes BIGINT NOT NULL, pruned VARCHAR NOT NULL);
+CREATE TABLE cold_garbage (path VARCHAR NOT NULL, since_ms BIGINT NOT NULL);
+CREATE TABLE seamline_state (key VARCHAR NOT NULL, value BIGINT NOT NULL);
+INSERT INTO seamline_state VALUES ('rollup_wseq', 0), ('rollup_open_ms', 0), ('retention_now_ms', 0);
+"""
+
 SCHEMA: Final = f"""
 CREATE TABLE seamline_schema (version INTEGER NOT NULL, created_ms BIGINT NOT NULL);
 CREATE TABLE devices (
@@ -65,21 +82,7 @@ CREATE TABLE message_ranges (
 CREATE TABLE events (
     device_id VARCHAR NOT NULL, ts_ms BIGINT NOT NULL, received_ts_ms BIGINT NOT NULL,
     type VARCHAR NOT NULL, data JSON NOT NULL);
-CREATE TABLE rollup_1m ({ROLLUP_COLUMNS});
-CREATE TABLE rollup_1h ({ROLLUP_COLUMNS});
-CREATE TABLE state_breaks (
-    sensor_id INTEGER NOT NULL, bucket BIGINT NOT NULL, ts_ms BIGINT NOT NULL, code BIGINT,
-    prev_ts BIGINT NOT NULL);
-CREATE TABLE state_breaks_1h (
-    sensor_id INTEGER NOT NULL, bucket BIGINT NOT NULL, ts_ms BIGINT NOT NULL, code BIGINT,
-    prev_ts BIGINT NOT NULL);
-CREATE TABLE cold_files (
-    path VARCHAR NOT NULL, kind VARCHAR NOT NULL, t0 BIGINT NOT NULL, t1 BIGINT NOT NULL,
-    level INTEGER NOT NULL, rows BIGINT NOT NULL, bytes BIGINT NOT NULL, pruned VARCHAR NOT NULL);
-CREATE TABLE cold_garbage (path VARCHAR NOT NULL, since_ms BIGINT NOT NULL);
-CREATE TABLE seamline_state (key VARCHAR NOT NULL, value BIGINT NOT NULL);
-INSERT INTO seamline_state VALUES ('rollup_wseq', 0), ('rollup_open_ms', 0), ('retention_now_ms', 0);
-"""
+{_MAINTENANCE_TABLES}"""
 
 TABLES: Final = frozenset(
     {
@@ -120,21 +123,7 @@ CREATE TABLE sensor_retention (
     sensor_id INTEGER NOT NULL, raw_ms BIGINT, minute_ms BIGINT, hour_ms BIGINT);
 CREATE TABLE message_ranges (
     device_id VARCHAR NOT NULL, boot BIGINT NOT NULL, seq_lo BIGINT NOT NULL, seq_hi BIGINT NOT NULL);
-CREATE TABLE rollup_1m ({ROLLUP_COLUMNS});
-CREATE TABLE rollup_1h ({ROLLUP_COLUMNS});
-CREATE TABLE state_breaks (
-    sensor_id INTEGER NOT NULL, bucket BIGINT NOT NULL, ts_ms BIGINT NOT NULL, code BIGINT,
-    prev_ts BIGINT NOT NULL);
-CREATE TABLE state_breaks_1h (
-    sensor_id INTEGER NOT NULL, bucket BIGINT NOT NULL, ts_ms BIGINT NOT NULL, code BIGINT,
-    prev_ts BIGINT NOT NULL);
-CREATE TABLE cold_files (
-    path VARCHAR NOT NULL, kind VARCHAR NOT NULL, t0 BIGINT NOT NULL, t1 BIGINT NOT NULL,
-    level INTEGER NOT NULL, rows BIGINT NOT NULL, bytes BIGINT NOT NULL, pruned VARCHAR NOT NULL);
-CREATE TABLE cold_garbage (path VARCHAR NOT NULL, since_ms BIGINT NOT NULL);
-CREATE TABLE seamline_state (key VARCHAR NOT NULL, value BIGINT NOT NULL);
-INSERT INTO seamline_state VALUES ('rollup_wseq', 0), ('rollup_open_ms', 0), ('retention_now_ms', 0);
-"""
+{_MAINTENANCE_TABLES}"""
 
 
 def readings_view_sql(root: Path | None, raw_files: list[str]) -> str:

@@ -45,7 +45,7 @@ import pyarrow as pa
 
 from seamline.ingest.batch import DeviceBatch
 from seamline.model.factory import Factory
-from seamline.store import _coldfiles, _duckdb_maintain, _duckdb_query
+from seamline.store import _coldfiles, _duckdb_maintain, _duckdb_query, _latest
 from seamline.store._duckdb_schema import SCHEMA, SCHEMA_VERSION, TABLES, UPGRADE_FROM_1, readings_view_sql
 from seamline.store._duckdb_sql import raw_source
 from seamline.store.base import (
@@ -65,7 +65,6 @@ log = logging.getLogger(__name__)
 
 DB_FILENAME: Final = "seamline.duckdb"
 MEMORY_LIMIT: Final = "512MB"  # DuckDB's buffer pool; the ingest process must stay under 1 GiB
-_NO_TS: Final = np.iinfo(np.int64).min  # latest-cache slot of a sensor that has no reading yet
 
 
 def _in_reading_order(
@@ -125,7 +124,7 @@ class DuckDBStore:
         self._cursors: list[duckdb.DuckDBPyConnection] = []
         self._cursors_lock = threading.Lock()
         self._latest_lock = threading.Lock()
-        self._latest_ts = np.full(0, _NO_TS, np.int64)
+        self._latest_ts = np.full(0, _latest.NO_TS, np.int64)
         self._latest_v = np.zeros(0, np.float64)
         self._readings = 0
         self._messages = 0
@@ -134,7 +133,7 @@ class DuckDBStore:
         self.write_lock = threading.Lock()
         self.maintain_lock = threading.Lock()
         self.wseq = 0  # number of the last commit of write_batch
-        self.max_ts = _NO_TS  # newest device time written: the data's own clock, for compaction
+        self.max_ts = _latest.NO_TS  # newest device time written: the data's own clock, for compaction
         self.kinds: dict[int, str] = {}
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -180,7 +179,7 @@ class DuckDBStore:
                 con,
                 "SELECT greatest((SELECT max(ts_ms) FROM readings_hot),"
                 " (SELECT max(last_ts) FROM rollup_1h))",
-                default=_NO_TS,
+                default=_latest.NO_TS,
             )
             self._load_latest(con, factory.sensor_count)
         except BaseException:
@@ -374,7 +373,7 @@ class DuckDBStore:
         ).fetchnumpy()
         ids = np.asarray(got["sensor_id"], np.int64)
         size = max(n_sensors, int(ids.max()) + 1 if len(ids) else 0)
-        self._latest_ts = np.full(size, _NO_TS, np.int64)
+        self._latest_ts = np.full(size, _latest.NO_TS, np.int64)
         self._latest_v = np.zeros(size, np.float64)
         self._latest_ts[ids] = np.asarray(got["ts_ms"], np.int64)
         self._latest_v[ids] = np.asarray(got["value"], np.float64)
@@ -422,7 +421,7 @@ class DuckDBStore:
                 else:
                     stored = set(inserted)
                     kept = [b for b in candidates if b.key in stored]
-                sensor_ids, ts, values = _concat_readings(kept)
+                sensor_ids, ts, values = _latest.concat_readings(kept)
                 if len(sensor_ids):
                     con.from_arrow(
                         pa.table(
@@ -481,11 +480,9 @@ class DuckDBStore:
         if not len(sensor_ids):
             return
         with self._latest_lock:
-            top = int(sensor_ids.max()) + 1
-            if top > len(self._latest_ts):
-                grow = top - len(self._latest_ts)
-                self._latest_ts = np.concatenate([self._latest_ts, np.full(grow, _NO_TS, np.int64)])
-                self._latest_v = np.concatenate([self._latest_v, np.zeros(grow, np.float64)])
+            self._latest_ts, self._latest_v = _latest.grown(
+                self._latest_ts, self._latest_v, int(sensor_ids.max()) + 1
+            )
             np.maximum.at(self._latest_ts, sensor_ids, ts)
             newest = ts == self._latest_ts[sensor_ids]
             # With equal timestamps the later reading in the batch wins (fancy assignment keeps the last).
@@ -505,13 +502,7 @@ class DuckDBStore:
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
         """Like :meth:`latest` as three parallel arrays (sensor id, ts_ms, value), for dashboards."""
         with self._latest_lock:
-            if sensor_ids is None:
-                ids = np.flatnonzero(self._latest_ts != _NO_TS)
-            else:
-                want = np.asarray(sensor_ids, np.int64)
-                want = want[(want >= 0) & (want < len(self._latest_ts))]
-                ids = want[self._latest_ts[want] != _NO_TS]
-            return ids.astype(np.int64), self._latest_ts[ids], self._latest_v[ids]
+            return _latest.lookup(self._latest_ts, self._latest_v, sensor_ids)
 
     def history(self, sensor_id: int, start_ms: int, end_ms: int, limit: int = 10_000) -> Series:
         """Readings of one sensor with ``start_ms <= ts < end_ms``, in time order, at most ``limit``."""
@@ -636,19 +627,6 @@ class DuckDBStore:
             [kind, end_ms, start_ms],
         ).fetchall()
         return [r[0] for r in rows]
-
-
-def _concat_readings(
-    batches: Sequence[DeviceBatch],
-) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
-    with_readings = [b for b in batches if len(b)]
-    if not with_readings:
-        return np.empty(0, np.int32), np.empty(0, np.int64), np.empty(0, np.float64)
-    return (
-        np.concatenate([b.sensor_ids for b in with_readings]).astype(np.int32, copy=False),
-        np.concatenate([b.ts_ms for b in with_readings]).astype(np.int64, copy=False),
-        np.concatenate([b.values for b in with_readings]).astype(np.float64, copy=False),
-    )
 
 
 def _scalar(

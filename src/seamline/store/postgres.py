@@ -38,6 +38,7 @@ from psycopg.types.json import set_json_loads
 
 from seamline.ingest.batch import DeviceBatch
 from seamline.model.factory import Factory
+from seamline.store import _latest
 from seamline.store import postgres_rollup as rollup
 from seamline.store import postgres_states as states
 from seamline.store.base import (
@@ -68,7 +69,6 @@ from seamline.store.postgres_schema import (
 )
 from seamline.store.postgres_write import (
     STAGING,
-    concat_readings,
     insert_events,
     insert_messages,
     partition_days,
@@ -78,7 +78,6 @@ from seamline.store.postgres_write import (
 log = logging.getLogger(__name__)
 
 DEFAULT_SCHEMA: Final = "seamline"
-_NO_TS: Final = np.iinfo(np.int64).min
 _SCHEMA_NAME: Final = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 # maintain() summarizes the BRIN index; the writer does too after this many readings without it, to
 # bound the unsummarized tail every one-sensor query reads (~50 B a reading) when nobody maintains.
@@ -186,7 +185,7 @@ class PostgresStore:
         self._partitions: set[int] = set()  # days with a partition, as the writer last saw them
         self._partitions_stale = False
         self._state_lock = threading.Lock()  # latest cache and counters
-        self._latest_ts = np.full(0, _NO_TS, np.int64)
+        self._latest_ts = np.full(0, _latest.NO_TS, np.int64)
         self._latest_v = np.zeros(0, np.float64)
         self._readings = 0
         self._messages = 0
@@ -369,7 +368,7 @@ class PostgresStore:
         ts = np.array([r[1] for r in got], np.int64)
         values = np.array([r[2] for r in got], np.float64)
         size = max(n_sensors, int(ids.max()) + 1 if len(ids) else 0)
-        latest_ts = np.full(size, _NO_TS, np.int64)
+        latest_ts = np.full(size, _latest.NO_TS, np.int64)
         latest_v = np.zeros(size, np.float64)
         latest_ts[ids] = ts
         latest_v[ids] = values
@@ -396,7 +395,7 @@ class PostgresStore:
         if not unique:
             return WriteResult(0, 0, 0, 0)
         candidates = list(unique.values())
-        sensor_ids, ts, values = concat_readings(candidates)
+        sensor_ids, ts, values = _latest.concat_readings(candidates)
         try:
             if len(ts):
                 self._ensure_partitions(con, partition_days(ts))
@@ -407,7 +406,7 @@ class PostgresStore:
                 else:
                     stored = set(inserted)
                     kept = [b for b in candidates if b.key in stored]
-                    sensor_ids, ts, values = concat_readings(kept)
+                    sensor_ids, ts, values = _latest.concat_readings(kept)
                 if len(ts):
                     order = np.argsort(sensor_ids, kind="stable")
                     with cur.copy("COPY readings (sensor_id, ts, value) FROM STDIN (FORMAT binary)") as cp:
@@ -471,18 +470,15 @@ class PostgresStore:
         """
         top = int(sensor_ids.max()) + 1
         with self._state_lock:
-            if top > len(self._latest_ts):
-                grow = top - len(self._latest_ts)
-                self._latest_ts = np.concatenate([self._latest_ts, np.full(grow, _NO_TS, np.int64)])
-                self._latest_v = np.concatenate([self._latest_v, np.zeros(grow, np.float64)])
+            self._latest_ts, self._latest_v = _latest.grown(self._latest_ts, self._latest_v, top)
             current = self._latest_ts.copy()
-        best = np.full(len(current), _NO_TS, np.int64)
+        best = np.full(len(current), _latest.NO_TS, np.int64)
         np.maximum.at(best, sensor_ids, ts)
         newest = ts == best[sensor_ids]
         best_v = np.zeros(len(current), np.float64)
         best_v[sensor_ids[newest]] = values[newest]
-        touched = np.flatnonzero((best != _NO_TS) & (best >= current))
-        return touched, best[touched], best_v[touched], bool((current[touched] == _NO_TS).any())
+        touched = np.flatnonzero((best != _latest.NO_TS) & (best >= current))
+        return touched, best[touched], best_v[touched], bool((current[touched] == _latest.NO_TS).any())
 
     def _summarize(self, con: Conn) -> None:
         try:
@@ -514,13 +510,7 @@ class PostgresStore:
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
         """Like :meth:`latest` as three parallel arrays (sensor id, ts_ms, value), for dashboards."""
         with self._state_lock:
-            if sensor_ids is None:
-                ids = np.flatnonzero(self._latest_ts != _NO_TS)
-            else:
-                want = np.asarray(sensor_ids, np.int64)
-                want = want[(want >= 0) & (want < len(self._latest_ts))]
-                ids = want[self._latest_ts[want] != _NO_TS]
-            return ids.astype(np.int64), self._latest_ts[ids], self._latest_v[ids]
+            return _latest.lookup(self._latest_ts, self._latest_v, sensor_ids)
 
     def history(self, sensor_id: int, start_ms: int, end_ms: int, limit: int = 10_000) -> Series:
         """Readings of one sensor with ``start_ms <= ts < end_ms``, in time order, at most ``limit``."""

@@ -30,19 +30,6 @@ CREATE TEMP TABLE IF NOT EXISTS incoming_events (
 """
 
 
-def concat_readings(
-    batches: Sequence[DeviceBatch],
-) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
-    with_readings = [b for b in batches if len(b)]
-    if not with_readings:
-        return np.empty(0, np.int32), np.empty(0, np.int64), np.empty(0, np.float64)
-    return (
-        np.concatenate([b.sensor_ids for b in with_readings]).astype(np.int32, copy=False),
-        np.concatenate([b.ts_ms for b in with_readings]).astype(np.int64, copy=False),
-        np.concatenate([b.values for b in with_readings]).astype(np.float64, copy=False),
-    )
-
-
 def partition_days(ts: npt.NDArray[np.int64]) -> list[int]:
     lo, hi = int(ts.min()) // DAY_MS, int(ts.max()) // DAY_MS
     # a device back-filling old data: only the days that hold readings
