@@ -179,8 +179,7 @@ def _merge(
     queries = [(sql, [a, min(a + step, hi_id)]) for a in range(lo_id, hi_id, step)]
     name = _coldfiles.new_name(_coldfiles.RAW, start)
     zstd = _coldfiles.ZSTD_LEVEL if level == 2 else _coldfiles.FAST_ZSTD_LEVEL
-    groups = _coldfiles.LARGE_ROW_GROUP_ROWS if level == 2 else None
-    written, size = _coldfiles.write_parquet(cur, queries, store.cold_root, name, zstd, groups)
+    written, size = _coldfiles.write_parquet(cur, queries, store.cold_root, name, zstd)
     _swap(store, cur, paths, [(name, "raw", int(span[0]), int(span[1]), level, written, size, "")], rows)
 
 
