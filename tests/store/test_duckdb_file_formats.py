@@ -1,7 +1,8 @@
 # ruff: noqa: S608  # SQL assembled from the store's own helpers and test paths
 """Compacted files in the relative format give back every double bit for bit, including those
 whose steps or offsets do not fit 64 bits; files of schema 2 (the absolute format) stay readable
-after the upgrade, alone and mixed with relative files in one query or one merge."""
+after the upgrade, alone and mixed with relative files in one query or one merge; a store of schema
+3 (every 1-hour rollup in its table) answers the same before and after maintenance moves them."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ import pytest
 from seamline.ingest import DeviceBatch
 from seamline.model.factory import Factory
 from seamline.store import HOUR_MS, MINUTE_MS, SCHEMA_VERSION, DuckDBStore, Resolution, _coldfiles
-from seamline.store._duckdb_schema import minute_scan, raw_scan, steps
+from seamline.store._duckdb_schema import raw_scan, rollup_scan, steps
+from seamline.store._duckdb_sql import hour_source
 
 T0 = 1_795_363_200_000
 DAY = 86_400_000
@@ -74,9 +76,28 @@ def same(got: tuple[dict[int, object], np.ndarray], want: tuple[dict[int, object
     return got[0] == want[0] and np.allclose(got[1], want[1], rtol=1e-12, atol=0, equal_nan=True)
 
 
+def to_schema_3(path: Path) -> int:
+    """Move the 1-hour rollups of the closed store at ``path`` from their files back into
+    ``rollup_1h`` (its rows win) and mark the store as schema 3, as a store written before hour
+    files looks; returns how many files that were."""
+    root = path / "seamline.cold"
+    with duckdb.connect(str(path / "seamline.duckdb")) as con:
+        files = [r[0] for r in con.execute("SELECT path FROM cold_files WHERE kind = '1h'").fetchall()]
+        if files:
+            con.execute(f"CREATE TEMP TABLE hours AS {hour_source(root, files, 'true')}")
+            con.execute("DELETE FROM rollup_1h")
+            con.execute("INSERT INTO rollup_1h SELECT * FROM hours")
+            con.execute("DELETE FROM cold_files WHERE kind = '1h'")
+        con.execute("UPDATE seamline_schema SET version = 3")
+    for name in files:
+        (root / name).unlink()
+    return len(files)
+
+
 def to_absolute(path: Path) -> int:
     """Rewrite every compacted file of the closed store at ``path`` in the absolute format of
     schema 2 and mark the store as schema 2, as a store written before the relative format looks."""
+    to_schema_3(path)
     root = path / "seamline.cold"
     with duckdb.connect(str(path / "seamline.duckdb")) as con:
         files = con.execute("SELECT path, kind FROM cold_files").fetchall()
@@ -90,7 +111,7 @@ def to_absolute(path: Path) -> int:
                 cols += f", CASE WHEN {steps('value')} IS NULL THEN value END AS value_raw, mul, div"
                 order = "sensor_id, ts_ms"
             else:
-                scan, decoded = minute_scan(root, [name])
+                scan, decoded = rollup_scan(root, [name])
                 src = f"SELECT {decoded}, mul, div FROM {scan}"
                 doubles = ("min", "max", "sum", "first", "last", "inc")
                 cols = "sensor_id, bucket, count, " + ", ".join(
@@ -127,7 +148,7 @@ def test_relative_files_give_back_every_double(
             names = [r[0] for r in cur.execute("SELECT path FROM cold_files").fetchall()]
             hot_rows = cur.execute("SELECT count(*) FROM readings_hot").fetchall()[0][0]
         assert hot_rows == 0
-        assert {n.partition("/")[0] for n in names} == {"raw", "1m"}
+        assert {n.partition("/")[0] for n in names} == {"raw", "1m", "1h"}
         assert all(_coldfiles.relative(n) for n in names)
         assert same(contents(store, factory), want)
 
@@ -157,4 +178,30 @@ def test_a_schema_2_store_reads_the_same_and_merges_both_formats(
         assert any(_coldfiles.relative(n) for n in names)
         assert same(contents(store, factory), want_late)
     with duckdb.connect(str(tmp_path / "cold" / "seamline.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT max(version) FROM seamline_schema").fetchone() == (SCHEMA_VERSION,)
+
+
+def test_a_schema_3_store_answers_the_same_and_moves_its_closed_hours_into_files(
+    tmp_path: Path, factory: Factory, batches: list[DeviceBatch]
+) -> None:
+    with DuckDBStore(tmp_path).opened(factory) as store:
+        write(store, batches)
+        store.maintain(now_ms=T0 + DAY, close_all=True)
+        want = contents(store, factory)
+    assert to_schema_3(tmp_path) >= 1
+    with DuckDBStore(tmp_path).opened(factory) as store:
+        with store.snapshot() as cur:
+            kinds = {r[0] for r in cur.execute("SELECT kind FROM cold_files").fetchall()}
+            hours_in_table = cur.execute("SELECT count(*) FROM rollup_1h").fetchall()[0][0]
+        assert kinds == {"raw", "1m"}
+        assert hours_in_table > 0
+        assert same(contents(store, factory), want)  # the hours from the table
+        store.maintain(now_ms=T0 + DAY)
+        with store.snapshot() as cur:
+            kinds = {r[0] for r in cur.execute("SELECT kind FROM cold_files").fetchall()}
+            hours_in_table = cur.execute("SELECT count(*) FROM rollup_1h").fetchall()[0][0]
+        assert kinds == {"raw", "1m", "1h"}
+        assert hours_in_table == 0
+        assert same(contents(store, factory), want)  # the hours from their files
+    with duckdb.connect(str(tmp_path / "seamline.duckdb"), read_only=True) as con:
         assert con.execute("SELECT max(version) FROM seamline_schema").fetchone() == (SCHEMA_VERSION,)

@@ -10,7 +10,8 @@ state after it (files written before a commit that never happened are deleted on
   closed (the newest device time seen, capped at the wall clock + 1 min, minus ``GRACE_MS``), into
   a Parquet file per slice; every ``L0_MERGE_FILES`` of an open hour are merged into one, and a
   closed hour's files into one sorted file (again when late rows for it added a twentieth).
-  Closed hours of 1-minute rollups become one file each. Message keys collapse into ranges.
+  Closed hours of 1-minute and of 1-hour rollups become a file of each kind per hour, and per
+  6-hour block once it closed (see :func:`_compact_rollups`). Message keys collapse into ranges.
 - Retention: per sensor class, hot rows and rollup rows past their horizon are deleted; a file is
   dropped once its whole block is past every class's horizon, or rewritten without the sensors
   whose class is past it.
@@ -25,7 +26,7 @@ import contextlib
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -33,8 +34,8 @@ import duckdb
 
 from seamline.store import _coldfiles
 from seamline.store._duckdb_rollup import _FOREVER, SLICE_MS, data_clock, roll_up
-from seamline.store._duckdb_schema import encode_minutes_sql, encode_raw_sql, raw_scan, readings_view_sql
-from seamline.store._duckdb_sql import bucket, minute_source, rollback, watermark
+from seamline.store._duckdb_schema import encode_raw_sql, encode_rollups_sql, raw_scan, readings_view_sql
+from seamline.store._duckdb_sql import ROLLUP_TABLES, bucket, rollback, rollup_source, watermark
 from seamline.store.base import HOUR_MS, MINUTE_MS, MaintenanceReport, StoreError
 
 if TYPE_CHECKING:
@@ -44,9 +45,9 @@ log = logging.getLogger(__name__)
 
 GRACE_MS: Final = 60_000  # a slice closes when the data's clock is this far past its end
 L0_MERGE_FILES: Final = 5  # level-0 files of an open hour merged into one level-1 file
-MINUTE_BLOCK_MS: Final = 6 * HOUR_MS  # 1-minute rollup files of a closed block are merged into one
+ROLLUP_BLOCK_MS: Final = 6 * HOUR_MS  # rollup files of a closed block are merged into one per kind
 PRUNE_EVERY_MS: Final = HOUR_MS  # a file is rewritten by retention at most this often
-MINUTE_MERGE_CHUNK_ROWS: Final = 1_000_000  # 1-minute rows sorted at once (13 columns each)
+ROLLUP_MERGE_CHUNK_ROWS: Final = 1_000_000  # rollup rows sorted at once (13 columns each)
 MERGE_CHUNK_ROWS: Final = 3_000_000  # raw rows sorted at once when merging an hour's files
 GARBAGE_AGE_S: Final = 300.0  # replaced files outlive the longest query by this much
 # 32 KiB blocks: the small tables (sensors, state breaks, catalogue, ...) cost a few blocks each,
@@ -72,7 +73,7 @@ def run(store: DuckDBStore, now_ms: int, *, close_all: bool) -> MaintenanceRepor
             cutoff = _cutoff(store, now_ms, close_all)
             compacted = _compact_raw(store, cur, cutoff)
             _merge_raw_hours(store, cur, cutoff)
-            _compact_minutes(store, cur, cutoff)
+            _compact_rollups(store, cur, cutoff)
         _compact_messages(store, cur)
         readings, buckets = _retain(store, cur, now_ms)
         _collect_garbage(store, cur)
@@ -183,64 +184,101 @@ def _merge(
     _swap(store, cur, paths, [(name, "raw", int(span[0]), int(span[1]), level, written, size, "")], rows)
 
 
-def _compact_minutes(store: DuckDBStore, cur: duckdb.DuckDBPyConnection, cutoff: int) -> None:
-    """Closed hours of 1-minute rollups into Parquet: one file per hour while its 6-hour block is
-    open, one file per block once it closed (so a day is at most a dozen files). A block or hour
-    is rewritten when late readings re-aggregated enough of its buckets (see the skip rule)."""
+def _compact_rollups(store: DuckDBStore, cur: duckdb.DuckDBPyConnection, cutoff: int) -> None:
+    """Closed hours of 1-minute and 1-hour rollups into Parquet: per unit (an hour while its 6-hour
+    block is open, the block once it closed, so a day is at most a dozen files of each kind) a
+    file of each kind, swapped in together. A unit's file is rewritten when late readings
+    re-aggregated enough of its buckets (see the skip rule); until then the table's rows for those
+    buckets override the file's."""
     assert store.cold_root is not None
+    hot, files, units = _rollup_units(cur, cutoff)
+    for lo, hi in sorted(units):
+        old: list[str] = []
+        new: list[tuple[Any, ...]] = []
+        deletes: list[tuple[str, list[Any]]] = []
+        try:
+            for kind, table in ROLLUP_TABLES.items():
+                existing = [(p, n) for p, t0, t1, n in files[kind] if t0 >= lo and t1 <= hi]
+                hot_rows = sum(n for h, n in hot[kind].items() if lo <= h < hi)
+                if not hot_rows and len(existing) < 2:
+                    continue  # nothing to move or merge
+                if len(existing) == 1 and hot_rows * 20 < existing[0][1] and hi + HOUR_MS > cutoff:
+                    continue  # a few late buckets of a recent unit: wait for more before rewriting it
+                paths = [p for p, _ in existing]
+                name = _coldfiles.new_name(kind, lo)
+                total = hot_rows + sum(n for _, n in existing)
+                rows, size = _write_rollups(store, cur, kind, (lo, hi), paths, name, total)
+                new.append((name, kind, lo, hi, 1, rows, size, ""))
+                old += paths
+                deletes.append((f"DELETE FROM {table} WHERE bucket >= ? AND bucket < ?", [lo, hi]))
+        except BaseException:
+            _coldfiles.remove(store.cold_root, [n[0] for n in new])  # the unit's files written so far
+            raise
+        if new:
+            _swap(store, cur, old, new, None, also=deletes)
+
+
+def _rollup_units(
+    cur: duckdb.DuckDBPyConnection, cutoff: int
+) -> tuple[dict[str, dict[int, int]], dict[str, list[tuple[str, int, int, int]]], set[tuple[int, int]]]:
+    """Per kind of rollup, its table's rows per closed hour and its files (path, t0, t1, rows);
+    and the units to look at: those holding such rows, and closed blocks of several files."""
     closed_hours = cutoff - cutoff % HOUR_MS if cutoff < _FOREVER else _FOREVER
-    hot = {
-        int(h): int(n)
-        for h, n in cur.execute(
-            f"SELECT {bucket('bucket', HOUR_MS)} AS h, count(*) FROM rollup_1m WHERE bucket < ? GROUP BY h",
+    hot: dict[str, dict[int, int]] = {}
+    files: dict[str, list[tuple[str, int, int, int]]] = {}
+    units: set[tuple[int, int]] = set()
+    for kind, table in ROLLUP_TABLES.items():
+        got = cur.execute(
+            f"SELECT {bucket('bucket', HOUR_MS)} AS h, count(*) FROM {table} WHERE bucket < ? GROUP BY h",
             [closed_hours],
         ).fetchall()
-    }
-    files = cur.execute("SELECT path, t0, t1, rows FROM cold_files WHERE kind = '1m'").fetchall()
-    units: set[tuple[int, int]] = set()
-    for h in hot:
-        block = h - h % MINUTE_BLOCK_MS
-        units.add((block, block + MINUTE_BLOCK_MS) if block + MINUTE_BLOCK_MS <= cutoff else (h, h + HOUR_MS))
-    blocks: dict[int, int] = {}
-    for _, t0, _, _ in files:
-        block = int(t0) - int(t0) % MINUTE_BLOCK_MS
-        blocks[block] = blocks.get(block, 0) + 1
-    units |= {(b, b + MINUTE_BLOCK_MS) for b, n in blocks.items() if n > 1 and b + MINUTE_BLOCK_MS <= cutoff}
-    for lo, hi in sorted(units):
-        existing = [(p, int(n)) for p, t0, t1, n in files if t0 >= lo and t1 <= hi]
-        hot_rows = sum(n for h, n in hot.items() if lo <= h < hi)
-        if len(existing) == 1 and hot_rows * 20 < existing[0][1] and hi + HOUR_MS > cutoff:
-            continue  # a few late buckets of a recent unit: wait for more before rewriting it
-        paths = [p for p, _ in existing]
-        where = "bucket >= ? AND bucket < ? AND sensor_id >= ? AND sensor_id < ?"
-        src = minute_source(store.cold_root, paths, where)
-        sql = (
-            encode_minutes_sql(
-                "SELECT m.*, COALESCE(s.mul, 1) AS mul, COALESCE(s.div, 1) AS div"
-                f" FROM ({src}) m LEFT JOIN sensors s USING (sensor_id)"
-            )
-            + " ORDER BY sensor_id, bucket"
+        hot[kind] = {int(h): int(n) for h, n in got}
+        got = cur.execute("SELECT path, t0, t1, rows FROM cold_files WHERE kind = ?", [kind]).fetchall()
+        files[kind] = [(p, int(t0), int(t1), int(n)) for p, t0, t1, n in got]
+        for h in hot[kind]:
+            block = h - h % ROLLUP_BLOCK_MS
+            closed = block + ROLLUP_BLOCK_MS <= cutoff
+            units.add((block, block + ROLLUP_BLOCK_MS) if closed else (h, h + HOUR_MS))
+        blocks: dict[int, int] = {}
+        for _, t0, _, _ in files[kind]:
+            blocks[t0 - t0 % ROLLUP_BLOCK_MS] = blocks.get(t0 - t0 % ROLLUP_BLOCK_MS, 0) + 1
+        units |= {
+            (b, b + ROLLUP_BLOCK_MS) for b, n in blocks.items() if n > 1 and b + ROLLUP_BLOCK_MS <= cutoff
+        }
+    return hot, files, units
+
+
+def _write_rollups(
+    store: DuckDBStore,
+    cur: duckdb.DuckDBPyConnection,
+    kind: str,
+    span: tuple[int, int],
+    paths: list[str],
+    name: str,
+    total: int,
+) -> tuple[int, int]:
+    """Write the ``total`` rollup rows of ``kind`` in ``span``, from its table and the files
+    ``paths`` (the table's rows win), to the file ``name``, sorted by (sensor, bucket); returns
+    (rows, bytes)."""
+    assert store.cold_root is not None
+    lo, hi = span
+    where = "bucket >= ? AND bucket < ? AND sensor_id >= ? AND sensor_id < ?"
+    src = rollup_source(kind, store.cold_root, paths, where)
+    sql = (
+        encode_rollups_sql(
+            "SELECT m.*, COALESCE(s.mul, 1) AS mul, COALESCE(s.div, 1) AS div"
+            f" FROM ({src}) m LEFT JOIN sensors s USING (sensor_id)"
         )
-        # a sensor range at a time: each sort stays well inside DuckDB's memory limit
-        total = hot_rows + sum(n for _, n in existing)
-        ids = cur.execute(
-            f"SELECT min(sensor_id), max(sensor_id) + 1 FROM ({src})",
-            [lo, hi, -(1 << 31), 1 << 31] * (2 if paths else 1),
-        ).fetchall()[0]
-        lo_id, hi_id = int(ids[0] or 0), int(ids[1] or 1)
-        step = max(1, -(-(hi_id - lo_id) // max(1, -(-total // MINUTE_MERGE_CHUNK_ROWS))))
-        queries = [(sql, [lo, hi, a, a + step] * (2 if paths else 1)) for a in range(lo_id, hi_id, step)]
-        name = _coldfiles.new_name(_coldfiles.MINUTE, lo)
-        rows, size = _coldfiles.write_parquet(cur, queries, store.cold_root, name)
-        _swap(
-            store,
-            cur,
-            paths,
-            [(name, "1m", lo, hi, 1, rows, size, "")],
-            None,
-            also="DELETE FROM rollup_1m WHERE bucket >= ? AND bucket < ?",
-            also_params=[lo, hi],
-        )
+        + " ORDER BY sensor_id, bucket"
+    )
+    twice = 2 if paths else 1
+    ids = cur.execute(
+        f"SELECT min(sensor_id), max(sensor_id) + 1 FROM ({src})", [lo, hi, -(1 << 31), 1 << 31] * twice
+    ).fetchall()[0]
+    lo_id, hi_id = int(ids[0] or 0), int(ids[1] or 1)  # a sensor range at a time: bounded sorts
+    step = max(1, -(-(hi_id - lo_id) // max(1, -(-total // ROLLUP_MERGE_CHUNK_ROWS))))
+    queries = [(sql, [lo, hi, a, a + step] * twice) for a in range(lo_id, hi_id, step)]
+    return _coldfiles.write_parquet(cur, queries, store.cold_root, name)
 
 
 def _swap(
@@ -250,10 +288,10 @@ def _swap(
     new: list[tuple[Any, ...]],
     expect_rows: int | None,
     *,
-    also: str | None = None,
-    also_params: list[Any] | None = None,
+    also: Sequence[tuple[str, list[Any]]] = (),
 ) -> None:
-    """Replace catalogue entries ``old`` by ``new`` in one transaction; old files become garbage."""
+    """Replace catalogue entries ``old`` by ``new`` in one transaction, together with the statements
+    ``also`` (SQL, parameters); old files become garbage."""
     assert store.cold_root is not None
     if expect_rows is not None and sum(int(n[5]) for n in new) != expect_rows:
         _coldfiles.remove(store.cold_root, [n[0] for n in new])
@@ -269,8 +307,8 @@ def _swap(
             cur.execute("INSERT INTO cold_garbage VALUES (?, ?)", [path, int(time.time() * 1000)])
         for row in new:
             cur.execute("INSERT INTO cold_files VALUES (?, ?, ?, ?, ?, ?, ?, ?)", list(row))
-        if also:
-            cur.execute(also, also_params or [])
+        for sql, params in also:
+            cur.execute(sql, params)
         _refresh_view(store, cur)
         cur.commit()
     except BaseException:
@@ -355,8 +393,9 @@ def _retain(store: DuckDBStore, cur: duckdb.DuckDBPyConnection, now_ms: int) -> 
         raise
     readings = int(readings)
     if store.cold_root is not None:
-        readings += _retain_files(store, cur, "raw", "raw_ms", now_ms)
-        buckets += _retain_files(store, cur, "1m", "minute_ms", now_ms)
+        readings += _retain_files(store, cur, _coldfiles.RAW, "raw_ms", now_ms)
+        buckets += _retain_files(store, cur, _coldfiles.MINUTE, "minute_ms", now_ms)
+        buckets += _retain_files(store, cur, _coldfiles.HOUR, "hour_ms", now_ms)
     store.adjust_counts(readings=-readings)
     return readings, buckets
 
@@ -373,7 +412,11 @@ def _retain_files(
     if not finite:
         return 0
     forever = any(k is None for k in keeps)
-    column, width = ("ts_ms", 1) if kind == "raw" else ("bucket", MINUTE_MS)
+    column, width = {
+        _coldfiles.RAW: ("ts_ms", 1),
+        _coldfiles.MINUTE: ("bucket", MINUTE_MS),
+        _coldfiles.HOUR: ("bucket", HOUR_MS),
+    }[kind]
     dropped = 0
     files = cur.execute(
         "SELECT path, t0, t1, level, rows, pruned FROM cold_files WHERE kind = ? AND t0 < ? ORDER BY t0",

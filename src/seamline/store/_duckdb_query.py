@@ -10,17 +10,19 @@ very SQL maintenance uses (:func:`~seamline.store._duckdb_sql.aggregate_sql`).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import duckdb
 import numpy as np
+import numpy.typing as npt
 
+from seamline.store._coldfiles import HOUR, MINUTE, RAW
 from seamline.store._duckdb_sql import (
     PENDING,
-    ROLLUP_LIST,
     bucket,
-    minute_union,
     raw_source,
+    rollup_union,
     watermark,
 )
 from seamline.store.base import (
@@ -53,6 +55,8 @@ if TYPE_CHECKING:
 MAX_INTERVALS = 10_000
 Ranges = list[tuple[int, int]]
 Catalog = dict[str, tuple[str, int, int]]
+Newest = tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]
+_FAR = 1 << 62  # beyond any time
 
 
 def aggregates(
@@ -96,16 +100,12 @@ def aggregates(
         before_start = ts < start_ms
         parts = [from_readings(ts[~before_start], values[~before_start], MINUTE_MS, counter=counter)]
         if stored_ranges:
-            parts.append(_stored_minutes(store, cur, catalog, sensor_id, stored_ranges, counter))
+            parts.append(_stored_rollups(store, cur, catalog, MINUTE, sensor_id, stored_ranges, counter))
         got = Buckets.concat(parts, counter=counter)
         if resolution is Resolution.HOUR:
             hourly = [compose(got, HOUR_MS)]
-            for lo, hi in coarse:
-                rows = cur.execute(
-                    f"SELECT {ROLLUP_LIST} FROM rollup_1h WHERE sensor_id = ? AND bucket >= ? AND bucket < ?",
-                    [sensor_id, lo, hi],
-                ).fetchnumpy()
-                hourly.append(Buckets.from_columns(rows, counter=counter))
+            if coarse:
+                hourly.append(_stored_rollups(store, cur, catalog, HOUR, sensor_id, coarse, counter))
             got = Buckets.concat(hourly, counter=counter)
         before = None
         if counter and len(got):
@@ -124,7 +124,7 @@ def _raw_rows(
     the hot table once, whatever the number of ranges."""
     if not ranges:
         return np.empty(0, np.int64), np.empty(0, np.float64)
-    files = _raw_files(catalog, ranges)
+    files = _files_in(catalog, RAW, ranges)
     within, p = _within("ts_ms", ranges)
     params = [sensor_id, *p] * (2 if files else 1)
     got = cur.execute(
@@ -134,27 +134,33 @@ def _raw_rows(
     return np.asarray(got["ts_ms"], np.int64), np.asarray(got["value"], np.float64)
 
 
-def _stored_minutes(
+def _stored_rollups(
     store: DuckDBStore,
     cur: duckdb.DuckDBPyConnection,
     catalog: Catalog,
+    kind: str,
     sensor_id: int,
     ranges: Ranges,
     counter: bool,
 ) -> Buckets:
-    lo, hi = min(r[0] for r in ranges), max(r[1] for r in ranges)
-    files = [f for f in _files(catalog, "1m", lo, hi) if any(_overlaps(catalog[f], r) for r in ranges)]
-    within = " OR ".join("(bucket >= ? AND bucket < ?)" for _ in ranges)
-    where = f"sensor_id = ? AND ({within})"
-    params = [sensor_id, *[x for r in ranges for x in r]]
-    return Buckets.from_columns(_minute_rows(store, cur, files, where, params), counter=counter)
+    """One sensor's stored rollups of ``kind`` in these bucket ranges."""
+    files = _files_in(catalog, kind, ranges)
+    within, p = _within("bucket", ranges)
+    rows = _rollup_rows(store, cur, kind, files, f"sensor_id = ? AND ({within})", [sensor_id, *p])
+    return Buckets.from_columns(rows, counter=counter)
 
 
-def _minute_rows(
-    store: DuckDBStore, cur: duckdb.DuckDBPyConnection, files: list[str], where: str, params: list[Any]
+def _rollup_rows(
+    store: DuckDBStore,
+    cur: duckdb.DuckDBPyConnection,
+    kind: str,
+    files: list[str],
+    where: str,
+    params: list[Any],
 ) -> dict[str, Any]:
-    """Stored 1-minute rows; where the hot table re-aggregated a file's bucket, the hot row wins."""
-    got = cur.execute(minute_union(store.cold_root, files, where), params * (2 if files else 1)).fetchnumpy()
+    """Stored rollup rows of ``kind``; where the table re-aggregated a file's bucket, its row wins."""
+    sql = rollup_union(kind, store.cold_root, files, where)
+    got = cur.execute(sql, params * (2 if files else 1)).fetchnumpy()
     prio = np.asarray(got["prio"])
     if not files or prio.all():
         return dict(got)
@@ -177,22 +183,79 @@ def _value_before(
     hold yet): the step into a counter's first bucket."""
     day = t - DAY_MS
     a = _floor(t, MINUTE_MS)
-    files = _files(catalog, "1m", day, a)
+    whole = t - HOUR_MS + 1  # hours starting before this end by t
+    minutes, hours = _files(catalog, MINUTE, day, a), _files(catalog, HOUR, day, whole)
     where = "sensor_id = ? AND bucket >= ? AND bucket < ?"
-    # One statement: stored minutes of the day before (both versions of a re-aggregated bucket: the
-    # hot table's holds every reading of the file's, so the newest wins either way), hot rows the
-    # rollups lack or that fall in t's minute, and whole hours before t (older than a day, or whose
-    # minutes retention already dropped).
+    # One statement for the day before t: stored minutes (both versions of a re-aggregated bucket:
+    # the table's holds every reading of the file's, so the newest wins either way; hours alike),
+    # hot rows the rollups lack or that fall in t's minute, and whole hours (retention may have
+    # dropped their minutes).
     rows = cur.execute(
-        f"SELECT last_ts, last FROM ({minute_union(store.cold_root, files, where)})"
+        f"SELECT last_ts, last FROM ({rollup_union(MINUTE, store.cold_root, minutes, where)})"
         " UNION ALL SELECT ts_ms, value FROM readings_hot"
         f" WHERE sensor_id = ? AND ts_ms < ? AND ({PENDING} OR ts_ms >= ?)"
-        f" UNION ALL SELECT last_ts, last FROM rollup_1h WHERE sensor_id = ? AND bucket + {HOUR_MS} <= ?"
+        f" UNION ALL SELECT last_ts, last FROM ({rollup_union(HOUR, store.cold_root, hours, where)})"
         " ORDER BY 1 DESC, 2 DESC LIMIT 1",
-        [*([sensor_id, day, a] * (2 if files else 1)), sensor_id, t, *wm, a, sensor_id, t],
+        [
+            *([sensor_id, day, a] * (2 if minutes else 1)),
+            *(sensor_id, t, *wm, a),
+            *([sensor_id, day, whole] * (2 if hours else 1)),
+        ],
     ).fetchall()
-    best = rows[0] if rows else None
-    return float(best[1]) if best is not None else None
+    if not rows or rows[0][0] < day:  # nothing that day: the newest hour before it, however old
+        older = _files(catalog, HOUR, -_FAR, day)
+        where = "sensor_id = ? AND bucket < ?"
+        rows += cur.execute(
+            f"SELECT last_ts, last FROM ({rollup_union(HOUR, store.cold_root, older, where)})"
+            " ORDER BY 1 DESC, 2 DESC LIMIT 1",
+            [sensor_id, day] * (2 if older else 1),
+        ).fetchall()
+    return float(max(rows)[1]) if rows else None
+
+
+def newest_readings(cur: duckdb.DuckDBPyConnection, root: Path | None) -> Newest:
+    """Each sensor's newest reading as (sensor ids, ts_ms, values): from the hot rows and the
+    rollups (every other reading is in one once maintenance ran). Hour files are read newest first:
+    those of the last day of data, then the older ones only if a registered sensor had no reading
+    in that day (a year of them holds ~112 M rows)."""
+    catalog = _catalog(cur)
+    hours = _files(catalog, HOUR, -_FAR, _FAR)
+    since = max((catalog[p][2] for p in hours), default=0) - DAY_MS  # every reading since is seen
+    recent = [p for p in hours if catalog[p][2] > since]
+    found = _newest(
+        cur,
+        f"SELECT sensor_id, last_ts, last FROM ({rollup_union(HOUR, root, recent, 'true')})"
+        " UNION ALL SELECT sensor_id, last_ts, last FROM rollup_1m"
+        " UNION ALL SELECT sensor_id, ts_ms, value FROM readings_hot",
+    )
+    older = hours[: len(hours) - len(recent)]
+    if older:
+        sure = found[0][found[1] >= since].tolist()
+        missing = cur.execute(
+            "SELECT count(*) FROM sensors WHERE NOT list_contains(?, sensor_id)", [sure]
+        ).fetchall()[0][0]
+        if missing:
+            more = _newest(
+                cur, f"SELECT sensor_id, last_ts, last FROM ({rollup_union(HOUR, root, older, 'true')})"
+            )
+            ids, ts, values = (np.concatenate(pair) for pair in zip(found, more, strict=True))
+            order = np.lexsort((ts, ids))
+            last = order[np.concatenate((ids[order][1:] != ids[order][:-1], [True]))]  # each sensor's newest
+            found = (ids[last], ts[last], values[last])
+    return found
+
+
+def _newest(cur: duckdb.DuckDBPyConnection, src: str) -> Newest:
+    """Each sensor's newest row of ``src`` (``sensor_id``, time, value)."""
+    got = cur.execute(
+        f"SELECT sensor_id, max(t) AS t, arg_max(v, t) AS v FROM ({src}) AS r(sensor_id, t, v)"
+        " GROUP BY sensor_id"
+    ).fetchnumpy()
+    return (
+        np.asarray(got["sensor_id"], np.int64),
+        np.asarray(got["t"], np.int64),
+        np.asarray(got["v"], np.float64),
+    )
 
 
 def state_durations(
@@ -236,10 +299,8 @@ def state_durations(
         hour_breaks: dict[str, Any] = _EMPTY_BREAKS
         if coarse:
             within, p = _within("bucket", coarse)
-            hours = cur.execute(
-                f"SELECT sensor_id, first, first_ts, last_ts FROM rollup_1h WHERE {ids_sql} AND ({within})",
-                [*ids_params, *p],
-            ).fetchnumpy()
+            files = _files_in(catalog, HOUR, coarse)
+            hours = _rollup_rows(store, cur, HOUR, files, f"{ids_sql} AND ({within})", [*ids_params, *p])
             hour_breaks = cur.execute(
                 f"SELECT sensor_id, ts_ms, code, prev_ts FROM state_breaks_1h WHERE {ids_sql} AND ({within})",
                 [*ids_params, *p],
@@ -249,12 +310,8 @@ def state_durations(
         fresh: dict[str, Any] = {"sensor_id": np.empty(0), "ts_ms": np.empty(0), "value": np.empty(0)}
         if fine:
             within, p = _within("bucket", fine)
-            files = [
-                f
-                for f in _files(catalog, "1m", fine[0][0], fine[-1][1])
-                if any(_overlaps(catalog[f], r) for r in fine)
-            ]
-            minutes = _minute_rows(store, cur, files, f"{ids_sql} AND ({within})", [*ids_params, *p])
+            files = _files_in(catalog, MINUTE, fine)
+            minutes = _rollup_rows(store, cur, MINUTE, files, f"{ids_sql} AND ({within})", [*ids_params, *p])
             minute_breaks = cur.execute(
                 f"SELECT sensor_id, bucket, ts_ms, code, prev_ts FROM state_breaks WHERE {ids_sql}"
                 f" AND ({within})",
@@ -262,7 +319,7 @@ def state_durations(
             ).fetchnumpy()
         fresh_ranges = _merge_ranges([*_runs(sorted({m for _, m in dirty}), MINUTE_MS), (tail, hi)])
         if fresh_ranges:  # one scan of the hot table for all of them
-            files = _raw_files(catalog, fresh_ranges)
+            files = _files_in(catalog, RAW, fresh_ranges)
             within, p = _within("ts_ms", fresh_ranges)
             src = raw_source(store.cold_root, files, f"{ids_sql} AND ({within})")
             fresh = cur.execute(
@@ -410,15 +467,11 @@ def _files(catalog: Catalog, kind: str, lo: int, hi: int) -> list[str]:
     )
 
 
-def _raw_files(catalog: Catalog, ranges: Ranges) -> list[str]:
-    """Raw files overlapping any of ``ranges``, oldest first."""
+def _files_in(catalog: Catalog, kind: str, ranges: Ranges) -> list[str]:
+    """Files of ``kind`` overlapping any of ``ranges``, oldest first."""
     return sorted(
-        {f for lo, hi in ranges for f in _files(catalog, "raw", lo, hi)}, key=lambda f: catalog[f][1]
+        {f for lo, hi in ranges for f in _files(catalog, kind, lo, hi)}, key=lambda f: catalog[f][1]
     )
-
-
-def _overlaps(entry: tuple[str, int, int], r: tuple[int, int]) -> bool:
-    return entry[1] < r[1] and entry[2] > r[0]
 
 
 def _intersect(ranges: Ranges, lo: int, hi: int) -> Ranges:

@@ -1,5 +1,5 @@
 # ruff: noqa: S608  # SQL is assembled from constants and catalogue paths; values are bound
-"""The DuckDB store's schema (version 3), the upgrades from versions 1 and 2, and the formats of
+"""The DuckDB store's schema (version 4), the upgrades from versions 1 to 3, and the formats of
 the compacted files.
 
 Layout (see :mod:`seamline.store.duckdb` for why):
@@ -7,9 +7,10 @@ Layout (see :mod:`seamline.store.duckdb` for why):
 - ``readings_hot``: the write-optimised area. The single writer appends Arrow batches; ``wseq``
   numbers its commits, so maintenance knows which rows it has rolled up. Compaction moves rows of
   closed time blocks out into Parquet files listed in ``cold_files``.
-- ``rollup_1m`` (recent buckets; older ones live in Parquet files), ``rollup_1h`` (all buckets),
-  ``state_breaks`` and ``state_breaks_1h`` (where a state channel changed code, or paused longer
-  than the hold, inside a minute or an hour): the rollups.
+- ``rollup_1m`` and ``rollup_1h`` (open hours, and buckets re-aggregated after late readings;
+  closed hours live in Parquet files, which a table row overrides for its bucket), ``state_breaks``
+  and ``state_breaks_1h`` (where a state channel changed code, or paused longer than the hold,
+  inside a minute or an hour): the rollups.
 - ``messages`` (recent, with the de-duplication key) and ``message_ranges`` (older messages as
   runs of consecutive sequence numbers, enough to refuse a resent message forever).
 - ``readings`` (a view over hot rows and every raw Parquet file) and ``readings_t`` for ad-hoc SQL.
@@ -23,7 +24,9 @@ from typing import Final
 from seamline.store import _coldfiles
 from seamline.store._coldfiles import parquet_list
 
-SCHEMA_VERSION: Final = 3  # 3: compacted files in the relative format (files of 2 stay readable)
+# 3: compacted files in the relative format (files of 2 stay readable); 4: closed hours of
+# rollup_1h in files too (a store of 3 needs no change: maintenance moves them)
+SCHEMA_VERSION: Final = 4
 
 ROLLUP_COLUMNS: Final = (
     "sensor_id INTEGER NOT NULL, bucket BIGINT NOT NULL, count BIGINT NOT NULL, min DOUBLE NOT NULL,"
@@ -155,9 +158,9 @@ def readings_view_sql(root: Path | None, raw_files: list[str]) -> str:
 #   delta-packed absolute steps; each reading decodes on its own with one addition (no window
 #   over its neighbours at query time; a zigzag instead of the offset saves 0.01 B/reading but
 #   doubles the decoding time of a scan).
-# - 1-minute rollups: ``min_st`` absolute, first/max/last as steps above the minimum, the sum as
-#   steps above ``count * min``, the counter increase relative to ``last - first``, and times as
-#   offsets from the bucket: 3.6 B/row instead of 7.9.
+# - rollups (1-minute and 1-hour ones alike): ``min_st`` absolute, first/max/last as steps above
+#   the minimum, the sum as steps above ``count * min``, the counter increase relative to
+#   ``last - first``, and times as offsets from the bucket: 3.6 B/row instead of 7.9 (1-minute).
 
 RAW_BLOCK_ROWS: Final = 64
 RAW_OFFSET: Final = _coldfiles.RAW_CENTRE
@@ -216,9 +219,9 @@ def raw_scan(root: Path, files: list[str]) -> tuple[str, str]:
     )
 
 
-def encode_minutes_sql(src: str) -> str:
-    """Select list of 1-minute rollup rows of ``src`` (``ROLLUP_NAMES``, ``mul``, ``div``) in the
-    relative format. A column whose offset does not fit a BIGINT stays raw."""
+def encode_rollups_sql(src: str) -> str:
+    """Select list of rollup rows of ``src`` (``ROLLUP_NAMES``, ``mul``, ``div``) in the relative
+    format. A column whose offset does not fit a BIGINT stays raw."""
     big = "::HUGEINT"
     fits = "TRY_CAST({} AS BIGINT)"
     off = {c: fits.format(f"{c}_st{big} - min_st") for c in ("first", "max", "last")}
@@ -257,8 +260,8 @@ def _minute_relative(c: str) -> str:
     return f"(min_st + {c}_d) * mul / div"
 
 
-def minute_scan(root: Path, files: list[str]) -> tuple[str, str]:
-    """``read_parquet(...)`` of these 1-minute files and a select list of ``ROLLUP_NAMES`` (exact
+def rollup_scan(root: Path, files: list[str]) -> tuple[str, str]:
+    """``read_parquet(...)`` of these rollup files and a select list of ``ROLLUP_NAMES`` (exact
     doubles), whichever format each file has."""
     relative = [_coldfiles.relative(f) for f in files]
     listed = parquet_list(root, files)

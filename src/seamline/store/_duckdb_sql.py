@@ -14,7 +14,8 @@ from typing import Final
 
 import duckdb
 
-from seamline.store._duckdb_schema import ROLLUP_NAMES, minute_scan, raw_scan
+from seamline.store._coldfiles import HOUR, MINUTE
+from seamline.store._duckdb_schema import ROLLUP_NAMES, raw_scan, rollup_scan
 from seamline.store.base import HOUR_MS, STATE_HOLD_MS
 
 ROLLUP_LIST = ", ".join(ROLLUP_NAMES)
@@ -115,27 +116,42 @@ def watermark(cur: duckdb.DuckDBPyConnection) -> tuple[int, int]:
 PENDING: Final = "(wseq > ? OR ts_ms >= ?)"  # a hot row the rollups do not hold yet (bind watermark())
 
 
-def minute_union(root: Path | None, files: list[str], where: str) -> str:
-    """Like :func:`minute_source`, but keeping both versions of a bucket, with a ``prio`` column
-    (1 for the hot table's) for the caller to pick from: cheaper than ranking them in SQL."""
-    hot = f"SELECT {ROLLUP_LIST}, 1 AS prio FROM rollup_1m WHERE {where}"
+ROLLUP_TABLES: Final = {MINUTE: "rollup_1m", HOUR: "rollup_1h"}  # file kind -> its table
+
+
+def rollup_union(kind: str, root: Path | None, files: list[str], where: str) -> str:
+    """Like :func:`rollup_source`, but keeping both versions of a bucket, with a ``prio`` column
+    (1 for the table's) for the caller to pick from: cheaper than ranking them in SQL."""
+    hot = f"SELECT {ROLLUP_LIST}, 1 AS prio FROM {ROLLUP_TABLES[kind]} WHERE {where}"
     if root is None or not files:
         return hot
-    scan, decoded = minute_scan(root, files)
+    scan, decoded = rollup_scan(root, files)
     return f"{hot} UNION ALL SELECT {decoded}, 0 AS prio FROM {scan} WHERE {where}"
 
 
-def minute_source(root: Path | None, files: list[str], where: str) -> str:
-    """1-minute rollup rows from the hot table and these files; a hot row replaces a file's row
-    for the same bucket (it was re-aggregated after a late reading). ``where`` is bound twice.
+def rollup_source(kind: str, root: Path | None, files: list[str], where: str) -> str:
+    """Rollup rows of ``kind`` (``"1m"`` or ``"1h"``) from its table and these files; a table row
+    replaces a file's row for the same bucket (it was re-aggregated after a late reading).
+    ``where`` is bound twice when files are listed.
 
-    An anti-join against the hot table (small) rather than ranking both sides: no sort, so a
-    6-hour block of rows merges within the memory limit."""
-    hot = f"SELECT {ROLLUP_LIST} FROM rollup_1m WHERE {where}"
+    An anti-join against the table (small) rather than ranking both sides: no sort, so a 6-hour
+    block of rows merges within the memory limit."""
+    table = ROLLUP_TABLES[kind]
+    hot = f"SELECT {ROLLUP_LIST} FROM {table} WHERE {where}"
     if root is None or not files:
         return hot
-    scan, decoded = minute_scan(root, files)
+    scan, decoded = rollup_scan(root, files)
     return (
         f"{hot} UNION ALL SELECT {decoded} FROM {scan} c WHERE {where}"
-        " AND NOT EXISTS (SELECT 1 FROM rollup_1m h WHERE h.sensor_id = c.sensor_id AND h.bucket = c.bucket)"
+        f" AND NOT EXISTS (SELECT 1 FROM {table} h WHERE h.sensor_id = c.sensor_id AND h.bucket = c.bucket)"
     )
+
+
+def minute_source(root: Path | None, files: list[str], where: str) -> str:
+    """1-minute rollup rows from ``rollup_1m`` and these files (see :func:`rollup_source`)."""
+    return rollup_source(MINUTE, root, files, where)
+
+
+def hour_source(root: Path | None, files: list[str], where: str) -> str:
+    """1-hour rollup rows from ``rollup_1h`` and these files (see :func:`rollup_source`)."""
+    return rollup_source(HOUR, root, files, where)

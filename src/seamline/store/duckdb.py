@@ -9,8 +9,8 @@ background :meth:`DuckDBStore.maintain` pass then
 2. compacts: the readings of each closed 2-minute slice leave the hot table for an immutable
    Parquet file sorted by (sensor, time), integers delta-packed, values stored as integer steps of
    the sensor's resolution when that gives back the very same double (else raw), zstd on top;
-   an hour's files are merged into one once it closes; closed hours of 1-minute rollups go to
-   Parquet the same way; old message keys collapse into ranges of sequence numbers;
+   an hour's files are merged into one once it closes; closed hours of 1-minute and 1-hour
+   rollups go to Parquet the same way; old message keys collapse into ranges of sequence numbers;
 3. applies retention.
 
 Why Parquet and not DuckDB's own storage for cold data: on the standard synthetic workload, DuckDB
@@ -176,13 +176,8 @@ class DuckDBStore:
                 " (SELECT COALESCE(max(wseq), 0) FROM messages),"
                 " (SELECT value FROM seamline_state WHERE key = 'rollup_wseq'))",
             )
-            self.max_ts = _scalar(
-                con,
-                "SELECT greatest((SELECT max(ts_ms) FROM readings_hot),"
-                " (SELECT max(last_ts) FROM rollup_1h))",
-                default=_latest.NO_TS,
-            )
             self._load_latest(con, factory.sensor_count)
+            self.max_ts = int(self._latest_ts.max(initial=_latest.NO_TS))
         except BaseException:
             con.close()
             raise
@@ -258,7 +253,9 @@ class DuckDBStore:
             con.execute("UPDATE seamline_schema SET version = ?", [SCHEMA_VERSION])
             con.commit()
             tables = (tables - {"readings"}) | TABLES
-        elif version == 2:  # version 3 reads every file version 2 wrote; newer files it would not
+        elif version in (2, 3):
+            # Version 4 reads every file versions 2 and 3 wrote, and maintenance moves the closed
+            # hours of rollup_1h into files, which they would not read: they refuse the store now.
             con.execute("UPDATE seamline_schema SET version = ?", [SCHEMA_VERSION])
         if "readings_hot" in tables and "state_breaks_1h" not in tables:  # early builds of schema 2
             con.execute(
@@ -364,20 +361,13 @@ class DuckDBStore:
         con.execute(readings_view_sql(self.cold_root, raw))
 
     def _load_latest(self, con: duckdb.DuckDBPyConnection, n_sensors: int) -> None:
-        """Newest reading of each sensor: from the rollups (every reading is in one once
-        maintenance ran) and the hot rows (the rest)."""
-        got = con.execute(
-            "SELECT sensor_id, max(ts_ms) AS ts_ms, arg_max(value, ts_ms) AS value FROM ("
-            " SELECT sensor_id, last_ts AS ts_ms, last AS value FROM rollup_1h"
-            " UNION ALL SELECT sensor_id, last_ts, last FROM rollup_1m"
-            " UNION ALL SELECT sensor_id, ts_ms, value FROM readings_hot) GROUP BY sensor_id"
-        ).fetchnumpy()
-        ids = np.asarray(got["sensor_id"], np.int64)
+        """Newest reading of each sensor (see :func:`_duckdb_query.newest_readings`)."""
+        ids, ts, values = _duckdb_query.newest_readings(con, self.cold_root)
         size = max(n_sensors, int(ids.max()) + 1 if len(ids) else 0)
         self._latest_ts = np.full(size, _latest.NO_TS, np.int64)
         self._latest_v = np.zeros(size, np.float64)
-        self._latest_ts[ids] = np.asarray(got["ts_ms"], np.int64)
-        self._latest_v[ids] = np.asarray(got["value"], np.float64)
+        self._latest_ts[ids] = ts
+        self._latest_v[ids] = values
 
     # -- writing ---------------------------------------------------------------------------------
 
