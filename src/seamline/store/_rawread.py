@@ -23,7 +23,6 @@ from typing import Final
 
 import numpy as np
 import numpy.typing as npt
-import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
@@ -154,23 +153,22 @@ def _read_groups(
         *(["mul", "div"] if scaled else []),
     ]
     table = pq.ParquetFile(path, metadata=footer.metadata).read_row_groups(groups, columns=columns)
-    if not scaled:  # each group's one mul and div, per row
-        rows = [footer.metadata.row_group(g).num_rows for g in groups]
-        table = table.append_column("mul", pa.array(np.repeat(footer.mul[picked], rows)))
-        table = table.append_column("div", pa.array(np.repeat(footer.div[picked], rows)))
-    ts_all = table.column("ts_ms")
-    keep = pc.and_(
-        pc.equal(table.column("sensor_id"), sensor_id),
-        pc.and_(pc.greater_equal(ts_all, start_ms), pc.less(ts_all, end_ms)),
-    )
-    rows_ = table.filter(keep)
-    ts = rows_.column("ts_ms").to_numpy().astype(np.int64, copy=False)
-    steps = sum(pc.fill_null(rows_.column(c), 0).to_numpy().astype(np.int64) for c in _STEPS)
-    mul = rows_.column("mul").to_numpy()
-    div = rows_.column("div").to_numpy()
+    # the sensor's rows first (a few per cent of the groups' rows), then the time range
+    hit = np.flatnonzero(table.column("sensor_id").to_numpy() == sensor_id)
+    ts = table.column("ts_ms").take(hit).to_numpy().astype(np.int64, copy=False)
+    inside = (ts >= start_ms) & (ts < end_ms)
+    hit, ts = hit[inside], ts[inside]
+    rows = table.take(hit)
+    steps = sum(pc.fill_null(rows.column(c), 0).to_numpy().astype(np.int64) for c in _STEPS)
+    if scaled:
+        mul, div = rows.column("mul").to_numpy(), rows.column("div").to_numpy()
+    else:  # each group's one mul and div
+        ends = np.cumsum([footer.metadata.row_group(g).num_rows for g in groups])
+        group = np.searchsorted(ends, hit, side="right")
+        mul, div = footer.mul[picked][group], footer.div[picked][group]
     values = np.asarray(steps, np.int64).astype(np.float64) * mul / div
     if raw:
-        raw_values = rows_.column("value_raw")
+        raw_values = rows.column("value_raw")
         set_ = pc.is_valid(raw_values).to_numpy(zero_copy_only=False)
         values[set_] = pc.fill_null(raw_values, 0.0).to_numpy()[set_]
     return ts, values
