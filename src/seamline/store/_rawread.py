@@ -144,14 +144,9 @@ def _read_groups(
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
     picked = np.array(groups)
     raw = bool(footer.has_raw[picked].any())
-    scaled = not (np.isfinite(footer.mul[picked]).all() and np.isfinite(footer.div[picked]).all())
-    columns = [
-        "sensor_id",
-        "ts_ms",
-        *_STEPS,
-        *(["value_raw"] if raw else []),
-        *(["mul", "div"] if scaled else []),
-    ]
+    constants = {"mul": footer.mul[picked], "div": footer.div[picked]}
+    varying = [c for c, v in constants.items() if not np.isfinite(v).all()]  # read per row
+    columns = ["sensor_id", "ts_ms", *_STEPS, *(["value_raw"] if raw else []), *varying]
     table = pq.ParquetFile(path, metadata=footer.metadata).read_row_groups(groups, columns=columns)
     # the sensor's rows first (a few per cent of the groups' rows), then the time range
     hit = np.flatnonzero(table.column("sensor_id").to_numpy() == sensor_id)
@@ -160,12 +155,10 @@ def _read_groups(
     hit, ts = hit[inside], ts[inside]
     rows = table.take(hit)
     steps = sum(pc.fill_null(rows.column(c), 0).to_numpy().astype(np.int64) for c in _STEPS)
-    if scaled:
-        mul, div = rows.column("mul").to_numpy(), rows.column("div").to_numpy()
-    else:  # each group's one mul and div
-        ends = np.cumsum([footer.metadata.row_group(g).num_rows for g in groups])
-        group = np.searchsorted(ends, hit, side="right")
-        mul, div = footer.mul[picked][group], footer.div[picked][group]
+    group = np.searchsorted(
+        np.cumsum([footer.metadata.row_group(g).num_rows for g in groups]), hit, side="right"
+    )
+    mul, div = (rows.column(c).to_numpy() if c in varying else constants[c][group] for c in ("mul", "div"))
     values = np.asarray(steps, np.int64).astype(np.float64) * mul / div
     if raw:
         raw_values = rows.column("value_raw")
