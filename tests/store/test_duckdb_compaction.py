@@ -213,6 +213,24 @@ def test_files_replaced_by_a_merge_are_deleted_once_no_query_can_use_them(
         assert everything(store) == expected(data)
 
 
+def test_an_hour_first_compacted_after_it_closed_gets_its_final_file_at_once(
+    tmp_path: Path, factory: Factory, data: list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]
+) -> None:
+    """After a pause (or in a first pass over a full hot table) each closed hour is written once,
+    sorted and compressed for good, not as a small file that no merge would ever rewrite."""
+    with DuckDBStore(tmp_path).opened(factory) as store:
+        write_all(store, data)
+        store.maintain(now_ms=T0 + DAY, close_all=True)
+        with store.snapshot() as cur:
+            raw = cur.execute(
+                "SELECT t0, t1, level FROM cold_files WHERE kind = 'raw' ORDER BY t0"
+            ).fetchall()
+            garbage = cur.execute("SELECT count(*) FROM cold_garbage").fetchall()[0][0]
+        assert raw == [(T0 + k * HOUR_MS, T0 + (k + 1) * HOUR_MS, 2) for k in range(3)]
+        assert garbage == 0  # nothing was merged
+        assert everything(store) == expected(data)
+
+
 def test_a_message_resent_after_its_key_was_compacted_is_still_a_duplicate(
     tmp_path: Path, factory: Factory
 ) -> None:

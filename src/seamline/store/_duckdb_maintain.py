@@ -95,30 +95,47 @@ def _cutoff(store: DuckDBStore, now_ms: int, close_all: bool) -> int:
 
 
 def _compact_raw(store: DuckDBStore, cur: duckdb.DuckDBPyConnection, cutoff: int) -> int:
+    """Move the closed slices' rows out of the hot table: a small file per hour (merged later), or,
+    for an hour that closed before any of it was compacted (after a pause, a backfill, the first
+    pass over a full hot table), its final file straight away: on the standard benchmark's single
+    pass, 0.513 B/reading instead of 0.552 for a fast small file that no merge would rewrite."""
+    assert store.cold_root is not None
     wm, open_ms = watermark(cur)
     cutoff = min(cutoff, open_ms)  # only rows the rollups already hold leave the hot table
     groups = cur.execute(
-        f"SELECT {bucket('ts_ms', HOUR_MS)} AS h, max(ts_ms) FROM readings_hot WHERE wseq <= ? AND ts_ms < ?"
-        " GROUP BY h ORDER BY h",
+        f"SELECT {bucket('ts_ms', HOUR_MS)} AS h, count(*), min(sensor_id), max(sensor_id) FROM readings_hot"
+        " WHERE wseq <= ? AND ts_ms < ? GROUP BY h ORDER BY h",
         [wm, cutoff],
     ).fetchall()
+    started = {
+        int(r[0])
+        for r in cur.execute(
+            f"SELECT DISTINCT {bucket('t0', HOUR_MS)} FROM cold_files WHERE kind = 'raw'"
+        ).fetchall()
+    }
     moved = 0
-    for h, _newest in groups:
+    for h, n, lo_id, hi_id in groups:
         lo, hi = int(h), min(int(h) + HOUR_MS, cutoff)
-        assert store.cold_root is not None
+        final = lo + HOUR_MS <= cutoff and lo not in started
         name = _coldfiles.new_name(_coldfiles.RAW, lo)
-        where = "h.wseq <= ? AND h.ts_ms >= ? AND h.ts_ms < ?"
+        where = "h.wseq <= ? AND h.ts_ms >= ? AND h.ts_ms < ? AND h.sensor_id >= ? AND h.sensor_id < ?"
         sql = encode_raw_sql(
             "SELECT h.sensor_id, h.ts_ms, h.value, COALESCE(s.mul, 1) AS mul, COALESCE(s.div, 1) AS div"
             f" FROM readings_hot h LEFT JOIN sensors s USING (sensor_id) WHERE {where}"
         )
-        rows, size = _coldfiles.write_parquet(
-            cur, [(sql, [wm, lo, hi])], store.cold_root, name, _coldfiles.FAST_ZSTD_LEVEL
-        )
+        if final:  # a sensor range at a time, as a merge does
+            ranges = _sensor_ranges(int(lo_id), int(hi_id) + 1, int(n), MERGE_CHUNK_ROWS)
+            queries = [(sql, [wm, lo, hi, a, b]) for a, b in ranges]
+            level, zstd = 2, _coldfiles.ZSTD_LEVEL
+        else:
+            queries = [(sql, [wm, lo, hi, int(lo_id), int(hi_id) + 1])]
+            level, zstd = 0, _coldfiles.FAST_ZSTD_LEVEL
+        rows, size = _coldfiles.write_parquet(cur, queries, store.cold_root, name, zstd)
         cur.begin()
         try:
             cur.execute(
-                "INSERT INTO cold_files VALUES (?, 'raw', ?, ?, 0, ?, ?, '')", [name, lo, hi, rows, size]
+                "INSERT INTO cold_files VALUES (?, 'raw', ?, ?, ?, ?, ?, '')",
+                [name, lo, hi, level, rows, size],
             )
             deleted = cur.execute(
                 "DELETE FROM readings_hot WHERE wseq <= ? AND ts_ms >= ? AND ts_ms < ?", [wm, lo, hi]
@@ -170,18 +187,22 @@ def _merge(
         "SELECT min(t0), max(t1) FROM cold_files WHERE list_contains(?, path)", [paths]
     ).fetchall()[0]
     ids = cur.execute(f"SELECT min(sensor_id), max(sensor_id) FROM {scan}").fetchall()[0]
-    lo_id, hi_id = int(ids[0]), int(ids[1]) + 1
-    chunks = max(1, -(-rows // MERGE_CHUNK_ROWS))
-    step = max(1, -(-(hi_id - lo_id) // chunks))
     sql = encode_raw_sql(
         f"SELECT sensor_id, ts_ms, {value} AS value, mul, div FROM {scan}"
         " WHERE sensor_id >= ? AND sensor_id < ?"
     )
-    queries = [(sql, [a, min(a + step, hi_id)]) for a in range(lo_id, hi_id, step)]
+    queries = [(sql, [a, b]) for a, b in _sensor_ranges(int(ids[0]), int(ids[1]) + 1, rows, MERGE_CHUNK_ROWS)]
     name = _coldfiles.new_name(_coldfiles.RAW, start)
     zstd = _coldfiles.ZSTD_LEVEL if level == 2 else _coldfiles.FAST_ZSTD_LEVEL
     written, size = _coldfiles.write_parquet(cur, queries, store.cold_root, name, zstd)
     _swap(store, cur, paths, [(name, "raw", int(span[0]), int(span[1]), level, written, size, "")], rows)
+
+
+def _sensor_ranges(lo_id: int, hi_id: int, rows: int, chunk_rows: int) -> list[tuple[int, int]]:
+    """Sensors ``[lo_id, hi_id)``, holding ``rows`` rows, cut into ranges of about ``chunk_rows``
+    rows each: written a range at a time, each sort stays well inside DuckDB's memory limit."""
+    step = max(1, -(-(hi_id - lo_id) // max(1, -(-rows // chunk_rows))))
+    return [(a, min(a + step, hi_id)) for a in range(lo_id, hi_id, step)]
 
 
 def _compact_rollups(store: DuckDBStore, cur: duckdb.DuckDBPyConnection, cutoff: int) -> None:
@@ -275,9 +296,8 @@ def _write_rollups(
     ids = cur.execute(
         f"SELECT min(sensor_id), max(sensor_id) + 1 FROM ({src})", [lo, hi, -(1 << 31), 1 << 31] * twice
     ).fetchall()[0]
-    lo_id, hi_id = int(ids[0] or 0), int(ids[1] or 1)  # a sensor range at a time: bounded sorts
-    step = max(1, -(-(hi_id - lo_id) // max(1, -(-total // ROLLUP_MERGE_CHUNK_ROWS))))
-    queries = [(sql, [lo, hi, a, a + step] * twice) for a in range(lo_id, hi_id, step)]
+    ranges = _sensor_ranges(int(ids[0] or 0), int(ids[1] or 1), total, ROLLUP_MERGE_CHUNK_ROWS)
+    queries = [(sql, [lo, hi, a, b] * twice) for a, b in ranges]
     return _coldfiles.write_parquet(cur, queries, store.cold_root, name)
 
 
