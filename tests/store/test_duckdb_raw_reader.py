@@ -67,7 +67,7 @@ def test_history_reads_the_same_as_duckdb_sql(store: DuckDBStore, factory: Facto
     assert names
     assert all(_coldfiles.relative(n) for n in names)
     assert hot == 0
-    reader = store._raw_reader
+    reader = store.raw_reader
     assert reader is not None
     windows = [
         (0, 1 << 62),
@@ -78,9 +78,9 @@ def test_history_reads_the_same_as_duckdb_sql(store: DuckDBStore, factory: Facto
     try:
         for sid in sensor_ids(factory):
             for lo, hi in windows:
-                store._raw_reader = reader
+                store.raw_reader = reader
                 fast = store.history(sid, lo, hi, 1_000_000)
-                store._raw_reader = None
+                store.raw_reader = None
                 sql = store.history(sid, lo, hi, 1_000_000)
                 assert fast.ts_ms.tolist() == sql.ts_ms.tolist(), (sid, lo, hi)
                 assert fast.values.view(np.int64).tolist() == sql.values.view(np.int64).tolist(), (
@@ -91,7 +91,7 @@ def test_history_reads_the_same_as_duckdb_sql(store: DuckDBStore, factory: Facto
                 assert ((fast.ts_ms >= lo) & (fast.ts_ms < hi)).all()
                 odd_seen += int(np.isin(fast.values.view(np.int64), ODD.view(np.int64)).sum())
     finally:
-        store._raw_reader = reader
+        store.raw_reader = reader
         store.close()
     assert odd_seen > 0  # the raw fallback was read, not only step-exact values
 

@@ -17,6 +17,7 @@ import duckdb
 import numpy as np
 import numpy.typing as npt
 
+from seamline.store import _coldfiles
 from seamline.store._coldfiles import HOUR, MINUTE, RAW
 from seamline.store._duckdb_sql import (
     PENDING,
@@ -120,18 +121,38 @@ def aggregates(
 def _raw_rows(
     store: DuckDBStore, cur: duckdb.DuckDBPyConnection, catalog: Catalog, sensor_id: int, ranges: Ranges
 ) -> tuple[Any, Any]:
-    """(ts_ms, value) of one sensor's raw readings in these time ranges, in one query that scans
-    the hot table once, whatever the number of ranges."""
+    """(ts_ms, value) of one sensor's raw readings in these time ranges, unordered."""
     if not ranges:
         return np.empty(0, np.int64), np.empty(0, np.float64)
-    files = _files_in(catalog, RAW, ranges)
+    return raw_rows(store, cur, _files_in(catalog, RAW, ranges), sensor_id, ranges)
+
+
+def raw_rows(
+    store: DuckDBStore, cur: duckdb.DuckDBPyConnection, files: list[str], sensor_id: int, ranges: Ranges
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    """(ts_ms, value) of one sensor's raw readings in these time ranges (not empty), unordered: the
+    hot rows and files of the absolute format in one DuckDB query (the hot table scanned once,
+    whatever the number of ranges), the relative files through :mod:`~seamline.store._rawread`."""
+    reader = store.raw_reader
+    fast = [f for f in files if _coldfiles.relative(f)] if reader else []
+    slow = [f for f in files if not _coldfiles.relative(f)] if fast else files
     within, p = _within("ts_ms", ranges)
-    params = [sensor_id, *p] * (2 if files else 1)
     got = cur.execute(
-        f"SELECT ts_ms, value FROM ({raw_source(store.cold_root, files, f'sensor_id = ? AND ({within})')})",
-        params,
+        f"SELECT ts_ms, value FROM ({raw_source(store.cold_root, slow, f'sensor_id = ? AND ({within})')})",
+        [sensor_id, *p] * (2 if slow else 1),
     ).fetchnumpy()
-    return np.asarray(got["ts_ms"], np.int64), np.asarray(got["value"], np.float64)
+    ts, values = np.asarray(got["ts_ms"], np.int64), np.asarray(got["value"], np.float64)
+    if fast and reader:  # inside the snapshot: its files outlive it by GARBAGE_AGE_S
+        cold_ts, cold_values = reader.read(
+            fast, sensor_id, min(r[0] for r in ranges), max(r[1] for r in ranges)
+        )
+        if len(ranges) > 1:
+            inside = np.zeros(len(cold_ts), np.bool_)
+            for a, b in ranges:
+                inside |= (cold_ts >= a) & (cold_ts < b)
+            cold_ts, cold_values = cold_ts[inside], cold_values[inside]
+        ts, values = np.concatenate((cold_ts, ts)), np.concatenate((cold_values, values))
+    return ts, values
 
 
 def _stored_rollups(

@@ -47,7 +47,6 @@ from seamline.ingest.batch import DeviceBatch
 from seamline.model.factory import Factory
 from seamline.store import _coldfiles, _duckdb_maintain, _duckdb_query, _latest, _rawread
 from seamline.store._duckdb_schema import SCHEMA, SCHEMA_VERSION, TABLES, UPGRADE_FROM_1, readings_view_sql
-from seamline.store._duckdb_sql import raw_source
 from seamline.store.base import (
     Aggregates,
     LatestValue,
@@ -121,7 +120,7 @@ class DuckDBStore:
             p = Path(path)
             self.path = p / DB_FILENAME if p.is_dir() else p
         self.cold_root: Path | None = self.path.with_suffix(".cold") if self.path else None
-        self._raw_reader = _rawread.RawReader(self.cold_root) if self.cold_root else None
+        self.raw_reader = _rawread.RawReader(self.cold_root) if self.cold_root else None
         self._con: duckdb.DuckDBPyConnection | None = None
         self._local = threading.local()
         self._cursors: list[duckdb.DuckDBPyConnection] = []
@@ -501,19 +500,7 @@ class DuckDBStore:
         """Readings of one sensor with ``start_ms <= ts < end_ms``, in time order, at most ``limit``."""
         with self.snapshot() as cur:
             files = self.files(cur, "raw", start_ms, end_ms)
-            # relative files through the pyarrow reader (see _rawread), others through DuckDB
-            fast = [f for f in files if _coldfiles.relative(f)] if self._raw_reader else []
-            slow = [f for f in files if not _coldfiles.relative(f)] if fast else files
-            where = "sensor_id = ? AND ts_ms >= ? AND ts_ms < ?"
-            params = [sensor_id, start_ms, end_ms] * (2 if slow else 1)
-            got = cur.execute(
-                f"SELECT ts_ms, value FROM ({raw_source(self.cold_root, slow, where)})",  # noqa: S608  # constants and catalogue paths
-                params,
-            ).fetchnumpy()
-            ts, values = np.asarray(got["ts_ms"], np.int64), np.asarray(got["value"], np.float64)
-            if fast and self._raw_reader:  # read inside the snapshot: its files outlive it by GARBAGE_AGE_S
-                cold_ts, cold_values = self._raw_reader.read(fast, sensor_id, start_ms, end_ms)
-                ts, values = np.concatenate((cold_ts, ts)), np.concatenate((cold_values, values))
+            ts, values = _duckdb_query.raw_rows(self, cur, files, sensor_id, [(start_ms, end_ms)])
         ts, values = _in_reading_order(ts, values)
         return Series(sensor_id, ts[:limit], values[:limit])
 
