@@ -15,8 +15,10 @@ Values decode exactly as the SQL of :data:`seamline.store._duckdb_schema.RAW_VAL
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -30,6 +32,7 @@ import pyarrow.parquet as pq
 # of the reference factory (an 8-hour chart reads 9 or 10).
 MAX_CACHED_GROUPS: Final = 8192
 
+_POOL: Final = ThreadPoolExecutor(os.cpu_count() or 1, thread_name_prefix="seamline-raw-read")
 _STEPS: Final = ("value_b", "value_z")
 
 
@@ -108,19 +111,19 @@ class RawReader:
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
         """(ts_ms, value) of the sensor's rows with ``start_ms <= ts_ms < end_ms`` in these files,
         file by file in the order given, each file's rows in its order."""
-        ts_parts: list[npt.NDArray[np.int64]] = []
-        value_parts: list[npt.NDArray[np.float64]] = []
-        for name in names:
+
+        def one(name: str) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]] | None:
             footer = self._footer(name)
             groups = footer.groups(sensor_id, start_ms, end_ms)
             if not groups:
-                continue
-            ts, values = _read_groups(self.root / name, footer, groups, sensor_id, start_ms, end_ms)
-            ts_parts.append(ts)
-            value_parts.append(values)
-        if not ts_parts:
+                return None
+            return _read_groups(self.root / name, footer, groups, sensor_id, start_ms, end_ms)
+
+        # a file per thread: decoding releases the GIL (pyarrow's own threads per column gain less)
+        parts = [p for p in (_POOL.map(one, names) if len(names) > 1 else map(one, names)) if p]
+        if not parts:
             return np.empty(0, np.int64), np.empty(0, np.float64)
-        return np.concatenate(ts_parts), np.concatenate(value_parts)
+        return np.concatenate([ts for ts, _ in parts]), np.concatenate([v for _, v in parts])
 
     def _footer(self, name: str) -> _Footer:
         with self._lock:
@@ -147,7 +150,9 @@ def _read_groups(
     constants = {"mul": footer.mul[picked], "div": footer.div[picked]}
     varying = [c for c, v in constants.items() if not np.isfinite(v).all()]  # read per row
     columns = ["sensor_id", "ts_ms", *_STEPS, *(["value_raw"] if raw else []), *varying]
-    table = pq.ParquetFile(path, metadata=footer.metadata).read_row_groups(groups, columns=columns)
+    table = pq.ParquetFile(path, metadata=footer.metadata).read_row_groups(
+        groups, columns=columns, use_threads=False
+    )
     # the sensor's rows first (a few per cent of the groups' rows), then the time range
     hit = np.flatnonzero(table.column("sensor_id").to_numpy() == sensor_id)
     ts = table.column("ts_ms").take(hit).to_numpy().astype(np.int64, copy=False)
