@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pytest
 
 from seamline.ingest import DeviceBatch
@@ -124,3 +125,30 @@ def test_only_row_groups_that_may_hold_the_sensor_are_read(store: DuckDBStore, t
     assert np.array_equal(ts[order][::2], want_ts[want_order])
     assert np.array_equal(values[order][::2].view(np.int64), want_values[want_order].view(np.int64))
     assert len(reader._footers) == 1  # the bound held: one footer kept
+
+
+@pytest.mark.parametrize("batch_rows", [7, 100, 1000])
+def test_raw_row_groups_hold_whole_sensors_and_big_sensors_alone(batch_rows: int) -> None:
+    """Rows sorted by sensor, arriving in batches of any size: the row groups keep every row in
+    order; a sensor smaller than a quarter of the target never straddles two row groups and
+    shares them up to the target; a bigger one has row groups of its own, of about the target."""
+    target = 40
+    rng = np.random.default_rng(3)
+    sizes = rng.choice([1, 3, 9, 12, 25, 70, 130], 60)
+    sensors = np.repeat(np.arange(len(sizes), dtype=np.int32), sizes)
+    rows = pa.table({"sensor_id": sensors, "n": np.arange(len(sensors))})
+    groups = list(_coldfiles._row_groups(rows.to_batches(max_chunksize=batch_rows), target))
+    assert np.array_equal(np.concatenate([g.column("n").to_numpy() for g in groups]), np.arange(len(sensors)))
+    homes: dict[int, set[int]] = {}
+    for i, g in enumerate(groups):
+        ids = np.unique(g.column("sensor_id").to_numpy())
+        for sid in ids.tolist():
+            homes.setdefault(sid, set()).add(i)
+        big = [s for s in ids.tolist() if sizes[s] >= target // 4]
+        if big:
+            assert len(ids) == 1, "a big sensor's row group holds it alone"
+            assert g.num_rows <= 1.5 * target
+        else:
+            assert g.num_rows <= target
+    assert all(len(homes[s]) == 1 for s in range(len(sizes)) if sizes[s] < target // 4)
+    assert all(len(homes[s]) == max(1, round(sizes[s] / target)) for s in range(len(sizes)) if sizes[s] >= 10)

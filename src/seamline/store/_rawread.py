@@ -7,8 +7,9 @@ hour files, ~43 of its 57 ms). Here the footer of each file is parsed once and k
 change: a rewritten block gets a new name), the row groups that may hold the sensor in the time
 range are picked from their statistics, and only the columns the rows need are decoded (a row
 group whose raw doubles are all NULL, or whose ``mul``/``div`` are one value, skips those), a file
-per thread. Most of what remains is decoding the one 122,880-row group that holds a 10 Hz
-sensor's hour: ~3 ms per hour file on the 2-core development machine.
+per thread. Most of what remains is decoding the row groups that hold the sensor's hour (raw
+files keep a sensor's rows in as few as they can, see :func:`seamline.store._coldfiles._row_groups`):
+~1.4 ms per hour file on the 2-core development machine, for a 10 Hz sensor as for another.
 
 Values decode exactly as the SQL of :data:`seamline.store._duckdb_schema.RAW_VALUE` does:
 ``value_raw`` where set, else ``(value_b + value_z) * mul / div`` in int64 then float64.
@@ -29,9 +30,9 @@ import numpy.typing as npt
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-# Parsed footers kept, counted in row groups: ~7 KB of memory each, so ~60 MB for ~23 hour files
-# of the reference factory (an 8-hour chart reads 9 or 10).
-MAX_CACHED_GROUPS: Final = 8192
+# Parsed footers kept, counted in row groups: ~6.7 KB of memory each, so ~110 MB for ~14 hour
+# files of the reference factory (~1,100 row groups each; an 8-hour chart reads 9 or 10).
+MAX_CACHED_GROUPS: Final = 16_384
 
 _POOL: Final = ThreadPoolExecutor(os.cpu_count() or 1, thread_name_prefix="seamline-raw-read")
 _STEPS: Final = ("value_b", "value_z")
