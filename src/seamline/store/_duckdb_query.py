@@ -19,8 +19,10 @@ import numpy.typing as npt
 
 from seamline.store import _coldfiles
 from seamline.store._coldfiles import HOUR, MINUTE, RAW
+from seamline.store._duckdb_schema import ROLLUP_NAMES
 from seamline.store._duckdb_sql import (
     PENDING,
+    ROLLUP_TABLES,
     bucket,
     raw_source,
     rollup_union,
@@ -130,29 +132,45 @@ def _raw_rows(
 def raw_rows(
     store: DuckDBStore, cur: duckdb.DuckDBPyConnection, files: list[str], sensor_id: int, ranges: Ranges
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
-    """(ts_ms, value) of one sensor's raw readings in these time ranges (not empty), unordered: the
-    hot rows and files of the absolute format in one DuckDB query (the hot table scanned once,
-    whatever the number of ranges), the relative files through :mod:`~seamline.store._rawread`."""
-    reader = store.raw_reader
+    """(ts_ms, value) of one sensor's raw readings in these time ranges (not empty), unordered."""
+    _, ts, values = raw_rows_of(store, cur, files, [sensor_id], ranges)
+    return ts, values
+
+
+def raw_rows_of(
+    store: DuckDBStore,
+    cur: duckdb.DuckDBPyConnection,
+    files: list[str],
+    sensor_ids: list[int],
+    ranges: Ranges,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    """(sensor_id, ts_ms, value) of these sensors' raw readings in these time ranges (not empty),
+    unordered: the hot rows and files of the absolute format in one DuckDB query (the hot table
+    scanned once, whatever the number of ranges), the relative files through
+    :mod:`~seamline.store._coldread`."""
+    reader = store.cold_reader
     fast = [f for f in files if _coldfiles.relative(f)] if reader else []
     slow = [f for f in files if not _coldfiles.relative(f)] if fast else files
+    ids_sql, ids_params = _ids(sensor_ids)
     within, p = _within("ts_ms", ranges)
-    got = cur.execute(
-        f"SELECT ts_ms, value FROM ({raw_source(store.cold_root, slow, f'sensor_id = ? AND ({within})')})",
-        [sensor_id, *p] * (2 if slow else 1),
-    ).fetchnumpy()
-    ts, values = np.asarray(got["ts_ms"], np.int64), np.asarray(got["value"], np.float64)
-    if fast and reader:  # inside the snapshot: its files outlive it by GARBAGE_AGE_S
-        cold_ts, cold_values = reader.read(
-            fast, sensor_id, min(r[0] for r in ranges), max(r[1] for r in ranges)
-        )
-        if len(ranges) > 1:
-            inside = np.zeros(len(cold_ts), np.bool_)
-            for a, b in ranges:
-                inside |= (cold_ts >= a) & (cold_ts < b)
-            cold_ts, cold_values = cold_ts[inside], cold_values[inside]
-        ts, values = np.concatenate((cold_ts, ts)), np.concatenate((cold_values, values))
-    return ts, values
+    src = raw_source(store.cold_root, slow, f"{ids_sql} AND ({within})")
+    got = cur.execute(f"SELECT sensor_id, ts_ms, value FROM ({src})", [*ids_params, *p] * (2 if slow else 1))
+    columns = got.fetchnumpy()
+    hot = (
+        np.asarray(columns["sensor_id"], np.int64),
+        np.asarray(columns["ts_ms"], np.int64),
+        np.asarray(columns["value"], np.float64),
+    )
+    if not fast or not reader:
+        return hot
+    # inside the snapshot: its files outlive it by GARBAGE_AGE_S
+    sid, ts, values = reader.raw(fast, sensor_ids, min(r[0] for r in ranges), max(r[1] for r in ranges))
+    if len(ranges) > 1:
+        inside = np.zeros(len(ts), np.bool_)
+        for a, b in ranges:
+            inside |= (ts >= a) & (ts < b)
+        sid, ts, values = sid[inside], ts[inside], values[inside]
+    return np.concatenate((sid, hot[0])), np.concatenate((ts, hot[1])), np.concatenate((values, hot[2]))
 
 
 def _stored_rollups(
@@ -165,9 +183,7 @@ def _stored_rollups(
     counter: bool,
 ) -> Buckets:
     """One sensor's stored rollups of ``kind`` in these bucket ranges."""
-    files = _files_in(catalog, kind, ranges)
-    within, p = _within("bucket", ranges)
-    rows = _rollup_rows(store, cur, kind, files, f"sensor_id = ? AND ({within})", [sensor_id, *p])
+    rows = _rollup_rows(store, cur, kind, _files_in(catalog, kind, ranges), [sensor_id], ranges)
     return Buckets.from_columns(rows, counter=counter)
 
 
@@ -176,20 +192,52 @@ def _rollup_rows(
     cur: duckdb.DuckDBPyConnection,
     kind: str,
     files: list[str],
-    where: str,
-    params: list[Any],
+    sensor_ids: list[int],
+    ranges: Ranges,
+    columns: Sequence[str] = ROLLUP_NAMES,
 ) -> dict[str, Any]:
-    """Stored rollup rows of ``kind``; where the table re-aggregated a file's bucket, its row wins."""
-    sql = rollup_union(kind, store.cold_root, files, where)
-    got = cur.execute(sql, params * (2 if files else 1)).fetchnumpy()
-    prio = np.asarray(got["prio"])
+    """``columns`` of the stored rollup rows of ``kind`` for these sensors with a bucket in
+    ``ranges``; where the table re-aggregated a file's bucket, its row wins. Relative files are
+    read through :mod:`~seamline.store._coldread`, the table (and files of the absolute format) by
+    DuckDB."""
+    ids_sql, ids_params = _ids(sensor_ids)
+    within, p = _within("bucket", ranges)
+    where, params = f"{ids_sql} AND ({within})", [*ids_params, *p]
+    reader = store.cold_reader
+    if reader and files and all(_coldfiles.relative(f) for f in files):
+        table = cur.execute(
+            f"SELECT {', '.join(columns)} FROM {ROLLUP_TABLES[kind]} WHERE {where}", params
+        ).fetchnumpy()
+        cold = reader.rollups(files, sensor_ids, ranges, columns)
+        n_cold, n_table = len(cold["bucket"]), len(table["bucket"])
+        got = {c: np.concatenate((cold[c], _filled(table[c]))) for c in columns}
+        got["prio"] = np.repeat(np.array([0, 1], np.int8), [n_cold, n_table])
+    else:
+        sql = rollup_union(kind, store.cold_root, files, where)
+        got = {c: _filled(v) for c, v in cur.execute(sql, params * (2 if files else 1)).fetchnumpy().items()}
+    prio = got.pop("prio")
     if not files or prio.all():
-        return dict(got)
+        return got
     sid, b = np.asarray(got["sensor_id"], np.int64), np.asarray(got["bucket"], np.int64)
     order = np.lexsort((-prio, b, sid))
     first = np.concatenate(([True], (sid[order][1:] != sid[order][:-1]) | (b[order][1:] != b[order][:-1])))
     keep = order[first]
-    return {k: np.asarray(v)[keep] for k, v in got.items()}
+    return {k: v[keep] for k, v in got.items()}
+
+
+def _filled(column: Any) -> Any:
+    """A fetched column as a plain array: NULLs of a double column as NaN."""
+    if isinstance(column, np.ma.MaskedArray):
+        return column.filled(np.nan) if column.dtype.kind == "f" else column.filled()
+    return np.asarray(column)
+
+
+def _ids(sensor_ids: list[int]) -> tuple[str, list[Any]]:
+    """SQL picking rows of these sensors, and its parameters."""
+    if len(sensor_ids) == 1:
+        return "sensor_id = ?", [sensor_ids[0]]
+    wanted = sorted(set(sensor_ids))
+    return "sensor_id BETWEEN ? AND ? AND list_contains(?, sensor_id)", [wanted[0], wanted[-1], wanted]
 
 
 def _value_before(
@@ -305,8 +353,7 @@ def state_durations(
     lo = _floor(start_ms - STATE_HOLD_MS, HOUR_MS)
     hi = _ceil(end_ms + STATE_HOLD_MS, HOUR_MS)
     wanted = sorted(set(ids))
-    ids_sql = "sensor_id BETWEEN ? AND ? AND list_contains(?, sensor_id)"
-    ids_params: list[Any] = [wanted[0], wanted[-1], wanted]
+    ids_sql, ids_params = _ids(wanted)
     with store.snapshot() as cur:
         wm = watermark(cur)
         catalog = _catalog(cur)
@@ -321,7 +368,7 @@ def state_durations(
         if coarse:
             within, p = _within("bucket", coarse)
             files = _files_in(catalog, HOUR, coarse)
-            hours = _rollup_rows(store, cur, HOUR, files, f"{ids_sql} AND ({within})", [*ids_params, *p])
+            hours = _rollup_rows(store, cur, HOUR, files, wanted, coarse, _STATE_COLUMNS)
             hour_breaks = cur.execute(
                 f"SELECT sensor_id, ts_ms, code, prev_ts FROM state_breaks_1h WHERE {ids_sql} AND ({within})",
                 [*ids_params, *p],
@@ -332,7 +379,7 @@ def state_durations(
         if fine:
             within, p = _within("bucket", fine)
             files = _files_in(catalog, MINUTE, fine)
-            minutes = _rollup_rows(store, cur, MINUTE, files, f"{ids_sql} AND ({within})", [*ids_params, *p])
+            minutes = _rollup_rows(store, cur, MINUTE, files, wanted, fine, _STATE_COLUMNS)
             minute_breaks = cur.execute(
                 f"SELECT sensor_id, bucket, ts_ms, code, prev_ts FROM state_breaks WHERE {ids_sql}"
                 f" AND ({within})",
@@ -341,11 +388,8 @@ def state_durations(
         fresh_ranges = _merge_ranges([*_runs(sorted({m for _, m in dirty}), MINUTE_MS), (tail, hi)])
         if fresh_ranges:  # one scan of the hot table for all of them
             files = _files_in(catalog, RAW, fresh_ranges)
-            within, p = _within("ts_ms", fresh_ranges)
-            src = raw_source(store.cold_root, files, f"{ids_sql} AND ({within})")
-            fresh = cur.execute(
-                f"SELECT sensor_id, ts_ms, value FROM ({src})", [*ids_params, *p] * (2 if files else 1)
-            ).fetchnumpy()
+            got = raw_rows_of(store, cur, files, wanted, fresh_ranges)
+            fresh = dict(zip(("sensor_id", "ts_ms", "value"), got, strict=True))
     timelines = _timelines(ids, (hours, hour_breaks), (minutes, minute_breaks), fresh, dirty, tail)
     return durations(ids, timelines, start_ms, end_ms, interval_ms)
 
@@ -379,9 +423,8 @@ def _timelines(
     return timelines
 
 
-_EMPTY_ROWS: dict[str, Any] = {
-    k: np.empty(0) for k in ("sensor_id", "bucket", "first", "first_ts", "last_ts")
-}
+_STATE_COLUMNS = ("sensor_id", "bucket", "first", "first_ts", "last_ts")  # of rollups, for states
+_EMPTY_ROWS: dict[str, Any] = {k: np.empty(0) for k in _STATE_COLUMNS}
 _EMPTY_BREAKS: dict[str, Any] = {k: np.empty(0) for k in ("sensor_id", "bucket", "ts_ms", "code", "prev_ts")}
 
 

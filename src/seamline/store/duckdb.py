@@ -45,7 +45,7 @@ import pyarrow as pa
 
 from seamline.ingest.batch import DeviceBatch
 from seamline.model.factory import Factory
-from seamline.store import _coldfiles, _duckdb_maintain, _duckdb_query, _latest, _rawread
+from seamline.store import _coldfiles, _coldread, _duckdb_maintain, _duckdb_query, _latest
 from seamline.store._duckdb_schema import SCHEMA, SCHEMA_VERSION, TABLES, UPGRADE_FROM_1, readings_view_sql
 from seamline.store.base import (
     Aggregates,
@@ -120,7 +120,7 @@ class DuckDBStore:
             p = Path(path)
             self.path = p / DB_FILENAME if p.is_dir() else p
         self.cold_root: Path | None = self.path.with_suffix(".cold") if self.path else None
-        self.raw_reader = _rawread.RawReader(self.cold_root) if self.cold_root else None
+        self.cold_reader = _coldread.ColdReader(self.cold_root) if self.cold_root else None
         self._con: duckdb.DuckDBPyConnection | None = None
         self._local = threading.local()
         self._cursors: list[duckdb.DuckDBPyConnection] = []

@@ -1,10 +1,11 @@
-"""The pyarrow read path of compacted raw files (``_rawread``) gives back exactly what DuckDB's
-SQL over the same files gives: the same readings, bit for bit, in the same order, for any time
-window; it decodes only the row groups that may hold the sensor, and keeps a bounded number of
-parsed footers."""
+"""The pyarrow read path of compacted files (``_coldread``) gives back exactly what DuckDB's SQL
+over the same files gives: the same readings, rollups and state durations, bit for bit, for any
+time window, also where the rollup tables re-aggregated a bucket of a file; it decodes only the row
+groups that may hold the sensor, and keeps a bounded number of parsed footers."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,7 @@ import pytest
 
 from seamline.ingest import DeviceBatch
 from seamline.model.factory import Factory
-from seamline.store import MINUTE_MS, DuckDBStore, _coldfiles, _rawread
+from seamline.store import HOUR_MS, MINUTE_MS, DuckDBStore, Resolution, _coldfiles, _coldread
 
 T0 = 1_795_363_200_000
 DAY = 86_400_000
@@ -68,7 +69,7 @@ def test_history_reads_the_same_as_duckdb_sql(store: DuckDBStore, factory: Facto
     assert names
     assert all(_coldfiles.relative(n) for n in names)
     assert hot == 0
-    reader = store.raw_reader
+    reader = store.cold_reader
     assert reader is not None
     windows = [
         (0, 1 << 62),
@@ -79,9 +80,9 @@ def test_history_reads_the_same_as_duckdb_sql(store: DuckDBStore, factory: Facto
     try:
         for sid in sensor_ids(factory):
             for lo, hi in windows:
-                store.raw_reader = reader
+                store.cold_reader = reader
                 fast = store.history(sid, lo, hi, 1_000_000)
-                store.raw_reader = None
+                store.cold_reader = None
                 sql = store.history(sid, lo, hi, 1_000_000)
                 assert fast.ts_ms.tolist() == sql.ts_ms.tolist(), (sid, lo, hi)
                 assert fast.values.view(np.int64).tolist() == sql.values.view(np.int64).tolist(), (
@@ -92,7 +93,7 @@ def test_history_reads_the_same_as_duckdb_sql(store: DuckDBStore, factory: Facto
                 assert ((fast.ts_ms >= lo) & (fast.ts_ms < hi)).all()
                 odd_seen += int(np.isin(fast.values.view(np.int64), ODD.view(np.int64)).sum())
     finally:
-        store.raw_reader = reader
+        store.cold_reader = reader
         store.close()
     assert odd_seen > 0  # the raw fallback was read, not only step-exact values
 
@@ -111,15 +112,16 @@ def test_only_row_groups_that_may_hold_the_sensor_are_read(store: DuckDBStore, t
             row_group_rows=512,
         )
     store.close()
-    reader = _rawread.RawReader(tmp_path, max_cached_groups=1)
+    reader = _coldread.ColdReader(tmp_path, max_cached_groups=1)
     footer = reader._footer(small)
     n_groups = footer.metadata.num_row_groups
     sid = int(footer.sensor_lo[n_groups // 2])
-    picked = footer.groups(sid, 0, 1 << 62)
+    picked = footer.groups(np.array([sid]), 0, 1 << 62)
     assert 0 < len(picked) < n_groups / 4
-    ts, values = reader.read([small, small], sid, 0, 1 << 62)
-    whole = _rawread.RawReader(store.cold_root, max_cached_groups=1 << 20)  # type: ignore[arg-type]
-    want_ts, want_values = whole.read([name], sid, 0, 1 << 62)
+    sensors, ts, values = reader.raw([small, small], [sid], 0, 1 << 62)
+    assert (sensors == sid).all()
+    whole = _coldread.ColdReader(store.cold_root, max_cached_groups=1 << 20)  # type: ignore[arg-type]
+    _, want_ts, want_values = whole.raw([name], [sid], 0, 1 << 62)
     order, want_order = np.lexsort((values, ts)), np.lexsort((want_values, want_ts))
     assert len(ts) == 2 * len(want_ts) > 0
     assert np.array_equal(ts[order][::2], want_ts[want_order])
@@ -152,3 +154,62 @@ def test_raw_row_groups_hold_whole_sensors_and_big_sensors_alone(batch_rows: int
             assert g.num_rows <= target
     assert all(len(homes[s]) == 1 for s in range(len(sizes)) if sizes[s] < target // 4)
     assert all(len(homes[s]) == max(1, round(sizes[s] / target)) for s in range(len(sizes)) if sizes[s] >= 10)
+
+
+def test_rollups_and_state_durations_read_the_same_as_duckdb_sql(tmp_path: Path, factory: Factory) -> None:
+    """Rollups of every sensor (gauges with odd doubles, counters, states) at both resolutions,
+    and the state durations of both devices' state channels, through the files' pyarrow path and
+    through SQL: bit for bit the same. The data's clock leaves the last half hour in the hot
+    table, and a late message re-aggregates buckets of a compacted hour in the tables, whose rows
+    must win over the files' rows on both paths."""
+    store = DuckDBStore(tmp_path).opened(factory)
+    got = batches(factory, minutes=90, seed=7)
+    for i in range(0, len(got), 20):
+        store.write_batch(got[i : i + 20])
+    store.maintain(now_ms=T0 + 2 * HOUR_MS)
+    b = batches(factory, minutes=90, seed=8)[37]  # three readings into a compacted hour
+    late = dataclasses.replace(
+        b, seq=1000, sensor_ids=b.sensor_ids[:3], ts_ms=b.ts_ms[:3], values=b.values[:3]
+    )
+    store.write_batch([late])
+    store.maintain(now_ms=T0 + 2 * HOUR_MS)  # the block is recent: its files wait, the tables override
+    with store.snapshot() as cur:
+        kinds = {k for (k,) in cur.execute("SELECT DISTINCT kind FROM cold_files").fetchall()}
+        overrides = cur.execute("SELECT count(*) FROM rollup_1m WHERE bucket < ?", [T0 + HOUR_MS]).fetchall()
+    assert kinds == {"raw", "1m", "1h"}
+    assert overrides[0][0] > 0  # re-aggregated minutes the files hold too
+    reader = store.cold_reader
+    windows = [(T0 - HOUR_MS, T0 + 3 * HOUR_MS), (T0 + 17 * MINUTE_MS + 1, T0 + 61 * MINUTE_MS)]
+    ids = sensor_ids(factory)
+    states = [s for s in ids if factory.sensor(s).channel.kind == "state"]
+    assert states
+    odd_seen = 0
+    try:
+        for lo, hi in windows:
+            for sid in ids:
+                for resolution in (Resolution.MINUTE, Resolution.HOUR):
+                    store.cold_reader = reader
+                    fast = store.aggregates(sid, lo, hi, resolution)
+                    store.cold_reader = None
+                    sql = store.aggregates(sid, lo, hi, resolution)
+                    for field in ("bucket_ms", "count", "min", "max", "mean", "last", "increase"):
+                        got, want = getattr(fast, field), getattr(sql, field)
+                        assert (got is None) == (want is None), (sid, field)
+                        if got is not None:
+                            assert np.asarray(got).tobytes() == np.asarray(want).tobytes(), (
+                                sid,
+                                resolution,
+                                field,
+                            )
+                    odd_seen += int(np.isin(fast.max.view(np.int64), ODD.view(np.int64)).sum())
+            store.cold_reader = reader
+            fast_states = store.state_durations(states, lo, hi, 600_000)
+            store.cold_reader = None
+            sql_states = store.state_durations(states, lo, hi, 600_000)
+            assert fast_states.codes.tolist() == sql_states.codes.tolist()
+            assert np.array_equal(fast_states.duration_ms, sql_states.duration_ms)
+            assert np.array_equal(fast_states.unknown_ms, sql_states.unknown_ms)
+    finally:
+        store.cold_reader = reader
+        store.close()
+    assert odd_seen > 0  # rollups' raw doubles were read, not only step-exact ones
