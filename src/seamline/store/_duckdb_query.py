@@ -9,7 +9,7 @@ very SQL maintenance uses (:func:`~seamline.store._duckdb_sql.aggregate_sql`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -99,16 +99,23 @@ def aggregates(
         # a counter's first bucket adds the step from the reading before it: look a minute back
         back = _floor(start_ms - MINUTE_MS, MINUTE_MS)
         lookback = [(back, start_ms)] if counter else []
-        ts, values = _raw_rows(store, cur, catalog, sensor_id, _merge_ranges(raw_ranges + lookback))
+        # every file read starts now and decodes while DuckDB answers the tables
+        raw_ranges = _merge_ranges(raw_ranges + lookback)
+        raw = _raw_rows_soon(store, cur, _files_in(catalog, RAW, raw_ranges), [sensor_id], raw_ranges)
+        minutes = _stored_soon(store, cur, catalog, MINUTE, sensor_id, stored_ranges)
+        hours = _stored_soon(
+            store, cur, catalog, HOUR, sensor_id, coarse if resolution is Resolution.HOUR else []
+        )
+        _, ts, values = raw()
         before_start = ts < start_ms
         parts = [from_readings(ts[~before_start], values[~before_start], MINUTE_MS, counter=counter)]
-        if stored_ranges:
-            parts.append(_stored_rollups(store, cur, catalog, MINUTE, sensor_id, stored_ranges, counter))
+        if minutes:
+            parts.append(Buckets.from_columns(minutes(), counter=counter))
         got = Buckets.concat(parts, counter=counter)
         if resolution is Resolution.HOUR:
             hourly = [compose(got, HOUR_MS)]
-            if coarse:
-                hourly.append(_stored_rollups(store, cur, catalog, HOUR, sensor_id, coarse, counter))
+            if hours:
+                hourly.append(Buckets.from_columns(hours(), counter=counter))
             got = Buckets.concat(hourly, counter=counter)
         before = None
         if counter and len(got):
@@ -120,19 +127,10 @@ def aggregates(
     return to_aggregates(got, sensor_id, resolution, before)
 
 
-def _raw_rows(
-    store: DuckDBStore, cur: duckdb.DuckDBPyConnection, catalog: Catalog, sensor_id: int, ranges: Ranges
-) -> tuple[Any, Any]:
-    """(ts_ms, value) of one sensor's raw readings in these time ranges, unordered."""
-    if not ranges:
-        return np.empty(0, np.int64), np.empty(0, np.float64)
-    return raw_rows(store, cur, _files_in(catalog, RAW, ranges), sensor_id, ranges)
-
-
 def raw_rows(
     store: DuckDBStore, cur: duckdb.DuckDBPyConnection, files: list[str], sensor_id: int, ranges: Ranges
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
-    """(ts_ms, value) of one sensor's raw readings in these time ranges (not empty), unordered."""
+    """(ts_ms, value) of one sensor's raw readings in these time ranges, unordered."""
     _, ts, values = raw_rows_of(store, cur, files, [sensor_id], ranges)
     return ts, values
 
@@ -144,47 +142,69 @@ def raw_rows_of(
     sensor_ids: list[int],
     ranges: Ranges,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
-    """(sensor_id, ts_ms, value) of these sensors' raw readings in these time ranges (not empty),
-    unordered: the hot rows and files of the absolute format in one DuckDB query (the hot table
-    scanned once, whatever the number of ranges), the relative files through
-    :mod:`~seamline.store._coldread`."""
+    """(sensor_id, ts_ms, value) of these sensors' raw readings in these time ranges, unordered:
+    the hot rows and files of the absolute format in one DuckDB query (the hot table scanned once,
+    whatever the number of ranges), the relative files through :mod:`~seamline.store._coldread`."""
+    return _raw_rows_soon(store, cur, files, sensor_ids, ranges)()
+
+
+def _raw_rows_soon(
+    store: DuckDBStore,
+    cur: duckdb.DuckDBPyConnection,
+    files: list[str],
+    sensor_ids: list[int],
+    ranges: Ranges,
+) -> Callable[[], tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]]:
+    """:func:`raw_rows_of` in two steps: the relative files start decoding in the background now,
+    the returned function queries DuckDB (on ``cur``: call it in this thread, inside the snapshot)
+    and waits for the files."""
+    if not ranges:
+        return lambda: (np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float64))
     reader = store.cold_reader
     fast = [f for f in files if _coldfiles.relative(f)] if reader else []
     slow = [f for f in files if not _coldfiles.relative(f)] if fast else files
-    ids_sql, ids_params = _ids(sensor_ids)
-    within, p = _within("ts_ms", ranges)
-    src = raw_source(store.cold_root, slow, f"{ids_sql} AND ({within})")
-    got = cur.execute(f"SELECT sensor_id, ts_ms, value FROM ({src})", [*ids_params, *p] * (2 if slow else 1))
-    columns = got.fetchnumpy()
-    hot = (
-        np.asarray(columns["sensor_id"], np.int64),
-        np.asarray(columns["ts_ms"], np.int64),
-        np.asarray(columns["value"], np.float64),
-    )
-    if not fast or not reader:
-        return hot
-    # inside the snapshot: its files outlive it by GARBAGE_AGE_S
-    sid, ts, values = reader.raw(fast, sensor_ids, min(r[0] for r in ranges), max(r[1] for r in ranges))
-    if len(ranges) > 1:
-        inside = np.zeros(len(ts), np.bool_)
-        for a, b in ranges:
-            inside |= (ts >= a) & (ts < b)
-        sid, ts, values = sid[inside], ts[inside], values[inside]
-    return np.concatenate((sid, hot[0])), np.concatenate((ts, hot[1])), np.concatenate((values, hot[2]))
+    lo, hi = min(r[0] for r in ranges), max(r[1] for r in ranges)
+    cold = reader.soon(reader.raw, fast, sensor_ids, lo, hi) if fast and reader else None
+
+    def finish() -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+        ids_sql, ids_params = _ids(sensor_ids)
+        within, p = _within("ts_ms", ranges)
+        src = raw_source(store.cold_root, slow, f"{ids_sql} AND ({within})")
+        got = cur.execute(
+            f"SELECT sensor_id, ts_ms, value FROM ({src})", [*ids_params, *p] * (2 if slow else 1)
+        )
+        columns = got.fetchnumpy()
+        hot = (
+            np.asarray(columns["sensor_id"], np.int64),
+            np.asarray(columns["ts_ms"], np.int64),
+            np.asarray(columns["value"], np.float64),
+        )
+        if cold is None:
+            return hot
+        sid, ts, values = cold.result()  # inside the snapshot: its files outlive it by GARBAGE_AGE_S
+        if len(ranges) > 1:
+            inside = np.zeros(len(ts), np.bool_)
+            for a, b in ranges:
+                inside |= (ts >= a) & (ts < b)
+            sid, ts, values = sid[inside], ts[inside], values[inside]
+        return np.concatenate((sid, hot[0])), np.concatenate((ts, hot[1])), np.concatenate((values, hot[2]))
+
+    return finish
 
 
-def _stored_rollups(
+def _stored_soon(
     store: DuckDBStore,
     cur: duckdb.DuckDBPyConnection,
     catalog: Catalog,
     kind: str,
     sensor_id: int,
     ranges: Ranges,
-    counter: bool,
-) -> Buckets:
-    """One sensor's stored rollups of ``kind`` in these bucket ranges."""
-    rows = _rollup_rows(store, cur, kind, _files_in(catalog, kind, ranges), [sensor_id], ranges)
-    return Buckets.from_columns(rows, counter=counter)
+) -> Callable[[], dict[str, Any]] | None:
+    """One sensor's stored rollups of ``kind`` in these bucket ranges, as :func:`_rollup_rows_soon`
+    (``None`` for no ranges)."""
+    if not ranges:
+        return None
+    return _rollup_rows_soon(store, cur, kind, _files_in(catalog, kind, ranges), [sensor_id], ranges)
 
 
 def _rollup_rows(
@@ -200,29 +220,52 @@ def _rollup_rows(
     ``ranges``; where the table re-aggregated a file's bucket, its row wins. Relative files are
     read through :mod:`~seamline.store._coldread`, the table (and files of the absolute format) by
     DuckDB."""
+    return _rollup_rows_soon(store, cur, kind, files, sensor_ids, ranges, columns)()
+
+
+def _rollup_rows_soon(
+    store: DuckDBStore,
+    cur: duckdb.DuckDBPyConnection,
+    kind: str,
+    files: list[str],
+    sensor_ids: list[int],
+    ranges: Ranges,
+    columns: Sequence[str] = ROLLUP_NAMES,
+) -> Callable[[], dict[str, Any]]:
+    """:func:`_rollup_rows` in two steps, like :func:`_raw_rows_soon`."""
     ids_sql, ids_params = _ids(sensor_ids)
     within, p = _within("bucket", ranges)
     where, params = f"{ids_sql} AND ({within})", [*ids_params, *p]
     reader = store.cold_reader
-    if reader and files and all(_coldfiles.relative(f) for f in files):
-        table = cur.execute(
-            f"SELECT {', '.join(columns)} FROM {ROLLUP_TABLES[kind]} WHERE {where}", params
-        ).fetchnumpy()
-        cold = reader.rollups(files, sensor_ids, ranges, columns)
-        n_cold, n_table = len(cold["bucket"]), len(table["bucket"])
-        got = {c: np.concatenate((cold[c], _filled(table[c]))) for c in columns}
-        got["prio"] = np.repeat(np.array([0, 1], np.int8), [n_cold, n_table])
-    else:
-        sql = rollup_union(kind, store.cold_root, files, where)
-        got = {c: _filled(v) for c, v in cur.execute(sql, params * (2 if files else 1)).fetchnumpy().items()}
-    prio = got.pop("prio")
-    if not files or prio.all():
-        return got
-    sid, b = np.asarray(got["sensor_id"], np.int64), np.asarray(got["bucket"], np.int64)
-    order = np.lexsort((-prio, b, sid))
-    first = np.concatenate(([True], (sid[order][1:] != sid[order][:-1]) | (b[order][1:] != b[order][:-1])))
-    keep = order[first]
-    return {k: v[keep] for k, v in got.items()}
+    fast = reader is not None and files and all(_coldfiles.relative(f) for f in files)
+    cold = reader.soon(reader.rollups, files, sensor_ids, ranges, columns) if fast and reader else None
+
+    def finish() -> dict[str, Any]:
+        if cold is not None:
+            table = cur.execute(
+                f"SELECT {', '.join(columns)} FROM {ROLLUP_TABLES[kind]} WHERE {where}", params
+            ).fetchnumpy()
+            file_rows = cold.result()
+            n_cold, n_table = len(file_rows["bucket"]), len(table["bucket"])
+            got = {c: np.concatenate((file_rows[c], _filled(table[c]))) for c in columns}
+            got["prio"] = np.repeat(np.array([0, 1], np.int8), [n_cold, n_table])
+        else:
+            sql = rollup_union(kind, store.cold_root, files, where)
+            got = {
+                c: _filled(v) for c, v in cur.execute(sql, params * (2 if files else 1)).fetchnumpy().items()
+            }
+        prio = got.pop("prio")
+        if not files or prio.all():
+            return got
+        sid, b = np.asarray(got["sensor_id"], np.int64), np.asarray(got["bucket"], np.int64)
+        order = np.lexsort((-prio, b, sid))
+        first = np.concatenate(
+            ([True], (sid[order][1:] != sid[order][:-1]) | (b[order][1:] != b[order][:-1]))
+        )
+        keep = order[first]
+        return {k: v[keep] for k, v in got.items()}
+
+    return finish
 
 
 def _filled(column: Any) -> Any:
@@ -363,33 +406,39 @@ def state_durations(
             [*_runs(sorted({_floor(m, HOUR_MS) for _, m in dirty}), HOUR_MS), (_floor(tail, HOUR_MS), hi)]
         )
         coarse = _minus([(lo, hi)], fine)
-        hours: dict[str, Any] = _EMPTY_ROWS
-        hour_breaks: dict[str, Any] = _EMPTY_BREAKS
+        # every file read starts now and decodes while DuckDB answers the tables
+        hour_rows = minute_rows = fresh_rows = None
         if coarse:
-            within, p = _within("bucket", coarse)
             files = _files_in(catalog, HOUR, coarse)
-            hours = _rollup_rows(store, cur, HOUR, files, wanted, coarse, _STATE_COLUMNS)
+            hour_rows = _rollup_rows_soon(store, cur, HOUR, files, wanted, coarse, _STATE_COLUMNS)
+        if fine:
+            files = _files_in(catalog, MINUTE, fine)
+            minute_rows = _rollup_rows_soon(store, cur, MINUTE, files, wanted, fine, _STATE_COLUMNS)
+        fresh_ranges = _merge_ranges([*_runs(sorted({m for _, m in dirty}), MINUTE_MS), (tail, hi)])
+        if fresh_ranges:  # one scan of the hot table for all of them
+            fresh_rows = _raw_rows_soon(
+                store, cur, _files_in(catalog, RAW, fresh_ranges), wanted, fresh_ranges
+            )
+        hours, hour_breaks = _EMPTY_ROWS, _EMPTY_BREAKS
+        if hour_rows:
+            within, p = _within("bucket", coarse)
             hour_breaks = cur.execute(
                 f"SELECT sensor_id, ts_ms, code, prev_ts FROM state_breaks_1h WHERE {ids_sql} AND ({within})",
                 [*ids_params, *p],
             ).fetchnumpy()
-        minutes: dict[str, Any] = _EMPTY_ROWS
-        minute_breaks: dict[str, Any] = _EMPTY_BREAKS
-        fresh: dict[str, Any] = {"sensor_id": np.empty(0), "ts_ms": np.empty(0), "value": np.empty(0)}
-        if fine:
+            hours = hour_rows()
+        minutes, minute_breaks = _EMPTY_ROWS, _EMPTY_BREAKS
+        if minute_rows:
             within, p = _within("bucket", fine)
-            files = _files_in(catalog, MINUTE, fine)
-            minutes = _rollup_rows(store, cur, MINUTE, files, wanted, fine, _STATE_COLUMNS)
             minute_breaks = cur.execute(
                 f"SELECT sensor_id, bucket, ts_ms, code, prev_ts FROM state_breaks WHERE {ids_sql}"
                 f" AND ({within})",
                 [*ids_params, *p],
             ).fetchnumpy()
-        fresh_ranges = _merge_ranges([*_runs(sorted({m for _, m in dirty}), MINUTE_MS), (tail, hi)])
-        if fresh_ranges:  # one scan of the hot table for all of them
-            files = _files_in(catalog, RAW, fresh_ranges)
-            got = raw_rows_of(store, cur, files, wanted, fresh_ranges)
-            fresh = dict(zip(("sensor_id", "ts_ms", "value"), got, strict=True))
+            minutes = minute_rows()
+        fresh: dict[str, Any] = {"sensor_id": np.empty(0), "ts_ms": np.empty(0), "value": np.empty(0)}
+        if fresh_rows:
+            fresh = dict(zip(("sensor_id", "ts_ms", "value"), fresh_rows(), strict=True))
     timelines = _timelines(ids, (hours, hour_breaks), (minutes, minute_breaks), fresh, dirty, tail)
     return durations(ids, timelines, start_ms, end_ms, interval_ms)
 
