@@ -98,34 +98,48 @@ def test_history_reads_the_same_as_duckdb_sql(store: DuckDBStore, factory: Facto
     assert odd_seen > 0  # the raw fallback was read, not only step-exact values
 
 
+# three sensors in seven keep a tenth of their rows: they share row groups of 128 rows
+SPARSE = "sensor_id % 7 >= 3 OR ts_ms % 10 = 0"
+
+
 def test_only_row_groups_that_may_hold_the_sensor_are_read(store: DuckDBStore, tmp_path: Path) -> None:
     """A file written in small row groups: the footer picks a strict subset for one sensor, and
-    reading through a cache of one footer (evicting at every file) gives the same rows."""
+    reading through a cache of one footer (evicting at every file) gives the same rows, for
+    sensors sharing row groups and for sensors with row groups of their own, whole or cut by the
+    time window."""
     with store.snapshot() as cur:
         name = cur.execute("SELECT path FROM cold_files WHERE kind = 'raw'").fetchall()[0][0]
         small = _coldfiles.new_name(_coldfiles.RAW, T0)
-        _coldfiles.write_parquet(
-            cur,
-            [(f"SELECT * FROM read_parquet('{store.cold_root / name}') ORDER BY sensor_id, ts_ms", [])],  # noqa: S608  # a test path
-            tmp_path,
-            small,
-            row_group_rows=512,
+        sql = (
+            f"SELECT * FROM read_parquet('{store.cold_root / name}') WHERE {SPARSE} ORDER BY sensor_id, ts_ms"  # noqa: S608  # a test path
         )
+        # sensors of ~200 rows get two row groups of their own; sparse ones share
+        _coldfiles.write_parquet(cur, [(sql, [])], tmp_path, small, row_group_rows=128)
     store.close()
     reader = _coldread.ColdReader(tmp_path, max_cached_groups=1)
     footer = reader._footer(small)
     n_groups = footer.metadata.num_row_groups
-    sid = int(footer.sensor_lo[n_groups // 2])
-    picked = footer.groups(np.array([sid]), 0, 1 << 62)
-    assert 0 < len(picked) < n_groups / 4
-    sensors, ts, values = reader.raw([small, small], [sid], 0, 1 << 62)
-    assert (sensors == sid).all()
+    alone = footer.sensor_lo[footer.sensor_lo == footer.sensor_hi]
+    shared = footer.sensor_lo[footer.sensor_lo != footer.sensor_hi]
+    several = [s for s in np.unique(alone) if (alone == s).sum() > 1]
+    assert len(alone)
+    assert len(shared)
+    assert several
     whole = _coldread.ColdReader(store.cold_root, max_cached_groups=1 << 20)  # type: ignore[arg-type]
-    _, want_ts, want_values = whole.raw([name], [sid], 0, 1 << 62)
-    order, want_order = np.lexsort((values, ts)), np.lexsort((want_values, want_ts))
-    assert len(ts) == 2 * len(want_ts) > 0
-    assert np.array_equal(ts[order][::2], want_ts[want_order])
-    assert np.array_equal(values[order][::2].view(np.int64), want_values[want_order].view(np.int64))
+    windows = [(0, 1 << 62), (T0 + 20 * MINUTE_MS + 1, T0 + 50 * MINUTE_MS)]
+    for sid in [int(shared[len(shared) // 2]), int(alone[0]), int(several[0])]:
+        picked = footer.groups(np.array([sid]), 0, 1 << 62)
+        assert 0 < len(picked) < n_groups / 4
+        for lo, hi in windows:
+            sensors, ts, values = reader.raw([small, small], [sid], lo, hi)
+            assert (sensors == sid).all()
+            _, want_ts, want_values = whole.raw([name], [sid], lo, hi)
+            if sid % 7 < 3:  # a sparse sensor: a tenth of its rows
+                want_ts, want_values = want_ts[want_ts % 10 == 0], want_values[want_ts % 10 == 0]
+            order, want_order = np.lexsort((values, ts)), np.lexsort((want_values, want_ts))
+            assert len(ts) == 2 * len(want_ts) > 0
+            assert np.array_equal(ts[order][::2], want_ts[want_order])
+            assert np.array_equal(values[order][::2].view(np.int64), want_values[want_order].view(np.int64))
     assert len(reader._footers) == 1  # the bound held: one footer kept
 
 

@@ -238,24 +238,58 @@ def _raw_rows(
     raw = bool(footer.has_raw[picked].any())
     constants = {"mul": footer.mul[picked], "div": footer.div[picked]}
     varying = [c for c, v in constants.items() if not np.isfinite(v).all()]  # read per row
-    columns = ["sensor_id", "ts_ms", *_STEPS, *(["value_raw"] if raw else []), *varying]
+    # a sensor with row groups of its own (a fast one) needs no sensor ids read, nor rows picked
+    alone = len(ids) == 1 and bool(
+        ((footer.sensor_lo[picked] == ids[0]) & (footer.sensor_hi[picked] == ids[0])).all()
+    )
+    columns = [*([] if alone else ["sensor_id"]), "ts_ms", *_STEPS, *(["value_raw"] if raw else []), *varying]
     table = _open(path, footer).read_row_groups(groups, columns=columns, use_threads=False)
-    # the sensors' rows first (a few per cent of the groups' rows), then the time range
-    hit = _wanted(table.column("sensor_id").to_numpy(), ids)
-    ts = table.column("ts_ms").take(hit).to_numpy().astype(np.int64, copy=False)
-    inside = (ts >= start_ms) & (ts < end_ms)
-    hit, ts = hit[inside], ts[inside]
-    rows = table.take(hit)
-    steps = sum(pc.fill_null(rows.column(c), 0).to_numpy().astype(np.int64) for c in _STEPS)
-    group = np.searchsorted(np.cumsum(footer.rows[picked]), hit, side="right")
-    mul, div = (rows.column(c).to_numpy() if c in varying else constants[c][group] for c in ("mul", "div"))
-    values = np.asarray(steps, np.int64).astype(np.float64) * mul / div
+    # rows: the wanted rows; at: their positions among the groups' rows (None: all of them)
+    at: I64 | None = None
+    if alone:
+        ts = _ints(table.column("ts_ms"))
+        inside = (ts >= start_ms) & (ts < end_ms)
+        rows = table
+        if not inside.all() and (ts[1:] >= ts[:-1]).all():  # in time order: a slice, not a copy
+            a, b = (int(x) for x in np.searchsorted(ts, [start_ms, end_ms]))
+            rows, ts, at = table.slice(a, b - a), ts[a:b], np.arange(a, b)
+        elif not inside.all():
+            at = np.flatnonzero(inside)
+            rows, ts = table.take(at), ts[at]
+    else:  # the sensors' rows first (a few per cent of the groups' rows), then the time range
+        at = _wanted(table.column("sensor_id").to_numpy(), ids)
+        ts = _ints(table.column("ts_ms").take(at))
+        inside = (ts >= start_ms) & (ts < end_ms)
+        at, ts = at[inside], ts[inside]
+        rows = table.take(at)
+    steps = _ints(rows.column("value_b")) + _ints(rows.column("value_z"))
+    if len(groups) == 1:  # one group: its constants as they are (x * 1.0 and x / 1.0 are exact)
+        mul, div = (rows.column(c).to_numpy() if c in varying else constants[c][0] for c in ("mul", "div"))
+    else:
+        group = np.searchsorted(
+            np.cumsum(footer.rows[picked]), np.arange(len(ts)) if at is None else at, side="right"
+        )
+        mul, div = (
+            rows.column(c).to_numpy() if c in varying else constants[c][group] for c in ("mul", "div")
+        )
+    values = steps.astype(np.float64)
+    if not (np.isscalar(mul) and mul == 1.0):
+        values *= mul
+    if not (np.isscalar(div) and div == 1.0):
+        values /= div
     if raw:
         raw_values = rows.column("value_raw")
         set_ = pc.is_valid(raw_values).to_numpy(zero_copy_only=False)
         values[set_] = pc.fill_null(raw_values, 0.0).to_numpy()[set_]
-    sensors = rows.column("sensor_id").to_numpy().astype(np.int64)
+    sensors = np.full(len(ts), ids[0]) if alone else rows.column("sensor_id").to_numpy().astype(np.int64)
     return sensors, ts, values
+
+
+def _ints(column: pa.ChunkedArray) -> I64:
+    """An integer column as int64, NULL as 0 (value_b and value_z are NULL where value_raw is set)."""
+    if column.null_count:
+        column = pc.fill_null(column, 0)
+    return np.asarray(column.to_numpy(), np.int64)
 
 
 def _rollup_rows(
