@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 import duckdb
 import numpy as np
@@ -101,10 +101,11 @@ def aggregates(
         lookback = [(back, start_ms)] if counter else []
         # every file read starts now and decodes while DuckDB answers the tables
         raw_ranges = _merge_ranges(raw_ranges + lookback)
-        raw = _raw_rows_soon(store, cur, _files_in(catalog, RAW, raw_ranges), [sensor_id], raw_ranges)
-        minutes = _stored_soon(store, cur, catalog, MINUTE, sensor_id, stored_ranges)
+        tables = _Tables(cur)
+        raw = _raw_rows_soon(store, tables, _files_in(catalog, RAW, raw_ranges), [sensor_id], raw_ranges)
+        minutes = _stored_soon(store, tables, catalog, MINUTE, sensor_id, stored_ranges)
         hours = _stored_soon(
-            store, cur, catalog, HOUR, sensor_id, coarse if resolution is Resolution.HOUR else []
+            store, tables, catalog, HOUR, sensor_id, coarse if resolution is Resolution.HOUR else []
         )
         _, ts, values = raw()
         before_start = ts < start_ms
@@ -145,19 +146,18 @@ def raw_rows_of(
     """(sensor_id, ts_ms, value) of these sensors' raw readings in these time ranges, unordered:
     the hot rows and files of the absolute format in one DuckDB query (the hot table scanned once,
     whatever the number of ranges), the relative files through :mod:`~seamline.store._coldread`."""
-    return _raw_rows_soon(store, cur, files, sensor_ids, ranges)()
+    return _raw_rows_soon(store, _Tables(cur), files, sensor_ids, ranges)()
+
+
+Raw = tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]
 
 
 def _raw_rows_soon(
-    store: DuckDBStore,
-    cur: duckdb.DuckDBPyConnection,
-    files: list[str],
-    sensor_ids: list[int],
-    ranges: Ranges,
-) -> Callable[[], tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]]:
-    """:func:`raw_rows_of` in two steps: the relative files start decoding in the background now,
-    the returned function queries DuckDB (on ``cur``: call it in this thread, inside the snapshot)
-    and waits for the files."""
+    store: DuckDBStore, tables: _Tables, files: list[str], sensor_ids: list[int], ranges: Ranges
+) -> Callable[[], Raw]:
+    """:func:`raw_rows_of` in two steps: the relative files start decoding in the background and
+    the DuckDB query joins ``tables`` now; the returned function waits for both (call it inside
+    the snapshot, in this thread)."""
     if not ranges:
         return lambda: (np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float64))
     reader = store.cold_reader
@@ -165,15 +165,16 @@ def _raw_rows_soon(
     slow = [f for f in files if not _coldfiles.relative(f)] if fast else files
     lo, hi = min(r[0] for r in ranges), max(r[1] for r in ranges)
     cold = reader.soon(reader.raw, fast, sensor_ids, lo, hi) if fast and reader else None
+    ids_sql, ids_params = _ids(sensor_ids)
+    within, p = _within("ts_ms", ranges)
+    src = raw_source(store.cold_root, slow, f"{ids_sql} AND ({within})")
+    params = [*ids_params, *p] * (2 if slow else 1)
+    answer = tables.query(
+        f"SELECT sensor_id, ts_ms, value FROM ({src})", params, ("sensor_id", "ts_ms", "value")
+    )
 
-    def finish() -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
-        ids_sql, ids_params = _ids(sensor_ids)
-        within, p = _within("ts_ms", ranges)
-        src = raw_source(store.cold_root, slow, f"{ids_sql} AND ({within})")
-        got = cur.execute(
-            f"SELECT sensor_id, ts_ms, value FROM ({src})", [*ids_params, *p] * (2 if slow else 1)
-        )
-        columns = got.fetchnumpy()
+    def finish() -> Raw:
+        columns = answer()
         hot = (
             np.asarray(columns["sensor_id"], np.int64),
             np.asarray(columns["ts_ms"], np.int64),
@@ -193,67 +194,51 @@ def _raw_rows_soon(
 
 
 def _stored_soon(
-    store: DuckDBStore,
-    cur: duckdb.DuckDBPyConnection,
-    catalog: Catalog,
-    kind: str,
-    sensor_id: int,
-    ranges: Ranges,
+    store: DuckDBStore, tables: _Tables, catalog: Catalog, kind: str, sensor_id: int, ranges: Ranges
 ) -> Callable[[], dict[str, Any]] | None:
     """One sensor's stored rollups of ``kind`` in these bucket ranges, as :func:`_rollup_rows_soon`
     (``None`` for no ranges)."""
     if not ranges:
         return None
-    return _rollup_rows_soon(store, cur, kind, _files_in(catalog, kind, ranges), [sensor_id], ranges)
-
-
-def _rollup_rows(
-    store: DuckDBStore,
-    cur: duckdb.DuckDBPyConnection,
-    kind: str,
-    files: list[str],
-    sensor_ids: list[int],
-    ranges: Ranges,
-    columns: Sequence[str] = ROLLUP_NAMES,
-) -> dict[str, Any]:
-    """``columns`` of the stored rollup rows of ``kind`` for these sensors with a bucket in
-    ``ranges``; where the table re-aggregated a file's bucket, its row wins. Relative files are
-    read through :mod:`~seamline.store._coldread`, the table (and files of the absolute format) by
-    DuckDB."""
-    return _rollup_rows_soon(store, cur, kind, files, sensor_ids, ranges, columns)()
+    return _rollup_rows_soon(store, tables, kind, _files_in(catalog, kind, ranges), [sensor_id], ranges)
 
 
 def _rollup_rows_soon(
     store: DuckDBStore,
-    cur: duckdb.DuckDBPyConnection,
+    tables: _Tables,
     kind: str,
     files: list[str],
     sensor_ids: list[int],
     ranges: Ranges,
     columns: Sequence[str] = ROLLUP_NAMES,
 ) -> Callable[[], dict[str, Any]]:
-    """:func:`_rollup_rows` in two steps, like :func:`_raw_rows_soon`."""
+    """``columns`` of the stored rollup rows of ``kind`` for these sensors with a bucket in
+    ``ranges``, in two steps like :func:`_raw_rows_soon`; where the table re-aggregated a file's
+    bucket, its row wins. Relative files are read through :mod:`~seamline.store._coldread`, the
+    table (and files of the absolute format) by DuckDB."""
     ids_sql, ids_params = _ids(sensor_ids)
     within, p = _within("bucket", ranges)
     where, params = f"{ids_sql} AND ({within})", [*ids_params, *p]
     reader = store.cold_reader
     fast = reader is not None and files and all(_coldfiles.relative(f) for f in files)
     cold = reader.soon(reader.rollups, files, sensor_ids, ranges, columns) if fast and reader else None
+    if cold is not None:
+        table = tables.query(
+            f"SELECT {', '.join(columns)} FROM {ROLLUP_TABLES[kind]} WHERE {where}", params, columns
+        )
+    else:
+        sql = rollup_union(kind, store.cold_root, files, where)
+        both = tables.query(sql, params * (2 if files else 1), (*ROLLUP_NAMES, "prio"))
 
     def finish() -> dict[str, Any]:
         if cold is not None:
-            table = cur.execute(
-                f"SELECT {', '.join(columns)} FROM {ROLLUP_TABLES[kind]} WHERE {where}", params
-            ).fetchnumpy()
+            rows = table()
             file_rows = cold.result()
-            n_cold, n_table = len(file_rows["bucket"]), len(table["bucket"])
-            got = {c: np.concatenate((file_rows[c], _filled(table[c]))) for c in columns}
+            n_cold, n_table = len(file_rows["bucket"]), len(rows["bucket"])
+            got = {c: np.concatenate((file_rows[c], _filled(rows[c]))) for c in columns}
             got["prio"] = np.repeat(np.array([0, 1], np.int8), [n_cold, n_table])
         else:
-            sql = rollup_union(kind, store.cold_root, files, where)
-            got = {
-                c: _filled(v) for c, v in cur.execute(sql, params * (2 if files else 1)).fetchnumpy().items()
-            }
+            got = {c: _filled(v) for c, v in both().items()}
         prio = got.pop("prio")
         if not files or prio.all():
             return got
@@ -266,6 +251,63 @@ def _rollup_rows_soon(
         return {k: v[keep] for k, v in got.items()}
 
     return finish
+
+
+# SQL types of the columns table queries fetch, for the NULLs of other parts in a _Tables batch
+_SQL_TYPES: Final = {
+    "sensor_id": "INTEGER",
+    "bucket": "BIGINT",
+    "count": "BIGINT",
+    "first_ts": "BIGINT",
+    "last_ts": "BIGINT",
+    "ts_ms": "BIGINT",
+    "prev_ts": "BIGINT",
+    "code": "BIGINT",
+    "prio": "INTEGER",
+    **dict.fromkeys(("min", "max", "sum", "first", "last", "inc", "value"), "DOUBLE"),
+}
+
+
+class _Tables:
+    """Queries of one read transaction, run together as one statement (``UNION ALL`` with a part
+    number) when the first answer is wanted: besides its scan, each statement costs DuckDB 1-2 ms
+    on the 2-core development machine (planning, starting its threads), and the parts of one
+    statement are scanned side by side."""
+
+    def __init__(self, cur: duckdb.DuckDBPyConnection) -> None:
+        self._cur = cur
+        self._parts: list[tuple[str, list[Any], tuple[str, ...]]] = []
+        self._answers: list[dict[str, Any]] = []
+
+    def query(self, sql: str, params: list[Any], columns: Sequence[str]) -> Callable[[], dict[str, Any]]:
+        """Add ``sql`` (selecting exactly ``columns``, of the names in ``_SQL_TYPES``); the returned
+        function gives its columns, running every query added so far that has not run yet."""
+        k = len(self._parts)
+        self._parts.append((sql, params, tuple(columns)))
+
+        def answer() -> dict[str, Any]:
+            if k >= len(self._answers):
+                self._run()
+            return self._answers[k]
+
+        return answer
+
+    def _run(self) -> None:
+        new = self._parts[len(self._answers) :]
+        params = [x for _, p, _ in new for x in p]
+        if len(new) == 1:
+            self._answers.append(self._cur.execute(new[0][0], params).fetchnumpy())
+            return
+        names = list(dict.fromkeys(c for _, _, cols in new for c in cols))
+        selects = []
+        for i, (sql, _, cols) in enumerate(new):
+            items = ", ".join(f'"{c}"' if c in cols else f'NULL::{_SQL_TYPES[c]} AS "{c}"' for c in names)
+            selects.append(f"SELECT {i} AS part_, {items} FROM ({sql})")
+        got = self._cur.execute(" UNION ALL ".join(selects), params).fetchnumpy()
+        part = np.asarray(got["part_"])
+        for i, (_, _, cols) in enumerate(new):
+            mine = part == i
+            self._answers.append({c: got[c][mine] for c in cols})
 
 
 def _filled(column: Any) -> Any:
@@ -406,38 +448,39 @@ def state_durations(
             [*_runs(sorted({_floor(m, HOUR_MS) for _, m in dirty}), HOUR_MS), (_floor(tail, HOUR_MS), hi)]
         )
         coarse = _minus([(lo, hi)], fine)
-        # every file read starts now and decodes while DuckDB answers the tables
-        hour_rows = minute_rows = fresh_rows = None
+        # every file read starts now and decodes while DuckDB answers the tables, in one statement
+        tables = _Tables(cur)
+        hours, hour_breaks = _EMPTY_ROWS, _EMPTY_BREAKS
+        minutes, minute_breaks = _EMPTY_ROWS, _EMPTY_BREAKS
+        fresh: dict[str, Any] = {"sensor_id": np.empty(0), "ts_ms": np.empty(0), "value": np.empty(0)}
         if coarse:
             files = _files_in(catalog, HOUR, coarse)
-            hour_rows = _rollup_rows_soon(store, cur, HOUR, files, wanted, coarse, _STATE_COLUMNS)
-        if fine:
-            files = _files_in(catalog, MINUTE, fine)
-            minute_rows = _rollup_rows_soon(store, cur, MINUTE, files, wanted, fine, _STATE_COLUMNS)
-        fresh_ranges = _merge_ranges([*_runs(sorted({m for _, m in dirty}), MINUTE_MS), (tail, hi)])
-        if fresh_ranges:  # one scan of the hot table for all of them
-            fresh_rows = _raw_rows_soon(
-                store, cur, _files_in(catalog, RAW, fresh_ranges), wanted, fresh_ranges
-            )
-        hours, hour_breaks = _EMPTY_ROWS, _EMPTY_BREAKS
-        if hour_rows:
+            hour_rows = _rollup_rows_soon(store, tables, HOUR, files, wanted, coarse, _STATE_COLUMNS)
             within, p = _within("bucket", coarse)
-            hour_breaks = cur.execute(
+            hour_breaks_of = tables.query(
                 f"SELECT sensor_id, ts_ms, code, prev_ts FROM state_breaks_1h WHERE {ids_sql} AND ({within})",
                 [*ids_params, *p],
-            ).fetchnumpy()
-            hours = hour_rows()
-        minutes, minute_breaks = _EMPTY_ROWS, _EMPTY_BREAKS
-        if minute_rows:
+                ("sensor_id", "ts_ms", "code", "prev_ts"),
+            )
+        if fine:
+            files = _files_in(catalog, MINUTE, fine)
+            minute_rows = _rollup_rows_soon(store, tables, MINUTE, files, wanted, fine, _STATE_COLUMNS)
             within, p = _within("bucket", fine)
-            minute_breaks = cur.execute(
+            minute_breaks_of = tables.query(
                 f"SELECT sensor_id, bucket, ts_ms, code, prev_ts FROM state_breaks WHERE {ids_sql}"
                 f" AND ({within})",
                 [*ids_params, *p],
-            ).fetchnumpy()
-            minutes = minute_rows()
-        fresh: dict[str, Any] = {"sensor_id": np.empty(0), "ts_ms": np.empty(0), "value": np.empty(0)}
-        if fresh_rows:
+                ("sensor_id", "bucket", "ts_ms", "code", "prev_ts"),
+            )
+        fresh_ranges = _merge_ranges([*_runs(sorted({m for _, m in dirty}), MINUTE_MS), (tail, hi)])
+        fresh_rows = _raw_rows_soon(
+            store, tables, _files_in(catalog, RAW, fresh_ranges), wanted, fresh_ranges
+        )
+        if coarse:
+            hours, hour_breaks = hour_rows(), hour_breaks_of()
+        if fine:
+            minutes, minute_breaks = minute_rows(), minute_breaks_of()
+        if fresh_ranges:  # one scan of the hot table for all of them
             fresh = dict(zip(("sensor_id", "ts_ms", "value"), fresh_rows(), strict=True))
     timelines = _timelines(ids, (hours, hour_breaks), (minutes, minute_breaks), fresh, dirty, tail)
     return durations(ids, timelines, start_ms, end_ms, interval_ms)
