@@ -338,33 +338,43 @@ def _value_before(
     day = t - DAY_MS
     a = _floor(t, MINUTE_MS)
     whole = t - HOUR_MS + 1  # hours starting before this end by t
-    minutes, hours = _files(catalog, MINUTE, day, a), _files(catalog, HOUR, day, whole)
-    where = "sensor_id = ? AND bucket >= ? AND bucket < ?"
-    # One statement for the day before t: stored minutes (both versions of a re-aggregated bucket:
-    # the table's holds every reading of the file's, so the newest wins either way; hours alike),
-    # hot rows the rollups lack or that fall in t's minute, and whole hours (retention may have
-    # dropped their minutes).
-    rows = cur.execute(
-        f"SELECT last_ts, last FROM ({rollup_union(MINUTE, store.cold_root, minutes, where)})"
-        " UNION ALL SELECT ts_ms, value FROM readings_hot"
-        f" WHERE sensor_id = ? AND ts_ms < ? AND ({PENDING} OR ts_ms >= ?)"
-        f" UNION ALL SELECT last_ts, last FROM ({rollup_union(HOUR, store.cold_root, hours, where)})"
-        " ORDER BY 1 DESC, 2 DESC LIMIT 1",
-        [
-            *([sensor_id, day, a] * (2 if minutes else 1)),
-            *(sensor_id, t, *wm, a),
-            *([sensor_id, day, whole] * (2 if hours else 1)),
-        ],
-    ).fetchall()
-    if not rows or rows[0][0] < day:  # nothing that day: the newest hour before it, however old
+    columns = ("sensor_id", "bucket", "last_ts", "last")
+    # The day before t: stored minutes, hot rows the rollups lack or that fall in t's minute, and
+    # whole hours (retention may have dropped their minutes), in one statement besides the files.
+    tables = _Tables(cur)
+    minutes = _rollup_rows_soon(
+        store, tables, MINUTE, _files(catalog, MINUTE, day, a), [sensor_id], [(day, a)], columns
+    )
+    hot = tables.query(
+        f"SELECT ts_ms, value FROM readings_hot WHERE sensor_id = ? AND ts_ms < ?"
+        f" AND ({PENDING} OR ts_ms >= ?)",
+        [sensor_id, t, *wm, a],
+        ("ts_ms", "value"),
+    )
+    hours = _rollup_rows_soon(
+        store, tables, HOUR, _files(catalog, HOUR, day, whole), [sensor_id], [(day, whole)], columns
+    )
+    m, h, r = minutes(), hours(), hot()
+    newest = _newest_of([(m["last_ts"], m["last"]), (h["last_ts"], h["last"]), (r["ts_ms"], r["value"])])
+    if newest is None or newest[0] < day:  # nothing that day: the newest hour before it, however old
         older = _files(catalog, HOUR, -_FAR, day)
-        where = "sensor_id = ? AND bucket < ?"
-        rows += cur.execute(
-            f"SELECT last_ts, last FROM ({rollup_union(HOUR, store.cold_root, older, where)})"
-            " ORDER BY 1 DESC, 2 DESC LIMIT 1",
-            [sensor_id, day] * (2 if older else 1),
-        ).fetchall()
-    return float(max(rows)[1]) if rows else None
+        o = _rollup_rows_soon(store, _Tables(cur), HOUR, older, [sensor_id], [(-_FAR, day)], columns)()
+        found = [(o["last_ts"], o["last"])]
+        if newest is not None:
+            found.append((np.array([newest[0]]), np.array([newest[1]])))
+        newest = _newest_of(found)
+    return newest[1] if newest else None
+
+
+def _newest_of(parts: list[tuple[Any, Any]]) -> tuple[int, float] | None:
+    """The newest (time, value) of these columns of times and values (the greatest value of the
+    newest time, as ``ORDER BY time DESC, value DESC``), or ``None``."""
+    ts = np.concatenate([np.asarray(t, np.int64) for t, _ in parts])
+    values = np.concatenate([np.asarray(v, np.float64) for _, v in parts])
+    if not len(ts):
+        return None
+    last = int(np.lexsort((values, ts))[-1])
+    return int(ts[last]), float(values[last])
 
 
 def newest_readings(cur: duckdb.DuckDBPyConnection, root: Path | None) -> Newest:
