@@ -180,6 +180,9 @@ def _raw_rows_soon(
             np.asarray(columns["ts_ms"], np.int64),
             np.asarray(columns["value"], np.float64),
         )
+        if len(hot[1]) > 1:  # a parallel scan gives no order: by sensor and time, after the files
+            order = np.lexsort((hot[2], hot[1], hot[0]))
+            hot = (hot[0][order], hot[1][order], hot[2][order])
         if cold is None:
             return hot
         sid, ts, values = cold.result()  # inside the snapshot: its files outlive it by GARBAGE_AGE_S
@@ -627,16 +630,18 @@ def _catalog(cur: duckdb.DuckDBPyConnection) -> Catalog:
 
 
 def _files(catalog: Catalog, kind: str, lo: int, hi: int) -> list[str]:
+    """Files of ``kind`` overlapping ``[lo, hi)``, oldest first (by start, then end: of an hour's
+    files, the one a later compaction pass added comes last, so their rows follow in time order)."""
     return sorted(
         (p for p, (k, t0, t1) in catalog.items() if k == kind and t0 < hi and t1 > lo),
-        key=lambda p: catalog[p][1],
+        key=lambda p: catalog[p][1:],
     )
 
 
 def _files_in(catalog: Catalog, kind: str, ranges: Ranges) -> list[str]:
-    """Files of ``kind`` overlapping any of ``ranges``, oldest first."""
+    """Files of ``kind`` overlapping any of ``ranges``, oldest first (as :func:`_files`)."""
     return sorted(
-        {f for lo, hi in ranges for f in _files(catalog, kind, lo, hi)}, key=lambda f: catalog[f][1]
+        {f for lo, hi in ranges for f in _files(catalog, kind, lo, hi)}, key=lambda f: catalog[f][1:]
     )
 
 

@@ -608,7 +608,7 @@ class DuckDBStore:
         if self.cold_root is None:
             return []
         rows = cur.execute(
-            "SELECT path FROM cold_files WHERE kind = ? AND t0 < ? AND t1 > ? ORDER BY t0",
+            "SELECT path FROM cold_files WHERE kind = ? AND t0 < ? AND t1 > ? ORDER BY t0, t1",
             [kind, end_ms, start_ms],
         ).fetchall()
         return [r[0] for r in rows]
