@@ -6,6 +6,7 @@ groups that may hold the sensor, and keeps a bounded number of parsed footers.""
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -144,13 +145,17 @@ def test_only_row_groups_that_may_hold_the_sensor_are_read(store: DuckDBStore, t
 
 
 @pytest.mark.parametrize("batch_rows", [7, 100, 1000])
-def test_raw_row_groups_hold_whole_sensors_and_big_sensors_alone(batch_rows: int) -> None:
+@pytest.mark.parametrize("mix", [(1, 3, 9, 12, 25, 70, 130), (1, 2, 3, 5, 8, 12)])
+def test_raw_row_groups_hold_whole_sensors_and_big_sensors_alone(
+    batch_rows: int, mix: tuple[int, ...]
+) -> None:
     """Rows sorted by sensor, arriving in batches of any size: the row groups keep every row in
     order; a sensor smaller than a quarter of the target never straddles two row groups and
-    shares them up to the target; a bigger one has row groups of its own, of about the target."""
+    shares them up to the target (a batch's end cuts none short); a bigger one has row groups of
+    its own, of about the target."""
     target = 40
     rng = np.random.default_rng(3)
-    sizes = rng.choice([1, 3, 9, 12, 25, 70, 130], 60)
+    sizes = rng.choice(mix, 60)
     sensors = np.repeat(np.arange(len(sizes), dtype=np.int32), sizes)
     rows = pa.table({"sensor_id": sensors, "n": np.arange(len(sensors))})
     groups = list(_coldfiles._row_groups(rows.to_batches(max_chunksize=batch_rows), target))
@@ -167,6 +172,11 @@ def test_raw_row_groups_hold_whole_sensors_and_big_sensors_alone(batch_rows: int
         else:
             assert g.num_rows <= target
     assert all(len(homes[s]) == 1 for s in range(len(sizes)) if sizes[s] < target // 4)
+    # a shared row group ends only where the next sensor would not fit (or has its own)
+    for g, after in itertools.pairwise(groups):
+        first_after = int(after.column("sensor_id")[0].as_py())
+        if sizes[first_after] < target // 4 and len(np.unique(g.column("sensor_id").to_numpy())) > 1:
+            assert g.num_rows + sizes[first_after] > target
     assert all(len(homes[s]) == max(1, round(sizes[s] / target)) for s in range(len(sizes)) if sizes[s] >= 10)
 
 

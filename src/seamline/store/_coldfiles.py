@@ -141,8 +141,9 @@ def write_parquet(
 def _row_groups(batches: Iterable[pa.RecordBatch], target: int) -> Iterator[pa.RecordBatch]:
     """The rows of ``batches`` (sorted by sensor) regrouped into row groups of whole sensors: a
     sensor of at least ``target // 4`` rows (a 10 Hz sensor's hour) gets row groups of its own,
-    smaller ones share row groups of up to ``target`` rows. The rows of the last sensor seen are
-    held back until the next batch shows where they end (up to ``8 * target`` rows)."""
+    smaller ones share row groups of up to ``target`` rows. The rows of the last row group and of
+    the last sensor seen are held back until the next batch shows where they end (a sensor's up
+    to ``8 * target`` rows): a batch's end cuts no row group short."""
     pending: list[pa.RecordBatch] = []
     held = 0
     for batch in batches:
@@ -158,8 +159,10 @@ def _row_groups(batches: Iterable[pa.RecordBatch], target: int) -> Iterator[pa.R
             continue
         done = last if last else held - held % target  # then write whole pieces of it
         cuts = _cuts(sensors[:done], target)
+        if last:  # the last row group may still grow with the rows to come: held back too
+            cuts.pop()
         yield from (rows.slice(a, b - a) for a, b in itertools.pairwise(cuts))
-        pending, held = [rows.slice(done)], held - done
+        pending, held = [rows.slice(cuts[-1])], held - cuts[-1]
     if held:
         rows = pa.concat_batches(pending)
         cuts = _cuts(rows.column("sensor_id").to_numpy(zero_copy_only=False), target)
