@@ -158,7 +158,7 @@ def test_raw_row_groups_hold_whole_sensors_and_big_sensors_alone(
     sizes = rng.choice(mix, 60)
     sensors = np.repeat(np.arange(len(sizes), dtype=np.int32), sizes)
     rows = pa.table({"sensor_id": sensors, "n": np.arange(len(sensors))})
-    groups = list(_coldfiles._row_groups(rows.to_batches(max_chunksize=batch_rows), target))
+    groups = list(_coldfiles._row_groups(rows.to_batches(max_chunksize=batch_rows), target, target // 4))
     assert np.array_equal(np.concatenate([g.column("n").to_numpy() for g in groups]), np.arange(len(sensors)))
     homes: dict[int, set[int]] = {}
     for i, g in enumerate(groups):

@@ -37,15 +37,20 @@ import pyarrow.parquet as pq
 RAW: Final = "raw"
 MINUTE: Final = "1m"
 HOUR: Final = "1h"
-# Raw files: row groups of up to 65,536 rows, cut where one sensor's rows end (see _row_groups), as
-# a one-sensor read decodes every row group holding the sensor. Measured on an hour file of the
-# standard workload (42 M readings; B/reading of the file, one sensor's hour read with pyarrow):
-# groups of 122,880 rows cut anywhere 0.490 B/reading, 4.4 ms for a 10 Hz sensor and 2.3 ms for
-# another; these 0.501, 1.4 and 1.4 ms; 32,768 rows 0.510, 1.5 and 1.2 ms. Each row group costs
-# ~70 B of footer per column on disk and ~6.7 KB of memory parsed.
+# Raw files: row groups of up to 122,880 rows (the most DuckDB hands out in one Arrow batch), cut
+# where one sensor's rows end, and a sensor of SOLO_ROWS rows or more (a 10 Hz sensor's hour) in
+# row groups of its own (see _row_groups), as a one-sensor read decodes every row group holding
+# the sensor. Measured on an hour file of the standard workload (42 M readings; B/reading of the
+# file, one sensor's hour read with pyarrow): groups of 122,880 rows cut anywhere 0.490
+# B/reading, 4.4 ms for a 10 Hz sensor and 2.3 ms for another; these 0.495, 1.3 and 2.0 ms. Shared
+# groups of 65,536 rows read another sensor in 1.4 ms, but cost 0.018 B/reading more on the
+# standard benchmark's 10 M readings. Each row group costs ~70 B of footer per column on disk
+# and ~6.7 KB of memory parsed. Bigger groups would compress better (524,288 rows: 0.022
+# B/reading less) but slow one-sensor reads down.
 # 1-hour files: smaller groups, as a one-sensor read decodes a row group in each file it reads (a
 # day's hourly chart reads four or five): its p50 was ~18 ms instead of ~27 with 32,768-row groups.
-ROW_GROUP_ROWS: Final = {RAW: 65_536, MINUTE: 32_768, HOUR: 8_192}
+ROW_GROUP_ROWS: Final = {RAW: 122_880, MINUTE: 32_768, HOUR: 8_192}
+SOLO_ROWS: Final = 16_384
 # A data page ends at this many encoded bytes, not at pyarrow's default of 20,000 rows: columns
 # that encode small compress far better in a few big pages (B/reading of a raw hour file of the
 # standard workload: ts_ms 0.027 -> 0.019, sensor_id 0.0086 -> 0.0056, value_b 0.028 -> 0.027,
@@ -116,7 +121,8 @@ def write_parquet(
             if writer is None:
                 writer = _writer(tmp, reader.schema, zstd_level, name)
             cluster = relative(name) and "value_z" in reader.schema.names
-            for batch in _row_groups(reader, group_rows) if cluster else reader:
+            solo = min(SOLO_ROWS, group_rows // 4)
+            for batch in _row_groups(reader, group_rows, solo) if cluster else reader:
                 if batch.num_rows:
                     writer.write_batch(_cluster(batch) if cluster else batch)
                     rows += batch.num_rows
@@ -138,12 +144,12 @@ def write_parquet(
     return rows, path.stat().st_size
 
 
-def _row_groups(batches: Iterable[pa.RecordBatch], target: int) -> Iterator[pa.RecordBatch]:
+def _row_groups(batches: Iterable[pa.RecordBatch], target: int, solo: int) -> Iterator[pa.RecordBatch]:
     """The rows of ``batches`` (sorted by sensor) regrouped into row groups of whole sensors: a
-    sensor of at least ``target // 4`` rows (a 10 Hz sensor's hour) gets row groups of its own,
-    smaller ones share row groups of up to ``target`` rows. The rows of the last row group and of
-    the last sensor seen are held back until the next batch shows where they end (a sensor's up
-    to ``8 * target`` rows): a batch's end cuts no row group short."""
+    sensor of at least ``solo`` rows (a 10 Hz sensor's hour) gets row groups of its own, of about
+    ``target`` rows, smaller ones share row groups of up to ``target`` rows. The rows of the last
+    row group and of the last sensor seen are held back until the next batch shows where they end
+    (a sensor's up to ``8 * target`` rows): a batch's end cuts no row group short."""
     pending: list[pa.RecordBatch] = []
     held = 0
     for batch in batches:
@@ -158,18 +164,18 @@ def _row_groups(batches: Iterable[pa.RecordBatch], target: int) -> Iterator[pa.R
             pending = [rows]
             continue
         done = last if last else held - held % target  # then write whole pieces of it
-        cuts = _cuts(sensors[:done], target)
+        cuts = _cuts(sensors[:done], target, solo)
         if last:  # the last row group may still grow with the rows to come: held back too
             cuts.pop()
         yield from (rows.slice(a, b - a) for a, b in itertools.pairwise(cuts))
         pending, held = [rows.slice(cuts[-1])], held - cuts[-1]
     if held:
         rows = pa.concat_batches(pending)
-        cuts = _cuts(rows.column("sensor_id").to_numpy(zero_copy_only=False), target)
+        cuts = _cuts(rows.column("sensor_id").to_numpy(zero_copy_only=False), target, solo)
         yield from (rows.slice(a, b - a) for a, b in itertools.pairwise(cuts))
 
 
-def _cuts(sensors: npt.NDArray[Any], target: int) -> list[int]:
+def _cuts(sensors: npt.NDArray[Any], target: int, solo: int) -> list[int]:
     """Row group boundaries (0 first, ``len(sensors)`` last) for :func:`_row_groups`."""
     n_rows = len(sensors)
     starts = np.flatnonzero(np.concatenate(([n_rows > 0], sensors[1:] != sensors[:-1])))
@@ -177,7 +183,7 @@ def _cuts(sensors: npt.NDArray[Any], target: int) -> list[int]:
     cuts, shared = [0], 0
     for s, e in zip(starts.tolist(), ends.tolist(), strict=True):
         n = e - s
-        if n >= target // 4:  # a row group or more of its own, of about ``target`` rows each
+        if n >= solo:  # a row group or more of its own, of about ``target`` rows each
             pieces = max(1, round(n / target))
             cuts += [s, *(s + i * n // pieces for i in range(1, pieces)), e]
             shared = 0

@@ -33,8 +33,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-# Parsed footers kept, counted in row groups: ~6.7 KB of memory each, so ~110 MB for ~14 hour
-# files of the reference factory (~1,100 row groups each; an 8-hour chart reads 9 or 10).
+# Parsed footers kept, counted in row groups: ~6.7 KB of memory each, so ~110 MB for ~16 hour
+# files of the reference factory (~1,000 row groups each; an 8-hour chart reads 9 or 10).
 MAX_CACHED_GROUPS: Final = 16_384
 
 _POOL: Final = ThreadPoolExecutor(os.cpu_count() or 1, thread_name_prefix="seamline-cold-read")
