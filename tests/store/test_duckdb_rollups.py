@@ -257,6 +257,63 @@ def test_state_durations_equal_brute_force_and_add_up_to_each_interval(
                 store.maintain(now_ms=T0 + 3 * HOUR_MS)
 
 
+def state_walk(sensor: int, seed: int, hours: float = 2.5) -> list[Reading]:
+    """One state sensor's readings: runs of a code with irregular steps and gaps past the hold."""
+    rng = np.random.default_rng(seed)
+    out: list[Reading] = []
+    t, code = T0 + int(rng.integers(0, 60_000)), float(rng.integers(0, 4))
+    while t < T0 + int(hours * HOUR_MS):
+        if rng.random() < 0.08:
+            code = float(rng.integers(0, 5))
+        out.append((sensor, t, code))
+        t += (
+            int(rng.integers(500, 20_000)) if rng.random() > 0.01 else int(rng.integers(1, 4) * STATE_HOLD_MS)
+        )
+    return out
+
+
+def test_state_durations_of_many_sensors_at_once_equal_each_sensors_brute_force(
+    store: DuckDBStore, factory: Factory
+) -> None:
+    d = factory.devices_by_id[DEVICE]
+    states = [
+        d.sensor_base + k
+        for k in range(d.sensor_count)
+        if factory.sensor(d.sensor_base + k).channel.kind == "state"
+    ]
+    quiet = states.pop()  # no readings at all: unknown throughout
+    readings = [r for i, s in enumerate(states) for r in state_walk(s, seed=100 + i)]
+    rng = np.random.default_rng(12)
+    shuffled = [readings[i] for i in rng.permutation(len(readings))]
+    cut = len(shuffled) * 3 // 4
+    seq = write(store, shuffled[:cut], 0)
+    store.maintain(now_ms=T0 + 3 * HOUR_MS, close_all=True)
+    write(store, shuffled[cut:], seq)  # late rows of every sensor: dirty minutes per sensor
+    asked = [states[3], quiet, *states[::-1], states[3]]  # any order, a sensor twice, one silent
+    for start, end, interval in (
+        (T0, T0 + 3 * HOUR_MS, HOUR_MS),
+        (T0 + 12_345, T0 + 2 * HOUR_MS + 1, 7 * MINUTE_MS),
+    ):
+        for round_ in range(2):
+            got = store.state_durations(asked, start, end, interval)
+            assert got.sensor_ids == tuple(asked)
+            widths = np.diff(np.append(got.bucket_ms, end))
+            assert (got.duration_ms.sum(axis=2) + got.unknown_ms == widths[None, :]).all()
+            seen: set[int] = set()
+            for i, sensor in enumerate(asked):
+                want = brute_durations(readings, sensor, start, end, interval)
+                mine = {
+                    int(c): got.duration_ms[i, :, j].tolist()
+                    for j, c in enumerate(got.codes)
+                    if got.duration_ms[i, :, j].any()
+                }
+                assert mine == want, (sensor, round_)
+                seen |= set(want)
+            assert got.codes.tolist() == sorted(seen)
+            if round_ == 0:
+                store.maintain(now_ms=T0 + 3 * HOUR_MS)
+
+
 def test_state_durations_refuse_non_state_sensors_and_too_many_intervals(
     store: DuckDBStore, factory: Factory
 ) -> None:

@@ -22,6 +22,7 @@ from seamline.store.postgres_conn import Conn
 from seamline.store.postgres_copy import decode_readings
 from seamline.store.postgres_rollup import bucket_runs
 from seamline.store.rollup import (
+    NO_SPANS,
     StateBuckets,
     codes_of,
     durations,
@@ -74,7 +75,7 @@ def state_durations(
         )
     ids_t = tuple(ids)
     if not n or not ids:
-        return durations(ids_t, [], start_ms, max(end_ms, start_ms), interval_ms)
+        return durations(ids_t, NO_SPANS, start_ms, max(end_ms, start_ms), interval_ms)
     # Readings further than the hold before the range cannot reach into it; one after the range only
     # ends a hold there. Clean minutes come from their rollup rows and breaks, which describe the
     # timeline exactly (clipping happens in durations()); minutes not rolled up yet, from raw readings.
@@ -85,10 +86,11 @@ def state_durations(
     breaks = _minute_table(con, "state_breaks", ("ts", "code", "prev_ts"), ids, lo, hi)
     runs = bucket_runs(dirty.tolist(), MINUTE_MS)
     raw = _read_states(con, ids, runs) if runs else _no_readings()
-    timelines = []
-    for sid in ids:
-        timelines.append(segments(merge_states([_stored(sid, rows, breaks, dirty), _fresh(sid, raw)])))
-    return durations(ids_t, timelines, start_ms, end_ms, interval_ms)
+    sid, ts, values = raw
+    fresh = state_from_readings(sid, ts, values, MINUTE_MS)
+    return durations(
+        ids_t, segments(merge_states([_stored(rows, breaks, dirty), fresh])), start_ms, end_ms, interval_ms
+    )
 
 
 def _dirty_minutes(con: Conn, lo_ms: int, hi_ms: int) -> set[int]:
@@ -133,27 +135,20 @@ def _columns(rows: Sequence[tuple[Any, ...]], width: int) -> _Rows:
     return [np.asarray(col, np.float64) for col in zip(*rows, strict=True)]
 
 
-def _stored(sensor_id: int, rows: _Rows, breaks: _Rows, dirty: _I) -> StateBuckets:
-    """One sensor's rolled-up minutes and their breaks, without the ``dirty`` ones."""
-    keep = (rows[0] == sensor_id) & ~np.isin(rows[1].astype(np.int64), dirty)
-    bkeep = (breaks[0] == sensor_id) & ~np.isin(breaks[1].astype(np.int64), dirty)
-    order = np.argsort(rows[2][keep], kind="stable")
-    border = np.argsort(breaks[2][bkeep], kind="stable")
+def _stored(rows: _Rows, breaks: _Rows, dirty: _I) -> StateBuckets:
+    """The sensors' rolled-up minutes and their breaks, without the ``dirty`` ones."""
+    keep = ~np.isin(rows[1].astype(np.int64), dirty)
+    bkeep = ~np.isin(breaks[1].astype(np.int64), dirty)
     return StateBuckets(
-        rows[2][keep].astype(np.int64)[order],
-        codes_of(rows[3][keep])[order],
-        rows[4][keep].astype(np.int64)[order],
-        breaks[2][bkeep].astype(np.int64)[border],
-        breaks[3][bkeep][border],
-        breaks[4][bkeep].astype(np.int64)[border],
+        rows[0][keep].astype(np.int64),
+        rows[2][keep].astype(np.int64),
+        codes_of(rows[3][keep]),
+        rows[4][keep].astype(np.int64),
+        breaks[0][bkeep].astype(np.int64),
+        breaks[2][bkeep].astype(np.int64),
+        breaks[3][bkeep],
+        breaks[4][bkeep].astype(np.int64),
     )
-
-
-def _fresh(sensor_id: int, raw: tuple[_I, _I, _F]) -> StateBuckets:
-    """One sensor's minutes not rolled up yet, from its raw readings."""
-    sid, ts, values = raw
-    mine = sid == sensor_id
-    return state_from_readings(ts[mine], values[mine], MINUTE_MS)
 
 
 def _no_readings() -> tuple[_I, _I, _F]:

@@ -119,36 +119,6 @@ def from_readings(ts_ms: I64, values: F64, width_ms: int, *, counter: bool) -> B
     )
 
 
-def state_from_readings(ts_ms: I64, values: F64, width_ms: int, hold_ms: int = STATE_HOLD_MS) -> StateBuckets:
-    """What :func:`segments` needs, straight from one state sensor's raw readings."""
-    order = np.lexsort((values, ts_ms))
-    ts, code = ts_ms[order], codes_of(values[order])
-    b = ts - ts % width_ms
-    first = np.concatenate(([True], b[1:] != b[:-1])) if len(ts) else np.zeros(0, bool)
-    last = np.concatenate((first[1:], [True])) if len(ts) else np.zeros(0, bool)
-    prev_code = np.concatenate(([np.nan], code[:-1])) if len(ts) else np.zeros(0)
-    prev_ts = np.concatenate(([0], ts[:-1])) if len(ts) else np.zeros(0, np.int64)
-    changed = ~((code == prev_code) | (np.isnan(code) & np.isnan(prev_code)))
-    brk = ~first & (changed | (ts - prev_ts > hold_ms))
-    return StateBuckets(ts[first], code[first], ts[last], ts[brk], code[brk], prev_ts[brk])
-
-
-def merge_states(parts: list[StateBuckets]) -> StateBuckets:
-    """Put together state buckets of disjoint bucket sets, in time order."""
-    first_ts = np.concatenate([p.first_ts for p in parts])
-    order = np.argsort(first_ts, kind="stable")
-    break_ts = np.concatenate([p.break_ts for p in parts])
-    korder = np.argsort(break_ts, kind="stable")
-    return StateBuckets(
-        first_ts[order],
-        np.concatenate([p.first_code for p in parts])[order],
-        np.concatenate([p.last_ts for p in parts])[order],
-        break_ts[korder],
-        np.concatenate([p.break_code for p in parts])[korder],
-        np.concatenate([p.break_prev_ts for p in parts])[korder],
-    )
-
-
 def counter_deltas(previous: F64, values: F64) -> F64:
     """:func:`~seamline.store.base.counter_delta` element-wise."""
     return np.where(values >= previous, values - previous, values)
@@ -228,12 +198,15 @@ def merge_groups(a: Aggregates, max_points: int) -> Aggregates:
 
 @dataclass(frozen=True, slots=True)
 class StateBuckets:
-    """What a state sensor's timeline is rebuilt from: its rollup rows and breaks, in time order,
-    covering at least ``[start - STATE_HOLD_MS, end + STATE_HOLD_MS)`` of the range asked for."""
+    """What state sensors' timelines are rebuilt from: their rollup rows and breaks, each row with
+    its sensor, covering at least ``[start - STATE_HOLD_MS, end + STATE_HOLD_MS)`` of the range asked
+    for. :func:`merge_states` puts them in (sensor, time) order."""
 
+    first_sensor: I64
     first_ts: I64
     first_code: F64  # NaN: not a finite code
     last_ts: I64
+    break_sensor: I64
     break_ts: I64
     break_code: F64
     break_prev_ts: I64
@@ -245,49 +218,125 @@ def codes_of(values: F64) -> F64:
         return np.where(np.isfinite(values), np.trunc(values), np.nan)
 
 
-def segments(sb: StateBuckets, hold_ms: int = STATE_HOLD_MS) -> tuple[I64, I64, F64]:
-    """The (start, end, code) spans during which the sensor's state is known, in time order."""
-    nb, nk = len(sb.first_ts), len(sb.break_ts)
-    if nb == 0:
-        return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0)
-    start = np.concatenate((sb.first_ts, sb.break_ts))
-    code = np.concatenate((sb.first_code, sb.break_code))
-    # when this event opens a span, the span before it closes at:
-    prev_last = np.concatenate(([sb.first_ts[0]], sb.last_ts[:-1]))
-    closes = np.concatenate(
-        (np.minimum(prev_last + hold_ms, sb.first_ts), np.minimum(sb.break_prev_ts + hold_ms, sb.break_ts))
+def state_from_readings(
+    sensors: I64, ts_ms: I64, values: F64, width_ms: int, hold_ms: int = STATE_HOLD_MS
+) -> StateBuckets:
+    """What :func:`segments` needs, straight from state sensors' raw readings."""
+    order = np.lexsort((values, ts_ms, sensors))
+    sid, ts, code = sensors[order], ts_ms[order], codes_of(values[order])
+    b = ts - ts % width_ms
+    first = np.ones(len(ts), bool)
+    first[1:] = (b[1:] != b[:-1]) | (sid[1:] != sid[:-1])
+    last = np.ones(len(ts), bool)
+    last[:-1] = first[1:]
+    prev_code = np.concatenate(([np.nan], code[:-1])) if len(ts) else np.zeros(0)
+    prev_ts = np.concatenate(([0], ts[:-1])) if len(ts) else np.zeros(0, np.int64)
+    changed = ~((code == prev_code) | (np.isnan(code) & np.isnan(prev_code)))
+    brk = ~first & (changed | (ts - prev_ts > hold_ms))  # never a sensor's first: no cross-sensor pairs
+    return StateBuckets(
+        sid[first], ts[first], code[first], ts[last], sid[brk], ts[brk], code[brk], prev_ts[brk]
     )
-    kind = np.concatenate((np.zeros(nb, np.int8), np.ones(nk, np.int8)))  # a bucket opens before its breaks
-    order = np.lexsort((kind, start))
-    start, code, closes = start[order], code[order], closes[order]
-    end = np.concatenate((closes[1:], [sb.last_ts[-1] + hold_ms]))
-    return start, end, code
+
+
+def merge_states(parts: list[StateBuckets]) -> StateBuckets:
+    """Put together state buckets of disjoint bucket sets, in (sensor, time) order."""
+
+    def cat(name: str) -> Any:
+        return np.concatenate([getattr(p, name) for p in parts])
+
+    first_sensor, first_ts, break_sensor, break_ts = (
+        cat(n) for n in ("first_sensor", "first_ts", "break_sensor", "break_ts")
+    )
+    order = np.lexsort((first_ts, first_sensor))
+    korder = np.lexsort((break_ts, break_sensor))
+    return StateBuckets(
+        first_sensor[order],
+        first_ts[order],
+        cat("first_code")[order],
+        cat("last_ts")[order],
+        break_sensor[korder],
+        break_ts[korder],
+        cat("break_code")[korder],
+        cat("break_prev_ts")[korder],
+    )
+
+
+NO_SPANS: tuple[I64, I64, I64, F64] = (
+    np.empty(0, np.int64),
+    np.empty(0, np.int64),
+    np.empty(0, np.int64),
+    np.empty(0, np.float64),
+)  # no sensor's state known at any time
+
+
+def segments(sb: StateBuckets, hold_ms: int = STATE_HOLD_MS) -> tuple[I64, I64, I64, F64]:
+    """The (sensor, start, end, code) spans during which each sensor's state is known, in (sensor,
+    time) order, from buckets in that order (:func:`merge_states`)."""
+    nb = len(sb.first_ts)
+    if nb == 0:
+        return NO_SPANS
+    bs = sb.first_sensor
+    new = np.ones(nb, bool)  # a sensor's first bucket
+    new[1:] = bs[1:] != bs[:-1]
+    # a break's bucket is one of its sensor's buckets; one whose sensor has none cannot be placed
+    has = np.isin(sb.break_sensor, bs)
+    ks, kts, kprev = sb.break_sensor[has], sb.break_ts[has], sb.break_prev_ts[has]
+    sensor = np.concatenate((bs, ks))
+    start = np.concatenate((sb.first_ts, kts))
+    code = np.concatenate((sb.first_code, sb.break_code[has]))
+    # when this event opens a span, the span before it (of the same sensor) closes at:
+    prev_last = np.empty(nb, np.int64)
+    prev_last[1:] = sb.last_ts[:-1]
+    prev_last[new] = sb.first_ts[new]
+    closes = np.concatenate((np.minimum(prev_last + hold_ms, sb.first_ts), np.minimum(kprev + hold_ms, kts)))
+    kind = np.concatenate(
+        (np.zeros(nb, np.int8), np.ones(len(ks), np.int8))
+    )  # a bucket opens before its breaks
+    order = np.lexsort((kind, start, sensor))
+    sensor, start, code, closes = sensor[order], start[order], code[order], closes[order]
+    # each span ends where the next of its sensor opens; a sensor's last, a hold after its last reading
+    end = np.empty_like(closes)
+    end[:-1] = closes[1:]
+    final = np.ones(len(sensor), bool)
+    final[:-1] = sensor[1:] != sensor[:-1]
+    last_of = np.ones(nb, bool)
+    last_of[:-1] = new[1:]
+    end[final] = sb.last_ts[last_of] + hold_ms  # sensors in the same order: both sorted by sensor
+    return sensor, start, end, code
 
 
 def durations(
     sensor_ids: tuple[int, ...],
-    timelines: list[tuple[I64, I64, F64]],
+    timelines: tuple[I64, I64, I64, F64],
     start_ms: int,
     end_ms: int,
     interval_ms: int,
 ) -> StateDurations:
-    """Per sensor, interval and code, the time spent, from each sensor's :func:`segments`."""
+    """Per sensor, interval and code, the time spent, from the sensors' :func:`segments` (each
+    sensor's spans are disjoint)."""
     edges = np.minimum(np.arange(start_ms, end_ms + interval_ms, interval_ms, dtype=np.int64), end_ms)
     edges = edges[np.concatenate(([True], edges[1:] != edges[:-1]))]
     widths = np.diff(edges)
-    all_codes = np.unique(
-        np.concatenate(
-            [c[np.isfinite(c) & (np.minimum(e, end_ms) > np.maximum(s, start_ms))] for s, e, c in timelines]
-        )
-        if timelines
-        else np.empty(0)
-    )
-    out = np.zeros((len(sensor_ids), len(widths), len(all_codes)), np.int64)
-    for i, (s, e, c) in enumerate(timelines):
-        for j, code in enumerate(all_codes):
-            mine = c == code
-            if mine.any():
-                out[i, :, j] = np.diff(_time_in(s[mine], e[mine], edges))
+    unique_ids, row_of = np.unique(np.asarray(sensor_ids, np.int64), return_inverse=True)
+    sensor, s, e, c = timelines
+    s, e = np.maximum(s, edges[0]), np.minimum(e, edges[-1])
+    keep = np.isfinite(c) & (e > s) & np.isin(sensor, unique_ids)
+    sensor, s, e, c = sensor[keep], s[keep], e[keep], c[keep]
+    all_codes = np.unique(c)
+    n_int, n_codes = len(widths), len(all_codes)
+    # each span's share of each interval it touches, summed per (sensor, interval, code)
+    first = np.searchsorted(edges, s, "right") - 1
+    touched = np.searchsorted(edges, e, "left") - first  # intervals the span reaches into
+    span = np.repeat(np.arange(len(s)), touched)
+    k = first[span] + np.arange(len(span)) - np.repeat(np.cumsum(touched) - touched, touched)
+    share = np.minimum(e[span], edges[k + 1]) - np.maximum(s[span], edges[k])
+    cell = (np.searchsorted(unique_ids, sensor)[span] * n_int + k) * n_codes + np.searchsorted(all_codes, c)[
+        span
+    ]
+    # float sums of integer ms stay exact far beyond a day of intervals (below 2**53)
+    total = np.bincount(cell, weights=share, minlength=len(unique_ids) * n_int * n_codes)
+    per_id = np.rint(total).astype(np.int64).reshape(len(unique_ids), n_int, n_codes)
+    out = per_id[row_of]
     unknown = widths[None, :] - out.sum(axis=2)
     return StateDurations(
         sensor_ids,
@@ -299,15 +348,3 @@ def durations(
         out,
         unknown,
     )
-
-
-def _time_in(starts: I64, ends: I64, at: I64) -> I64:
-    """Total length of the disjoint, sorted spans ``[starts, ends)`` before each time in ``at``."""
-    lengths = ends - starts
-    before = np.concatenate(([0], np.cumsum(lengths)[:-1]))
-    xs = np.empty(2 * len(starts), np.float64)
-    ys = np.empty_like(xs)
-    xs[0::2], xs[1::2] = starts, ends
-    ys[0::2], ys[1::2] = before, before + lengths
-    # slopes are exactly 0 or 1 and every value is an integer below 2**53: interpolation is exact
-    return np.rint(np.interp(at.astype(np.float64), xs, ys)).astype(np.int64)
