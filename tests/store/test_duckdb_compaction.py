@@ -21,6 +21,7 @@ from seamline.store import (
     RetentionPolicy,
     _coldfiles,
 )
+from seamline.store._duckdb_maintain import _final_runs
 
 T0 = 1_795_363_200_000
 DAY = 86_400_000
@@ -217,7 +218,8 @@ def test_an_hour_first_compacted_after_it_closed_gets_its_final_file_at_once(
     tmp_path: Path, factory: Factory, data: list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]
 ) -> None:
     """After a pause (or in a first pass over a full hot table) each closed hour is written once,
-    sorted and compressed for good, not as a small file that no merge would ever rewrite."""
+    sorted and compressed for good, not as a small file that no merge would ever rewrite; hours as
+    sparse as these share a file within their 6-hour block."""
     with DuckDBStore(tmp_path).opened(factory) as store:
         write_all(store, data)
         store.maintain(now_ms=T0 + DAY, close_all=True)
@@ -226,9 +228,55 @@ def test_an_hour_first_compacted_after_it_closed_gets_its_final_file_at_once(
                 "SELECT t0, t1, level FROM cold_files WHERE kind = 'raw' ORDER BY t0"
             ).fetchall()
             garbage = cur.execute("SELECT count(*) FROM cold_garbage").fetchall()[0][0]
-        assert raw == [(T0 + k * HOUR_MS, T0 + (k + 1) * HOUR_MS, 2) for k in range(3)]
+        assert T0 % (6 * HOUR_MS) == 4 * HOUR_MS  # the third hour starts a block
+        assert raw == [(T0, T0 + 2 * HOUR_MS, 2), (T0 + 2 * HOUR_MS, T0 + 3 * HOUR_MS, 2)]
         assert garbage == 0  # nothing was merged
         assert everything(store) == expected(data)
+
+
+def test_late_rows_for_the_hours_of_a_shared_file_are_stored_once(
+    tmp_path: Path, factory: Factory, data: list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]
+) -> None:
+    """Rows that arrive after their sparse hours were written to one file, for either hour, are
+    kept exactly once, before and after the merges that follow."""
+    rng = np.random.default_rng(5)
+    held = set(rng.choice(len(data), len(data) // 8, replace=False).tolist())
+    with DuckDBStore(tmp_path).opened(factory) as store:
+        write_all(store, [p for i, p in enumerate(data) if i not in held])
+        store.maintain(now_ms=T0 + DAY, close_all=True)
+        with store.snapshot() as cur:
+            shared = cur.execute(
+                "SELECT count(*) FROM cold_files WHERE kind = 'raw' AND t1 - t0 > ?", [HOUR_MS]
+            )
+            assert shared.fetchall()[0][0] == 1
+        write_all(store, [p for i, p in enumerate(data) if i in held], seq0=10_000)
+        assert everything(store) == expected(data)  # late rows hot, the rest in the shared file
+        run_maintenance(store, 2)
+        assert everything(store) == expected(data)
+        assert store._writer().execute("SELECT count(*) FROM readings_hot").fetchall()[0][0] == 0
+
+
+def test_sparse_closed_hours_of_one_block_share_a_file_and_dense_ones_do_not() -> None:
+    h = T0 - T0 % (6 * HOUR_MS)  # a block's first hour
+    sparse, dense = 2_048 * 100, 2_048 * 100 + 2  # rows of sensors 0..99
+    groups = [(h + k * HOUR_MS, sparse // 3, 0, 99) for k in range(7)]
+    # hours 0-2 share a file; 3-5 another (a run holds at most 2,048 rows per sensor id); 6
+    # starts the next block; the last one is still open
+    got = _final_runs(groups, set(), h + 7 * HOUR_MS - 1)
+    assert [(lo - h) // HOUR_MS for lo, *_ in got] == [0, 3, 6]
+    assert [(hi - lo) // HOUR_MS for lo, hi, *_ in got] == [3, 3, 0]
+    assert [final for _, _, final, *_ in got] == [True, True, False]
+    assert [n for *_, n, _, _ in got] == [3 * (sparse // 3)] * 2 + [sparse // 3]
+    # two hours denser than that together, a gap, an hour already started: each alone
+    two = [(h, dense // 2, 0, 99), (h + HOUR_MS, dense // 2, 0, 99)]
+    assert [final for _, _, final, *_ in _final_runs(two, set(), h + 6 * HOUR_MS)] == [True, True]
+    gap = [(h, 10, 0, 99), (h + 2 * HOUR_MS, 10, 0, 99)]
+    assert len(_final_runs(gap, set(), h + 6 * HOUR_MS)) == 2
+    started = [(h, 10, 0, 99), (h + HOUR_MS, 10, 0, 99)]
+    assert [final for _, _, final, *_ in _final_runs(started, {h + HOUR_MS}, h + 6 * HOUR_MS)] == [
+        True,
+        False,
+    ]
 
 
 def test_a_message_resent_after_its_key_was_compacted_is_still_a_duplicate(

@@ -9,8 +9,9 @@ background :meth:`DuckDBStore.maintain` pass then
 2. compacts: the readings of each closed 2-minute slice leave the hot table for an immutable
    Parquet file sorted by (sensor, time), integers delta-packed, values stored as integer steps of
    the sensor's resolution when that gives back the very same double (else raw), zstd on top;
-   an hour's files are merged into one once it closes; closed hours of 1-minute and 1-hour
-   rollups go to Parquet the same way; old message keys collapse into ranges of sequence numbers;
+   an hour's files are merged into one once it closes (sparse closed hours of a 6-hour block
+   share one); closed hours of 1-minute and 1-hour rollups go to Parquet the same way; old
+   message keys collapse into ranges of sequence numbers;
 3. applies retention.
 
 Why Parquet and not DuckDB's own storage for cold data: on the standard synthetic workload, DuckDB
