@@ -59,7 +59,8 @@ if TYPE_CHECKING:
 MAX_INTERVALS = 10_000
 Ranges = list[tuple[int, int]]
 Catalog = dict[str, tuple[str, int, int]]
-Newest = tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]
+Raw = tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]  # sensor, ts, value
+Newest = Raw  # each sensor's newest reading
 _FAR = 1 << 62  # beyond any time
 
 
@@ -143,14 +144,11 @@ def raw_rows_of(
     files: list[str],
     sensor_ids: list[int],
     ranges: Ranges,
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+) -> Raw:
     """(sensor_id, ts_ms, value) of these sensors' raw readings in these time ranges, unordered:
     the hot rows and files of the absolute format in one DuckDB query (the hot table scanned once,
     whatever the number of ranges), the relative files through :mod:`~seamline.store._coldread`."""
     return _raw_rows_soon(store, _Tables(cur), files, sensor_ids, ranges)()
-
-
-Raw = tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]
 
 
 def _raw_rows_soon(
