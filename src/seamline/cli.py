@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from seamline.bench.cli import bench_app
 from seamline.errors import SeamlineError
@@ -47,7 +48,7 @@ def _load(settings: Settings) -> Factory:
     try:
         return load_factory(settings.factory_file)
     except SeamlineError as exc:
-        err.print(f"[red]error:[/red] {exc.message}")
+        err.print(f"[red]error:[/red] {escape(exc.message)}")
         raise typer.Exit(2) from None
 
 
@@ -62,8 +63,13 @@ def _run(coro: Any) -> None:
     except KeyboardInterrupt:
         pass
     except SeamlineError as exc:
-        err.print(f"[red]error:[/red] {exc.message}")
-        raise typer.Exit(1) from None
+        err.print(f"[red]error:[/red] {escape(exc.message)}")
+        raise typer.Exit(getattr(exc, "exit_code", 1)) from None
+
+
+def _say(text: str) -> None:
+    """Print service output as it is: a path or a message may hold [brackets]."""
+    console.print(text, markup=False)
 
 
 def _banner(settings: Settings, factory: Factory, what: str) -> None:
@@ -73,7 +79,7 @@ def _banner(settings: Settings, factory: Factory, what: str) -> None:
         f"  factory   {factory.site_name}: {len(factory.devices)} devices, {factory.sensor_count:,} sensors,"
         f" {len(factory.lines)} lines, nominal {factory.readings_per_s():,.0f} readings/s"
     )
-    console.print(f"  store     {settings.store_label}")
+    console.print(f"  store     {escape(settings.store_label)}")
     console.print(f"  API       {url}/api/v1/factory  ·  docs {url}/docs  ·  health {url}/healthz")
     console.print("  Ctrl-C stops it cleanly; starting it again on the same --data-dir keeps the data.")
 
@@ -102,7 +108,7 @@ def demo(
             factory,
             sim_opts=SimOptions(seed=seed, speed=speed),
             duration_s=duration,
-            printer=console.print,
+            printer=_say,
         )
     )
 
@@ -149,7 +155,7 @@ def serve_cmd(
         try:
             opcua_config = load_opcua_config(opcua, factory)
         except SeamlineError as exc:
-            err.print(f"[red]error:[/red] {exc.message}")
+            err.print(f"[red]error:[/red] {escape(exc.message)}")
             raise typer.Exit(2) from None
     sources = [
         "HTTP",
@@ -158,7 +164,7 @@ def serve_cmd(
         *([f"OPC UA ({opcua})"] if opcua else []),
     ]
     _banner(settings, factory, f"serve: ingest over {', '.join(sources)}")
-    _run(serve(settings, factory, opcua=opcua_config, printer=console.print))
+    _run(serve(settings, factory, opcua=opcua_config, printer=_say))
 
 
 @app.command()
@@ -179,7 +185,7 @@ def simulate(
         f"[bold]Seamline[/bold] simulate: {len(factory.devices)} devices, {factory.sensor_count:,} sensors"
         f" -> {to} (speed {speed:g}, seed {seed}); Ctrl-C stops"
     )
-    _run(run_fleet(factory, to, seed=seed, speed=speed, duration_s=duration, printer=console.print))
+    _run(run_fleet(factory, to, seed=seed, speed=speed, duration_s=duration, printer=_say))
 
 
 factory_app = typer.Typer(help="Factory files.", no_args_is_help=True)

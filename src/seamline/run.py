@@ -15,6 +15,7 @@ from typing import Any
 import uvicorn
 from fastapi import FastAPI
 
+from seamline.errors import SeamlineError
 from seamline.ingest.opcua import OpcUaConfig, OpcUaConnector
 from seamline.model.factory import Factory
 from seamline.platform import Platform
@@ -24,6 +25,16 @@ from seamline.timeutil import now_ms
 from seamline.web import create_app
 
 log = logging.getLogger(__name__)
+
+
+class ServiceFailedError(SeamlineError):
+    """A background thread kept dying; the service stopped (exit code 70)."""
+
+    exit_code = 70
+
+    def __init__(self, why: str) -> None:
+        super().__init__(f"the service stopped: {why}; see the log above", reason="thread_died")
+
 
 # Each start of the demo is a new "boot" of the simulated fleet: sequence numbers restart, so the
 # boot number moves on and nothing of an earlier run is mistaken for a duplicate.
@@ -70,12 +81,24 @@ async def drive_simulation(
     boot_base: int,
     *,
     numpy_columns: bool = False,
+    hold: Callable[[], bool] | None = None,
 ) -> None:
+    """Advance ``sim`` at ``opts.speed`` and submit what its devices send.
+
+    While ``hold()`` is true (the store's maintenance is far behind a fast replay) the simulated
+    clock waits, so a replay never outruns the store's upkeep: the pause is lost replay time, not
+    lost data.
+    """
     start_ms = int(sim.now.timestamp() * 1000) - int(sim.now_s * 1000)
     wall0 = time.monotonic()
+    held_s = 0.0
     max_step_s = 10.0 * opts.tick_s
     while True:
-        by_speed = (time.monotonic() - wall0) * opts.speed
+        if hold is not None and hold():
+            await asyncio.sleep(opts.tick_s / 4)
+            held_s += opts.tick_s / 4
+            continue
+        by_speed = (time.monotonic() - wall0 - held_s) * opts.speed
         by_clock = (now_ms() - start_ms) / 1000
         target = min(by_speed, by_clock)
         if target - sim.now_s >= opts.tick_s:
@@ -96,10 +119,14 @@ async def _report(platform: Platform, sim: FloorSimulation | None, printer: Call
         n, t = platform.store.reading_count(), time.monotonic()
         stats = platform.ingestor.stats()
         rejected = stats["rejected_total"]
+        upkeep = platform.maintenance.health()
         clock = f"sim {sim.now.strftime('%H:%M:%S')} UTC · " if sim is not None else ""
         printer(
             f"{clock}{n:,} readings stored · {(n - last_n) / (t - last_t):,.0f} readings/s · "
-            f"{stats.get('duplicates', 0):,} duplicates · {rejected:,} rejected"
+            f"{stats.get('duplicates', 0):,} duplicates · {rejected:,} rejected · "
+            f"{platform.store.disk_bytes() / max(n, 1):.2f} B/reading · "
+            f"maintenance lag {upkeep['lag_s']:.0f} s"
+            + (" (replay waits for it)" if sim is not None and platform.maintenance.behind() else "")
         )
         last_n, last_t = n, t
 
@@ -116,13 +143,15 @@ async def serve(
     """Run until Ctrl-C (or ``duration_s``): the API, ingest, and the simulator when asked."""
     with Platform(settings, factory) as platform:
         async with contextlib.AsyncExitStack() as connectors:
-            app = create_app(factory, platform.store, platform.ingestor)
+            app = create_app(factory, platform.store, platform.ingestor, platform=platform)
             if opcua is not None:
-                app.state.opcua = await connectors.enter_async_context(
+                platform.opcua = app.state.opcua = await connectors.enter_async_context(
                     OpcUaConnector(opcua, platform.ingestor)
                 )
             await _serve_app(app, settings, platform, sim_opts, duration_s, printer)
-        printer(f"stopping: flushing and closing {settings.store_label}")
+        printer(f"stopping: flushing, finishing store maintenance and closing {settings.store_label}")
+    if platform.fatal is not None:
+        raise ServiceFailedError(platform.fatal)
     printer(f"stopped cleanly; {platform.final_reading_count or 0:,} readings kept in {settings.data_dir}")
 
 
@@ -140,6 +169,11 @@ async def _serve_app(
         app, host=settings.host, port=settings.port, log_level="warning", access_log=False, lifespan="off"
     )
     server = uvicorn.Server(config)
+
+    def stop_service(reason: str) -> None:
+        server.should_exit = True
+
+    platform.on_fatal = stop_service
     tasks: list[asyncio.Task[None]] = []
     sim: FloorSimulation | None = None
     if sim_opts is not None:
@@ -149,7 +183,12 @@ async def _serve_app(
         tasks.append(
             asyncio.create_task(
                 drive_simulation(
-                    sim, platform.ingestor.submit_messages, sim_opts, boot_base, numpy_columns=True
+                    sim,
+                    platform.ingestor.submit_messages,
+                    sim_opts,
+                    boot_base,
+                    numpy_columns=True,
+                    hold=platform.maintenance.behind,
                 ),
                 name="simulation",
             )

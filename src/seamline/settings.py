@@ -9,8 +9,19 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from seamline.model.factory import ChannelKind
+from seamline.store.base import DAY_MS, RetentionClass, RetentionPolicy
+from seamline.store.duckdb import MEMORY_LIMIT
+
+_KINDS = frozenset(kind.value for kind in ChannelKind)
+_HORIZONS = frozenset({"raw_days", "minute_days", "hour_days"})
+
+
+def _ms(days: float | None) -> int | None:
+    return None if days is None else round(days * DAY_MS)
 
 
 class Settings(BaseSettings):
@@ -35,7 +46,70 @@ class Settings(BaseSettings):
         None, description="Sparkplug B host application id [seamline-{site}]"
     )
     flush_interval_s: float = Field(0.25, gt=0, le=10, description="how often the writer commits")
+    ingest_max_queue: int = Field(
+        10_000, ge=100, description="messages queued for the writer before producers wait (backpressure)"
+    )
+    maintenance_interval_s: float = Field(
+        5.0,
+        gt=0,
+        le=3600,
+        description="pause between store upkeep passes (rollups, compaction, retention)",
+    )
+    retention_raw_days: float | None = Field(
+        30, gt=0, description="days raw readings are kept (empty: forever)"
+    )
+    retention_minute_days: float | None = Field(
+        365, gt=0, description="days 1-minute rollups are kept (empty: forever)"
+    )
+    retention_hour_days: float | None = Field(
+        None, gt=0, description="days 1-hour rollups are kept (empty: forever)"
+    )
+    retention_by_kind: dict[str, dict[str, float | None]] = Field(
+        default_factory=dict,
+        description='per channel kind, e.g. {"state": {"raw_days": 90}}; kinds: counter, gauge, state',
+    )
+    duckdb_memory_limit: str = Field(
+        MEMORY_LIMIT, pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$", description="the DuckDB buffer pool"
+    )
     log_level: str = Field("info", description="debug, info, warning or error")
+
+    @field_validator("retention_raw_days", "retention_minute_days", "retention_hour_days", mode="before")
+    @classmethod
+    def _empty_is_forever(cls, value: object) -> object:
+        return None if isinstance(value, str) and value.strip().lower() in {"", "forever", "none"} else value
+
+    @field_validator("retention_by_kind")
+    @classmethod
+    def _known_kinds(cls, value: dict[str, dict[str, float | None]]) -> dict[str, dict[str, float | None]]:
+        for kind, horizons in value.items():
+            if kind not in _KINDS:
+                raise ValueError(f"unknown channel kind {kind!r}; known: {sorted(_KINDS)}")
+            unknown = set(horizons) - _HORIZONS
+            if unknown:
+                raise ValueError(f"{kind}: unknown keys {sorted(unknown)}; known: {sorted(_HORIZONS)}")
+            for key, days in horizons.items():
+                if days is not None and days <= 0:
+                    raise ValueError(f"{kind}.{key} must be positive days, or null for forever")
+        return value
+
+    def retention_policy(self) -> RetentionPolicy:
+        """The store's retention: the default class from ``retention_*_days``, overridden per kind."""
+        default = RetentionClass(
+            "default",
+            _ms(self.retention_raw_days),
+            _ms(self.retention_minute_days),
+            _ms(self.retention_hour_days),
+        )
+        by_kind = {
+            kind: RetentionClass(
+                kind,
+                _ms(h.get("raw_days", self.retention_raw_days)),
+                _ms(h.get("minute_days", self.retention_minute_days)),
+                _ms(h.get("hour_days", self.retention_hour_days)),
+            )
+            for kind, h in self.retention_by_kind.items()
+        }
+        return RetentionPolicy(default=default, by_kind=by_kind)
 
     @property
     def store_path(self) -> Path:

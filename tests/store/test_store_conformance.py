@@ -238,6 +238,26 @@ def test_history_range_is_start_inclusive_end_exclusive_in_time_order(
     assert (len(empty.ts_ms), empty.ts_ms.dtype, empty.values.dtype) == (0, np.int64, np.float64)
 
 
+def test_history_limit_over_days_of_sparse_and_late_starting_data(
+    open_extended_store: OpenStore, factory: Factory
+) -> None:
+    """A reading every 20 minutes for 3 days, starting 10 days into a month-long range, the first
+    2 days compacted: any limit gives the first readings in order, whatever windows a backend reads."""
+    store = open_extended_store()
+    start = T0 + 10 * 86_400_000
+    times = [start + k * 1_200_000 for k in range(3 * 72)]
+    for seq, chunk in enumerate((times[i : i + 24] for i in range(0, len(times), 24)), start=1):
+        store.write_batch([batch(factory, seq, [(0, t, float(t - start) / 1000) for t in chunk])])
+    store.maintain(now_ms=start + 2 * 86_400_000)
+    sid = sensor(factory, 0)
+    month = (T0, T0 + 31 * 86_400_000)
+    for limit in (1, 5, 100, 215, 216, 10_000):
+        got = store.history(sid, *month, limit=limit)
+        assert got.ts_ms.tolist() == times[:limit], limit
+    assert store.history(sid, times[100] + 1, month[1], limit=3).ts_ms.tolist() == times[101:104]
+    assert store.history(sid, T0, start, limit=10).ts_ms.tolist() == []
+
+
 def test_history_orders_readings_of_one_time_by_value_across_messages(
     open_store: OpenStore, factory: Factory
 ) -> None:

@@ -21,6 +21,7 @@ thread switch, and a round of GIL hand-offs, per message.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import datetime as dt
 import itertools
 import logging
@@ -52,6 +53,8 @@ log = logging.getLogger(__name__)
 RawMessage = bytes | bytearray | memoryview | str | Mapping[str, Any]
 Key = tuple[str, int, int]
 RATE_WINDOW_S: Final = 10.0
+# Upper bounds (s) of the commit-duration histogram exported on /metrics.
+COMMIT_BUCKETS_S: Final = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 # A commit costs DuckDB ~20 ms of CPU whatever its size, so under load bigger commits carry more:
 # measured through MQTT, 1 M-reading commits need 0.31 CPU-s per million readings against 0.39 with
 # 200 k. The writer commits once ``flush_readings`` are pending (or the interval is up), taking
@@ -178,11 +181,18 @@ class Ingestor:
         self._duplicates = 0
         self._commits = 0
         self._commit_failures = 0
+        self._commit_failures_in_a_row = 0
         self._last_commit_ms: int | None = None
         self._commit_duration_s: float | None = None
         self._commit_lag_s: float | None = None
         self._rate: deque[tuple[float, int]] = deque()
         self._rate_lock = threading.Lock()
+        # commit durations (s): counts per bucket of COMMIT_BUCKETS_S, for /metrics; writer only
+        self.commit_buckets = [0] * (len(COMMIT_BUCKETS_S) + 1)
+        self.commit_seconds_total = 0.0
+        self.longest_commit_s = 0.0
+        self.writer_restarts = 0
+        self._writer_error: BaseException | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -216,6 +226,45 @@ class Ingestor:
     @property
     def running(self) -> bool:
         return self._running
+
+    @property
+    def thread_alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def ensure_running(self) -> bool:
+        """Restart the writer thread if it died while ingest runs; ``True`` when it did.
+
+        Whatever the dead writer held uncommitted was never acknowledged, so the transports'
+        senders resend it; what is still queued is committed by the new writer.
+        """
+        with self._submit_lock:
+            if not self._running or self._thread is None or self._thread.is_alive():
+                return False
+            self.writer_restarts += 1
+            log.error(
+                "the ingest writer thread died (%r); restarting it (restart %d)",
+                self._writer_error,
+                self.writer_restarts,
+            )
+            self._thread = threading.Thread(target=self._run, name="seamline-ingest-writer", daemon=True)
+            self._thread.start()
+            return True
+
+    def health(self) -> dict[str, Any]:
+        """For readiness and ``/metrics``: the writer is alive and its commits succeed."""
+        alive = self.thread_alive
+        return {
+            "healthy": alive and self._running and self._commit_failures_in_a_row == 0,
+            "thread_alive": alive,
+            "running": self._running,
+            "queue_depth": self._submitted - self._processed,
+            "max_queue": self.max_queue,
+            "commits": self._commits,
+            "commit_failures": self._commit_failures,
+            "longest_commit_s": round(self.longest_commit_s, 4),
+            "writer_restarts": self.writer_restarts,
+            "last_error": None if self._writer_error is None else repr(self._writer_error),
+        }
 
     # -- submitting ------------------------------------------------------------------------------
 
@@ -369,6 +418,13 @@ class Ingestor:
         return item
 
     def _run(self) -> None:
+        try:
+            self._loop()
+        except BaseException as exc:  # noted for health(); the watchdog restarts the writer
+            self._writer_error = exc
+            raise
+
+    def _loop(self) -> None:
         while True:
             item = self._took(self._queue.get())  # asleep until the first message of the next flush
             deadline = time.monotonic() + self.flush_interval_s
@@ -422,6 +478,8 @@ class Ingestor:
             result = self._write(fresh)
         except Exception as exc:
             self._commit_failures += 1
+            self._commit_failures_in_a_row += 1
+            self._writer_error = exc
             self._processed += n_batches
             log.exception(
                 "could not commit %d messages; they are not stored and were not acknowledged", len(fresh)
@@ -439,7 +497,7 @@ class Ingestor:
         self._processed += n_batches
         self._commits += 1
         self._last_commit_ms = self._clock_ms()
-        self._commit_duration_s = now - started
+        self._observe_commit(now - started)
         self._commit_lag_s = now - items[0].enqueued_s
         with self._rate_lock:
             self._rate.append((now, result.readings))
@@ -460,6 +518,13 @@ class Ingestor:
                     claimed.add(key)
                     accepted += 1
             _call(w.done, Receipt(accepted, len(w.batches) - accepted, tuple(w.rejected)))
+
+    def _observe_commit(self, took_s: float) -> None:
+        self._commit_duration_s = took_s
+        self._commit_failures_in_a_row = 0
+        self.commit_buckets[bisect.bisect_left(COMMIT_BUCKETS_S, took_s)] += 1
+        self.commit_seconds_total += took_s
+        self.longest_commit_s = max(self.longest_commit_s, took_s)
 
     def _write(self, batches: list[DeviceBatch]) -> WriteResult:
         for attempt in range(1, self.commit_attempts + 1):
@@ -510,6 +575,7 @@ class Ingestor:
             if last is None
             else dt.datetime.fromtimestamp(last / 1000, dt.UTC).isoformat(),
             "commit_duration_s": self._commit_duration_s,
+            "longest_commit_s": self.longest_commit_s,
             "commit_lag_s": self._commit_lag_s,
             "readings_per_s": recent / RATE_WINDOW_S,
         }

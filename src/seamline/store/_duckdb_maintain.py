@@ -78,7 +78,7 @@ def run(store: DuckDBStore, now_ms: int, *, close_all: bool) -> MaintenanceRepor
             _compact_rollups(store, cur, cutoff)
         _compact_messages(store, cur)
         readings, buckets = _retain(store, cur, now_ms)
-        _collect_garbage(store, cur)
+        collect_garbage(store, cur)
         _checkpoint(cur)
     finally:
         cur.close()
@@ -503,10 +503,13 @@ def _retain_files(
 # -- housekeeping --------------------------------------------------------------------------------
 
 
-def _collect_garbage(store: DuckDBStore, cur: duckdb.DuckDBPyConnection) -> None:
+def collect_garbage(
+    store: DuckDBStore, cur: duckdb.DuckDBPyConnection, *, age_s: float = GARBAGE_AGE_S
+) -> None:
+    """Delete the files replaced at least ``age_s`` ago: no query still reads them."""
     if store.cold_root is None:
         return
-    before = int((time.time() - GARBAGE_AGE_S) * 1000)
+    before = int((time.time() - age_s) * 1000)
     old = [
         r[0] for r in cur.execute("SELECT path FROM cold_garbage WHERE since_ms <= ?", [before]).fetchall()
     ]

@@ -49,6 +49,7 @@ from seamline.model.factory import Factory
 from seamline.store import _coldfiles, _coldread, _duckdb_maintain, _duckdb_query, _latest
 from seamline.store._duckdb_schema import SCHEMA, SCHEMA_VERSION, TABLES, UPGRADE_FROM_1, readings_view_sql
 from seamline.store.base import (
+    HOUR_MS,
     Aggregates,
     LatestValue,
     MaintenanceReport,
@@ -64,6 +65,9 @@ from seamline.store.base import (
 log = logging.getLogger(__name__)
 
 DB_FILENAME: Final = "seamline.duckdb"
+# Raw history is read in windows that start at an hour and grow fourfold to a day (see history()).
+HISTORY_FIRST_WINDOW_MS: Final = HOUR_MS
+HISTORY_MAX_WINDOW_MS: Final = 24 * HOUR_MS
 MEMORY_LIMIT: Final = "512MB"  # DuckDB's buffer pool; the ingest process must stay under 1 GiB
 
 
@@ -191,8 +195,8 @@ class DuckDBStore:
         return self
 
     def close(self) -> None:
-        """Close every connection; when compaction left the database file mostly free blocks,
-        rewrite it compactly first (nothing else uses the file now)."""
+        """Close every connection; delete the files compaction replaced, and when it left the
+        database file mostly free blocks, rewrite it compactly (nothing else uses them now)."""
         with self._cursors_lock:
             for cur in self._cursors:
                 cur.close()
@@ -203,6 +207,8 @@ class DuckDBStore:
             return
         copy = None
         try:
+            if self.cold_root is not None:  # no query can hold a replaced file any more
+                _duckdb_maintain.collect_garbage(self, con, age_s=0.0)
             if self.path is not None:
                 copy = _duckdb_maintain.copy_if_sparse(con, self.path)
         finally:
@@ -498,12 +504,44 @@ class DuckDBStore:
             return _latest.lookup(self._latest_ts, self._latest_v, sensor_ids)
 
     def history(self, sensor_id: int, start_ms: int, end_ms: int, limit: int = 10_000) -> Series:
-        """Readings of one sensor with ``start_ms <= ts < end_ms``, in time order, at most ``limit``."""
+        """Readings of one sensor with ``start_ms <= ts < end_ms``, in time order, at most ``limit``.
+
+        The range is read in consecutive windows, from :data:`HISTORY_FIRST_WINDOW_MS` growing
+        fourfold up to :data:`HISTORY_MAX_WINDOW_MS`, until ``limit`` readings are in hand: a
+        request for the first 10,000 readings of a 10 Hz sensor's day reads its first hour, not
+        its day, and no window reads more than a day of the sensor.
+        """
+        ts_parts: list[npt.NDArray[np.int64]] = []
+        value_parts: list[npt.NDArray[np.float64]] = []
+        found = 0
+        lo, window = start_ms, HISTORY_FIRST_WINDOW_MS
         with self.snapshot() as cur:
-            files = self.files(cur, "raw", start_ms, end_ms)
-            ts, values = _duckdb_query.raw_rows(self, cur, files, sensor_id, [(start_ms, end_ms)])
-        ts, values = _in_reading_order(ts, values)
-        return Series(sensor_id, ts[:limit], values[:limit])
+            while lo < end_ms and found < limit:
+                hi = min(end_ms, lo + window)
+                files = self.files(cur, "raw", lo, hi)
+                ts, values = _duckdb_query.raw_rows(self, cur, files, sensor_id, [(lo, hi)])
+                ts, values = _in_reading_order(ts, values)
+                ts_parts.append(ts)
+                value_parts.append(values)
+                found += len(ts)
+                lo, window = hi, min(window * 4, HISTORY_MAX_WINDOW_MS)
+                if not len(ts) and lo < end_ms:  # skip a stretch without data in one step
+                    lo = max(lo, self._next_raw_ms(cur, sensor_id, lo, end_ms))
+        if len(ts_parts) == 1:
+            return Series(sensor_id, ts_parts[0][:limit], value_parts[0][:limit])
+        all_ts = np.concatenate(ts_parts) if ts_parts else np.empty(0, np.int64)
+        all_values = np.concatenate(value_parts) if value_parts else np.empty(0, np.float64)
+        return Series(sensor_id, all_ts[:limit], all_values[:limit])
+
+    def _next_raw_ms(self, cur: duckdb.DuckDBPyConnection, sensor_id: int, after_ms: int, end_ms: int) -> int:
+        """Where the sensor's next raw reading at or after ``after_ms`` may be: the start of the next
+        compacted file or its next hot row (``end_ms`` when there is none)."""
+        row = cur.execute(
+            "SELECT least((SELECT min(t0) FROM cold_files WHERE kind = 'raw' AND t1 > $1 AND t0 < $2),"
+            " (SELECT min(ts_ms) FROM readings_hot WHERE sensor_id = $3 AND ts_ms >= $1 AND ts_ms < $2))",
+            [after_ms, end_ms, sensor_id],
+        ).fetchall()
+        return end_ms if not row or row[0][0] is None else int(row[0][0])
 
     def events(
         self,

@@ -11,23 +11,26 @@ from typing import Final
 
 from seamline.model.factory import Factory
 from seamline.store.base import RetentionPolicy, Store
-from seamline.store.duckdb import DuckDBStore
+from seamline.store.duckdb import MEMORY_LIMIT, DuckDBStore
 from seamline.store.postgres import PostgresStore
 
 POSTGRES_SCHEMES: Final = ("postgresql://", "postgres://")
 
 
-def store_for(spec: str | Path, *, retention: RetentionPolicy | None = None) -> Store:
+def store_for(
+    spec: str | Path, *, retention: RetentionPolicy | None = None, memory_limit: str | None = None
+) -> Store:
     """The (unopened) store that ``spec`` names.
 
     ``spec`` is a DuckDB file, a data directory, ``":memory:"``, or a PostgreSQL URL
     (``postgresql://user@host:5432/database``, optionally ``?schema=name``; see
-    :class:`~seamline.store.postgres.PostgresStore`).
+    :class:`~seamline.store.postgres.PostgresStore`). ``memory_limit`` is DuckDB's buffer pool
+    (default :data:`~seamline.store.duckdb.MEMORY_LIMIT`); PostgreSQL sizes its own.
     """
     text = str(spec)
     if text.startswith(POSTGRES_SCHEMES):
         return PostgresStore(text, retention=retention)
-    return DuckDBStore(spec, retention=retention)
+    return DuckDBStore(spec, retention=retention, memory_limit=memory_limit or MEMORY_LIMIT)
 
 
 def open_store(spec: str | Path, factory: Factory, *, retention: RetentionPolicy | None = None) -> Store:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import swagger_ui_bundle
 from fastapi import FastAPI
@@ -20,10 +20,21 @@ from seamline.production.http import router as production_router
 from seamline.store.base import Store
 from seamline.store.http import router as telemetry_router
 from seamline.web.errors import install_error_handlers
+from seamline.web.ops import metrics_registry
+from seamline.web.ops import router as ops_router
+
+if TYPE_CHECKING:
+    from seamline.platform import Platform
 
 
-def create_app(factory: Factory, store: Store, ingestor: Ingestor) -> FastAPI:
-    """The HTTP API over a running platform (the caller owns the store's and ingestor's lifecycles)."""
+def create_app(
+    factory: Factory, store: Store, ingestor: Ingestor, *, platform: Platform | None = None
+) -> FastAPI:
+    """The HTTP API over a running platform (the caller owns the store's and ingestor's lifecycles).
+
+    With ``platform``, readiness and ``/metrics`` report every component it runs (maintenance and
+    connectors); without it, the writer alone.
+    """
     app = FastAPI(
         title="Seamline",
         version=__version__,
@@ -36,13 +47,22 @@ def create_app(factory: Factory, store: Store, ingestor: Ingestor) -> FastAPI:
     app.state.store = store
     app.state.ingestor = ingestor
     app.state.opcua = None  # the OPC UA connector, when `seamline serve --opcua FILE` runs one
+    app.state.platform = platform
+    app.state.metrics_registry = metrics_registry(app.state)
     install_error_handlers(app)
 
     @app.get("/healthz", tags=["ops"], summary="Liveness: answers without auth")
     def healthz() -> dict[str, Any]:
         return {"status": "ok", "version": __version__}
 
-    for router in (factory_router, telemetry_router, production_router, ingest_router, opcua_router):
+    for router in (
+        ops_router,
+        factory_router,
+        telemetry_router,
+        production_router,
+        ingest_router,
+        opcua_router,
+    ):
         app.include_router(router)
     _mount_docs(app)
     return app
