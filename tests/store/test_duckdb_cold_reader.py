@@ -13,9 +13,9 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from seamline.ingest import DeviceBatch
 from seamline.model.factory import Factory
 from seamline.store import HOUR_MS, MINUTE_MS, DuckDBStore, Resolution, _coldfiles, _coldread
+from seamline.telemetry import DeviceBatch
 
 T0 = 1_795_363_200_000
 DAY = 86_400_000

@@ -9,7 +9,6 @@ import duckdb
 import numpy as np
 import pytest
 
-from seamline.ingest import DeviceBatch
 from seamline.model.factory import Factory
 from seamline.store import (
     HOUR_MS,
@@ -22,6 +21,7 @@ from seamline.store import (
     _coldfiles,
 )
 from seamline.store._duckdb_maintain import _final_runs
+from seamline.telemetry import DeviceBatch
 
 T0 = 1_795_363_200_000
 DAY = 86_400_000

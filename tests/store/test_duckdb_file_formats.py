@@ -12,11 +12,11 @@ import duckdb
 import numpy as np
 import pytest
 
-from seamline.ingest import DeviceBatch
 from seamline.model.factory import Factory
 from seamline.store import HOUR_MS, MINUTE_MS, SCHEMA_VERSION, DuckDBStore, Resolution, _coldfiles
 from seamline.store._duckdb_schema import raw_scan, rollup_scan, steps
 from seamline.store._duckdb_sql import hour_source
+from seamline.telemetry import DeviceBatch
 
 T0 = 1_795_363_200_000
 DAY = 86_400_000

@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 from test_duckdb_rollups import Reading, brute_aggregates, brute_durations
 
-from seamline.ingest import DeviceBatch
 from seamline.model.factory import Factory
 from seamline.store import (
     DAY_MS,
@@ -23,6 +22,7 @@ from seamline.store import (
     RetentionPolicy,
     _coldfiles,
 )
+from seamline.telemetry import DeviceBatch
 
 T0 = 1_795_363_200_000  # hour 4 of a 6-hour block: hours T0 and T0 + 1 h close with the block
 BLOCK = (T0 - 4 * HOUR_MS, T0 + 2 * HOUR_MS)

@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from seamline.ingest import DeviceBatch
 from seamline.model.factory import Factory
 from seamline.store import DuckDBStore, MaintenanceReport, Resolution
 from seamline.store.maintenance import MaintenanceLoop
+from seamline.telemetry import DeviceBatch
 
 T0 = 1_795_363_200_000
 

@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from seamline.ingest import DeviceBatch
 from seamline.model.factory import Factory
 from seamline.store import (
     HOUR_MS,
@@ -21,6 +20,7 @@ from seamline.store import (
     StoreQueryError,
     counter_delta,
 )
+from seamline.telemetry import DeviceBatch
 
 T0 = 1_795_363_200_000  # an hour boundary
 DEVICE = "L01-S03"

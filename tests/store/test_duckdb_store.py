@@ -10,9 +10,9 @@ import duckdb
 import numpy as np
 import pytest
 
-from seamline.ingest import DeviceBatch
 from seamline.model.factory import Factory
 from seamline.store import SCHEMA_VERSION, DuckDBStore, StoreError, StoreFileError
+from seamline.telemetry import DeviceBatch
 
 T0 = 1_795_363_200_000
 

@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 from postgres_helpers import POSTGRES_URL, fresh_schema
 from psycopg import sql
 
-from seamline.ingest import DeviceBatch
 from seamline.model.factory import Factory
 from seamline.store import RetentionClass, RetentionPolicy, StoreError
 from seamline.store.base import DAY_MS
@@ -25,6 +24,7 @@ from seamline.store.postgres import (
 from seamline.store.postgres_copy import decode_readings, encode_readings
 from seamline.store.postgres_schema import SCHEMA_VERSION
 from seamline.store.select import open_store, store_for
+from seamline.telemetry import DeviceBatch
 
 T0 = 1_795_363_200_000  # 2026-11-22T16:00:00Z
 MIDNIGHT = T0 - T0 % DAY_MS + DAY_MS  # 2026-11-23T00:00:00Z

@@ -37,7 +37,6 @@ import psycopg
 from seamline.bench._payloads import FORMATS, Format, Payloads, WorkloadSpec, encode_workload, stamp
 from seamline.bench._procfs import cpu_s as process_cpu_s
 from seamline.bench._procfs import host_busy_cpu_s, peak_rss_bytes
-from seamline.ingest.batch import DeviceBatch
 from seamline.ingest.mqtt import MqttIngest
 from seamline.ingest.pipeline import Ingestor
 from seamline.model.factory import Factory
@@ -45,6 +44,7 @@ from seamline.model.loader import load_factory
 from seamline.store.base import Store
 from seamline.store.postgres_conn import split_schema
 from seamline.store.select import POSTGRES_SCHEMES, store_for
+from seamline.telemetry import DeviceBatch
 
 TRANSPORTS = ("mqtt", "http", "inproc")
 _CLOCK_TICKS_PER_S = os.sysconf("SC_CLK_TCK")

@@ -5,7 +5,6 @@ columnar :class:`DeviceBatch` on the caller's thread and committed by the :class
 writer thread, many messages per transaction.
 """
 
-from seamline.ingest.batch import DeviceBatch, Event
 from seamline.ingest.decode import (
     REJECTION_REASONS,
     IngestError,
@@ -17,6 +16,7 @@ from seamline.ingest.decode import (
 from seamline.ingest.http import HttpPublisher, HttpPublishError, router
 from seamline.ingest.mqtt import MqttError, MqttIngest, MqttPublisher, parse_mqtt_url, telemetry_topic
 from seamline.ingest.pipeline import Ingestor, IngestorStoppedError, Receipt, Rejection
+from seamline.telemetry import DeviceBatch, Event
 
 __all__ = [
     "REJECTION_REASONS",

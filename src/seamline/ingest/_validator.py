@@ -11,10 +11,10 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
-from seamline.ingest.batch import DeviceBatch, Event
 from seamline.ingest.binary import Frame
 from seamline.ingest.rejection import EARLIEST_TS_MS, FUTURE_TOLERANCE_MS, RejectedMessage, json_type
 from seamline.model.factory import Device, Factory, MachineType
+from seamline.telemetry import DeviceBatch, Event
 
 _INT_TYPES: Final[frozenset[type]] = frozenset(
     {int, np.int64, np.int32, np.int16, np.int8, np.uint32, np.uint16}

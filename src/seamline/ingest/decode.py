@@ -20,7 +20,6 @@ import numpy.typing as npt
 import orjson
 
 from seamline.ingest._validator import EMPTY_F64, EMPTY_I32, EMPTY_I64, Validator
-from seamline.ingest.batch import DeviceBatch
 from seamline.ingest.binary import (
     FLAG_TS_OFFSETS,
     HEADER,
@@ -44,6 +43,7 @@ from seamline.ingest.rejection import (
     json_type,
 )
 from seamline.model.factory import Device, Factory
+from seamline.telemetry import DeviceBatch
 
 __all__ = [
     "EARLIEST_TS_MS",

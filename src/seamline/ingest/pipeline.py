@@ -32,10 +32,9 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final, Self
+from typing import Any, Final, Self
 
 from seamline.errors import SeamlineError
-from seamline.ingest.batch import DeviceBatch
 from seamline.ingest.decode import (
     REJECTION_REASONS,
     IngestError,
@@ -44,9 +43,8 @@ from seamline.ingest.decode import (
     decode_messages,
 )
 from seamline.model.factory import Factory
-
-if TYPE_CHECKING:  # store.base imports ingest.batch; importing it at run time would be circular
-    from seamline.store.base import Store, WriteResult
+from seamline.store.base import Store, WriteResult
+from seamline.telemetry import DeviceBatch
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
-from seamline.ingest.batch import DeviceBatch
+from seamline.telemetry import DeviceBatch
 
 NO_TS: Final = np.iinfo(np.int64).min
 

@@ -15,8 +15,8 @@ import numpy as np
 import numpy.typing as npt
 
 from seamline.errors import SeamlineError
-from seamline.ingest.batch import DeviceBatch
 from seamline.model.factory import Factory, Sensor
+from seamline.telemetry import DeviceBatch
 
 
 class StoreError(SeamlineError):

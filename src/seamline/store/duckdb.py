@@ -44,7 +44,6 @@ import numpy.typing as npt
 import orjson
 import pyarrow as pa
 
-from seamline.ingest.batch import DeviceBatch
 from seamline.model.factory import Factory
 from seamline.store import _coldfiles, _coldread, _duckdb_maintain, _duckdb_query, _latest
 from seamline.store._duckdb_schema import SCHEMA, SCHEMA_VERSION, TABLES, UPGRADE_FROM_1, readings_view_sql
@@ -61,6 +60,7 @@ from seamline.store.base import (
     StoreError,
     WriteResult,
 )
+from seamline.telemetry import DeviceBatch
 
 log = logging.getLogger(__name__)
 

@@ -36,7 +36,6 @@ import psycopg
 from psycopg import sql
 from psycopg.types.json import set_json_loads
 
-from seamline.ingest.batch import DeviceBatch
 from seamline.model.factory import Factory
 from seamline.store import _latest
 from seamline.store import postgres_rollup as rollup
@@ -74,6 +73,7 @@ from seamline.store.postgres_write import (
     partition_days,
     upsert_latest,
 )
+from seamline.telemetry import DeviceBatch
 
 log = logging.getLogger(__name__)
 

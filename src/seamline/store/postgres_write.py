@@ -15,9 +15,9 @@ import numpy.typing as npt
 import orjson
 import psycopg
 
-from seamline.ingest.batch import DeviceBatch
 from seamline.store.base import DAY_MS
 from seamline.store.postgres_copy import encode_readings
+from seamline.telemetry import DeviceBatch
 
 STAGING: Final = """
 CREATE TEMP TABLE IF NOT EXISTS incoming_messages (

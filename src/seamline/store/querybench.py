@@ -26,11 +26,11 @@ from typing import Any, Final
 
 import numpy as np
 
-from seamline.ingest.batch import DeviceBatch
 from seamline.model.factory import Factory
 from seamline.store import http as store_http
 from seamline.store.base import HOUR_MS, StoreError
 from seamline.store.duckdb import DuckDBStore
+from seamline.telemetry import DeviceBatch
 
 DEFAULT_START_MS: Final = 1_790_000_000_000  # 2026-09-21T14:13:20Z, a fixed start for comparable runs
 WRITE_READINGS: Final = 200_000  # readings per write_batch, like the ingest writer's flush

@@ -1,4 +1,5 @@
-"""The validated, columnar form of one device message: what ingest hands to the store."""
+"""The validated, columnar form of one device message: what ingest hands to the store. Both sides
+import it from here, so the store never depends on ingest."""
 
 from __future__ import annotations
 
