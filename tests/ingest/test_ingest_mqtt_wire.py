@@ -113,6 +113,9 @@ class Relay:
     def close(self) -> None:
         self.listener.close()
         self.cut()
+        with self._lock:
+            for s in self._socks:
+                s.close()
 
 
 @pytest.fixture
