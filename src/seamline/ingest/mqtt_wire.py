@@ -161,6 +161,16 @@ def decode_packet(packet: memoryview) -> mqtt5.Packet:
         decoded, used = mqtt5.read(packet)
     except (ValueError, IndexError, OverflowError, UnicodeError) as exc:
         raise WireError(f"malformed {_PACKET_NAMES[packet[0] >> 4]}: {exc}") from None
+    except BaseException as exc:
+        # mqtt5 0.8.0 panics on a string that is not UTF-8 (a topic, a property): pyo3 raises that
+        # as PanicException, a BaseException, which would end the reading thread. Found by
+        # tests/ingest/test_ingest_mqtt_fuzz.py; a broker that checks UTF-8 (Mosquitto does)
+        # never forwards such a packet.
+        if type(exc).__name__ != "PanicException":
+            raise
+        raise WireError(
+            f"malformed {_PACKET_NAMES[packet[0] >> 4]}: the codec failed on it ({exc})"
+        ) from None
     if used != len(packet):
         raise WireError(f"malformed {_PACKET_NAMES[packet[0] >> 4]}: {len(packet) - used} bytes left over")
     if isinstance(decoded, mqtt5.PublishPacket):
@@ -442,30 +452,35 @@ class SubscriberConnection:
         topics: list[str] = []
         payloads: list[bytes] = []
         packet_ids: list[int] = []
-        with memoryview(buf) as view:
-            while end - pos >= 2:
-                b = buf[pos + 1]
-                if b < 0x80:  # the Remaining Length, inline for its common one- and two-byte forms
-                    stop = pos + 2 + b
-                elif end - pos >= 3 and buf[pos + 2] < 0x80:
-                    stop = pos + 3 + ((b & 0x7F) | buf[pos + 2] << 7)
-                else:
-                    got = _read_varint(buf, pos + 1, end)
-                    if got is None:
+        try:
+            with memoryview(buf) as view:
+                while end - pos >= 2:
+                    b = buf[pos + 1]
+                    if b < 0x80:  # the Remaining Length, inline for its common one- and two-byte forms
+                        stop = pos + 2 + b
+                    elif end - pos >= 3 and buf[pos + 2] < 0x80:
+                        stop = pos + 3 + ((b & 0x7F) | buf[pos + 2] << 7)
+                    else:
+                        got = _read_varint(buf, pos + 1, end)
+                        if got is None:
+                            break
+                        stop = got[1] + got[0]
+                    if stop - pos > limit:
+                        self._check_size(stop - pos)
+                    if stop > end:
                         break
-                    stop = got[1] + got[0]
-                if stop - pos > limit:
-                    self._check_size(stop - pos)
-                if stop > end:
-                    break
-                packet = decode_packet(view[pos:stop])
-                if isinstance(packet, mqtt5.PublishPacket):
-                    topics.append(packet.topic)
-                    payloads.append(packet.payload)
-                    packet_ids.append(packet.packet_id or 0)
-                else:
-                    self._control(packet)
-                pos = stop
+                    packet = decode_packet(view[pos:stop])
+                    if isinstance(packet, mqtt5.PublishPacket):
+                        topics.append(packet.topic)
+                        payloads.append(packet.payload)
+                        packet_ids.append(packet.packet_id or 0)
+                    else:
+                        self._control(packet)
+                    pos = stop
+        except WireError:
+            if topics:  # the whole packets before the malformed one are good: hand them on
+                on_publishes(topics, payloads, packet_ids)
+            raise
         if topics:
             on_publishes(topics, payloads, packet_ids)
         return self._keep_rest(pos, end)
