@@ -143,6 +143,9 @@ def serve_cmd(
     if sparkplug_group and not mqtt_url:
         err.print("[red]error:[/red] --sparkplug-group needs a broker: give --mqtt mqtt://host:port")
         raise typer.Exit(2)
+    if sparkplug_group and mqtt_url and mqtt_url.startswith("mqtts://"):
+        err.print("[red]error:[/red] --sparkplug-group does not speak TLS yet: use an mqtt:// broker for it")
+        raise typer.Exit(2)
     settings = _settings(
         port=port,
         host=host,

@@ -26,6 +26,7 @@ from ingest_helpers import wait_for
 
 from seamline.ingest import Ingestor, MqttError, MqttIngest, MqttPublisher, build_message
 from seamline.model.factory import Factory
+from seamline.settings import Settings
 from seamline.store import DuckDBStore
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
@@ -175,6 +176,28 @@ def test_ingest_over_tls_with_a_client_certificate(
             sub.stop()
     assert (health["healthy"], health["tls"]) == (True, True)
     assert store.reading_count() == 150
+
+
+def test_serve_settings_from_the_environment_make_a_tls_connector(
+    tmp_path: Path,
+    store_and_ingestor: tuple[DuckDBStore, Ingestor],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _, ingestor = store_and_ingestor
+    pki = Pki(tmp_path)
+    with running(tls_broker(tmp_path, pki, require_certificate=True)) as broker:
+        monkeypatch.setenv("SEAMLINE_MQTT_URL", f"mqtts://127.0.0.1:{broker.ports[0]}")
+        monkeypatch.setenv("SEAMLINE_MQTT_CA_FILE", str(pki.ca_file))
+        monkeypatch.setenv("SEAMLINE_MQTT_CERT_FILE", str(pki.client_cert))
+        monkeypatch.setenv("SEAMLINE_MQTT_KEY_FILE", str(pki.client_key))
+        settings = Settings()
+        assert settings.mqtt_cert_file == pki.client_cert
+        sub = MqttIngest.from_settings(settings, ingestor)
+        sub.start()
+        try:
+            assert sub.wait_subscribed(10), sub.health()
+        finally:
+            sub.stop()
 
 
 def test_a_broker_the_ca_does_not_vouch_for_is_refused(

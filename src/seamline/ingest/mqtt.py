@@ -15,7 +15,12 @@ a commit every 0.25 s that would cap ingest at 80 messages/s.
 Broker configuration matters for "nothing lost": Mosquitto silently drops QoS 1 messages for a
 client that is offline, or lagging, by more than ``max_queued_messages`` (default 1000; the broker
 logs "Outgoing messages are being dropped"). Production brokers should raise it, e.g.
-``max_queued_messages 1000000``.
+``max_queued_messages 1000000``, and keep sessions on disk: ``docs/mosquitto-production.conf`` is a
+tested configuration. A broker that lost the session anyway shows as a WARNING and in
+:meth:`MqttIngest.health` (``sessions_lost``).
+
+Passwords in URLs are never shown: banners, log lines and :class:`MqttError` use
+:func:`~seamline.settings.redact_url`.
 """
 
 from __future__ import annotations
