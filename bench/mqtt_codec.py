@@ -5,7 +5,9 @@ messages (~15,000 readings, binary frames, QoS 1 PUBLISH packets as Mosquitto fo
 10x is shown both as ten times the messages and as ten times the readings per message. Three
 parsers read the same stream, each as the subscriber does (every whole packet in one buffer):
 
-- ``hand-written``: the pure-Python PUBLISH parser ingest used before ``mqtt5`` (copied here);
+- ``hand-written``: the core of the pure-Python PUBLISH parser ingest used before ``mqtt5``,
+  copied here (for the whole former subscriber, run this script with ``PYTHONPATH`` pointing at
+  the ``src`` of commit 29b3391: its ``subscriber`` line is then the former one);
 - ``mqtt5 read()``: the codec alone, packet after packet;
 - ``subscriber``: :class:`~seamline.ingest.mqtt_wire.SubscriberConnection` as shipped (framing,
   Maximum Packet Size check, ``mqtt5`` decoding, the lists handed to ingest).
