@@ -129,6 +129,18 @@ def serve_cmd(
     opcua: Annotated[
         Path | None, typer.Option(help="OPC UA servers and node mappings to subscribe to (TOML)")
     ] = None,
+    mqtt_ca: Annotated[
+        Path | None,
+        typer.Option(
+            "--mqtt-ca", help="CA file (PEM) to trust for an mqtts:// broker [default: the system's]"
+        ),
+    ] = None,
+    mqtt_cert: Annotated[
+        Path | None, typer.Option("--mqtt-cert", help="client certificate (PEM) for an mqtts:// broker")
+    ] = None,
+    mqtt_key: Annotated[
+        Path | None, typer.Option("--mqtt-key", help="private key (PEM) of --mqtt-cert, if not in that file")
+    ] = None,
 ) -> None:
     """Run the platform without the simulator: ingest over HTTP, MQTT (JSON, Sparkplug B) and OPC UA."""
     from seamline.run import serve
@@ -136,6 +148,9 @@ def serve_cmd(
     mqtt_url = None if mqtt in (None, "", "none") else mqtt
     if sparkplug_group and not mqtt_url:
         err.print("[red]error:[/red] --sparkplug-group needs a broker: give --mqtt mqtt://host:port")
+        raise typer.Exit(2)
+    if sparkplug_group and mqtt_url and mqtt_url.startswith("mqtts://"):
+        err.print("[red]error:[/red] --sparkplug-group does not speak TLS yet: use an mqtt:// broker for it")
         raise typer.Exit(2)
     settings = _settings(
         port=port,
@@ -145,6 +160,9 @@ def serve_cmd(
         mqtt_url=mqtt_url,
         sparkplug_group=sparkplug_group,
         store=store,
+        mqtt_ca_file=mqtt_ca,
+        mqtt_cert_file=mqtt_cert,
+        mqtt_key_file=mqtt_key,
     )
     _logging(settings.log_level)
     factory = _load(settings)
@@ -159,7 +177,7 @@ def serve_cmd(
             raise typer.Exit(2) from None
     sources = [
         "HTTP",
-        *([mqtt_url] if mqtt_url else []),
+        *([settings.mqtt_label] if settings.mqtt_label else []),
         *([f"Sparkplug B group {sparkplug_group}"] if sparkplug_group else []),
         *([f"OPC UA ({opcua})"] if opcua else []),
     ]

@@ -6,7 +6,6 @@ module that reads the environment.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from pydantic import Field, field_validator
@@ -44,6 +43,15 @@ class Settings(BaseSettings):
     )
     sparkplug_host_id: str | None = Field(
         None, description="Sparkplug B host application id [seamline-{site}]"
+    )
+    mqtt_ca_file: Path | None = Field(
+        None, description="PEM file of the CA(s) to trust for an mqtts:// broker; default: the system's"
+    )
+    mqtt_cert_file: Path | None = Field(
+        None, description="PEM client certificate for an mqtts:// broker that asks for one"
+    )
+    mqtt_key_file: Path | None = Field(
+        None, description="PEM private key of mqtt_cert_file, when the certificate file does not hold it"
     )
     flush_interval_s: float = Field(0.25, gt=0, le=10, description="how often the writer commits")
     ingest_max_queue: int = Field(
@@ -123,4 +131,25 @@ class Settings(BaseSettings):
     @property
     def store_label(self) -> str:
         """The store for messages, without a password."""
-        return re.sub(r"//([^:/@]+):[^@/]*@", r"//\1:***@", str(self.store_spec))
+        return redact_url(str(self.store_spec))
+
+    @property
+    def mqtt_label(self) -> str | None:
+        """The MQTT broker for messages, without a password."""
+        return None if self.mqtt_url is None else redact_url(self.mqtt_url)
+
+
+def redact_url(url: str) -> str:
+    """``url`` with its password, if any, replaced by ``***``: what banners, logs and errors show.
+
+    Everything between ``//`` and the last ``@`` counts as user information, so a password holding
+    ``@`` or ``/`` (not percent-encoded) is masked whole too.
+
+    >>> redact_url("mqtts://ingest:s3cret@broker:8883")
+    'mqtts://ingest:***@broker:8883'
+    """
+    head, slashes, rest = url.partition("//")
+    userinfo, at, host = rest.rpartition("@")
+    if not slashes or not at or ":" not in userinfo:
+        return url
+    return f"{head}//{userinfo.partition(':')[0]}:***@{host}"

@@ -113,6 +113,9 @@ class Relay:
     def close(self) -> None:
         self.listener.close()
         self.cut()
+        with self._lock:
+            for s in self._socks:
+                s.close()
 
 
 @pytest.fixture
@@ -180,20 +183,29 @@ def test_variable_byte_integers_use_one_to_four_bytes() -> None:
 
 
 def test_connect_asks_for_the_stored_session_and_a_wide_receive_window() -> None:
-    got = connect_packet("ing", keepalive_s=30, session_expiry_s=600, username="u", password="pw")  # noqa: S106  # a test value
+    got = connect_packet(
+        "ing",
+        keepalive_s=30,
+        session_expiry_s=600,
+        max_packet_bytes=1 << 20,
+        username="u",
+        password="pw",  # noqa: S106  # a test value
+    )
     variable = (
         b"\x00\x04MQTT"  # protocol name
         + b"\x05"  # protocol level 5
         + b"\xc0"  # user name and password flags; Clean Start (0x02) not set
         + b"\x00\x1e"  # keep-alive 30 s
-        + b"\x08"  # 8 bytes of properties:
+        + b"\x0a"  # 10 bytes of properties:
         + b"\x11\x00\x00\x02\x58"  # Session Expiry Interval 600
-        + b"\x21\xff\xff"  # Receive Maximum 65535
-    )
+        + b"\x27\x00\x10\x00\x00"  # Maximum Packet Size 1,048,576 (3.1.2.11.4)
+    )  # no Receive Maximum: absent, it is 65,535 (3.1.2.11.3), the widest window there is
     payload = b"\x00\x03ing" + b"\x00\x01u" + b"\x00\x02pw"
     assert got == b"\x10" + bytes([len(variable) + len(payload)]) + variable + payload
     anonymous = connect_packet("ing", keepalive_s=30, session_expiry_s=600)
     assert anonymous[9] == 0x00  # no flags at all
+    narrow = connect_packet("ing", keepalive_s=30, session_expiry_s=600, receive_maximum=100)
+    assert narrow[12:21] == b"\x08\x11\x00\x00\x02\x58\x21\x00\x64"  # Receive Maximum 100 when not 65,535
 
 
 def test_subscribe_and_puback_packets() -> None:

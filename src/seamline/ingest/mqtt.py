@@ -15,7 +15,12 @@ a commit every 0.25 s that would cap ingest at 80 messages/s.
 Broker configuration matters for "nothing lost": Mosquitto silently drops QoS 1 messages for a
 client that is offline, or lagging, by more than ``max_queued_messages`` (default 1000; the broker
 logs "Outgoing messages are being dropped"). Production brokers should raise it, e.g.
-``max_queued_messages 1000000``.
+``max_queued_messages 1000000``, and keep sessions on disk: ``docs/mosquitto-production.conf`` is a
+tested configuration. A broker that lost the session anyway shows as a WARNING and in
+:meth:`MqttIngest.health` (``sessions_lost``).
+
+Passwords in URLs are never shown: banners, log lines and :class:`MqttError` use
+:func:`~seamline.settings.redact_url`.
 """
 
 from __future__ import annotations
@@ -23,11 +28,13 @@ from __future__ import annotations
 import functools
 import logging
 import random
+import ssl
 import threading
 import uuid
 from collections import deque
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Final, Literal, Self
 from urllib.parse import urlsplit
 
@@ -36,8 +43,9 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from seamline.ingest.binary import encode_binary_message
 from seamline.ingest.decode import IngestError, encode_message
-from seamline.ingest.mqtt_wire import BrokerRefusedError, SubscriberConnection
+from seamline.ingest.mqtt_wire import MAX_PACKET_BYTES, BrokerRefusedError, SubscriberConnection, WireError
 from seamline.ingest.pipeline import Ingestor, IngestorStoppedError, Receipt
+from seamline.settings import Settings, redact_url
 
 log = logging.getLogger(__name__)
 
@@ -48,13 +56,13 @@ START_BROKER_HINT: Final = (
 
 
 class MqttError(IngestError):
-    """The MQTT broker cannot be used as configured."""
+    """The MQTT broker cannot be used as configured. ``url`` never holds the password."""
 
     status_code = 503
 
     def __init__(self, url: str, message: str, *, topic: str | None = None) -> None:
         super().__init__(message, reason="mqtt")
-        self.url = url
+        self.url = redact_url(url)
         self.topic = topic
 
     def details(self) -> dict[str, object]:
@@ -66,17 +74,43 @@ class BrokerAddress:
     host: str
     port: int
     username: str | None = None
-    password: str | None = None
+    password: str | None = field(default=None, repr=False)
+    tls: bool = False
 
 
 def parse_mqtt_url(url: str) -> BrokerAddress:
-    """``mqtt://[user:password@]host[:port]`` (port 1883 by default)."""
+    """``mqtt://[user:password@]host[:port]`` (port 1883), or ``mqtts://`` for TLS (port 8883)."""
     parts = urlsplit(url)
-    if parts.scheme != "mqtt" or not parts.hostname:
+    if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
         raise MqttError(
-            url, f"{url!r} is not an MQTT address; use mqtt://host:port, e.g. mqtt://127.0.0.1:1883"
+            url,
+            f"{redact_url(url)!r} is not an MQTT address; use mqtt://host:port, e.g. mqtt://127.0.0.1:1883,"
+            " or mqtts://host:8883 for TLS",
         )
-    return BrokerAddress(parts.hostname, parts.port or 1883, parts.username, parts.password)
+    tls = parts.scheme == "mqtts"
+    return BrokerAddress(
+        parts.hostname, parts.port or (8883 if tls else 1883), parts.username, parts.password, tls
+    )
+
+
+def tls_context(
+    url: str, ca_file: Path | str | None, cert_file: Path | str | None, key_file: Path | str | None
+) -> ssl.SSLContext:
+    """The TLS client context of an ``mqtts://`` broker: verify it against ``ca_file`` (default:
+    the system's CAs), and present ``cert_file`` and ``key_file`` if given."""
+    try:
+        context = ssl.create_default_context(cafile=None if ca_file is None else str(ca_file))
+        if cert_file is not None:
+            context.load_cert_chain(str(cert_file), None if key_file is None else str(key_file))
+    except (OSError, ssl.SSLError) as exc:
+        raise MqttError(
+            url,
+            f"cannot use the TLS files for {redact_url(url)} ({exc}); check --mqtt-ca, --mqtt-cert and"
+            " --mqtt-key (SEAMLINE_MQTT_CA_FILE, SEAMLINE_MQTT_CERT_FILE, SEAMLINE_MQTT_KEY_FILE)",
+        ) from exc
+    if key_file is not None and cert_file is None:
+        raise MqttError(url, "--mqtt-key needs --mqtt-cert, the client certificate it belongs to")
+    return context
 
 
 def telemetry_topic(site_id: str, device_id: str, prefix: str = TOPIC_PREFIX) -> str:
@@ -89,14 +123,80 @@ def _backoff_s(attempt: int, initial_s: float, max_s: float) -> float:
     return random.uniform(initial_s / 2, min(max_s, initial_s * 2 ** min(attempt - 1, 20)))
 
 
+class SubscriptionRefusedError(WireError):
+    """The broker refused the subscription or granted less than QoS 1 (MQTT 5.0 section 3.9.3)."""
+
+    def __init__(self, topic: str, reason_codes: list[int]) -> None:
+        codes = ", ".join(f"{code:#04x}" for code in reason_codes)
+        what = (
+            "refused the subscription"
+            if any(code >= 0x80 for code in reason_codes)
+            else "granted less than QoS 1 (messages could be lost)"
+        )
+        super().__init__(f"the broker {what} to {topic}: SUBACK reason codes {codes}")
+        self.topic = topic
+        self.reason_codes = reason_codes
+
+
+class AckSequence:
+    """PUBACKs of one connection, released in the order their PUBLISHes came (MQTT 5.0 section 4.6).
+
+    Each socket read takes a ticket; its answer (the packet ids to acknowledge, or ``None`` when
+    it was not stored) may come in any order, and the acknowledgements go out once every earlier
+    read is answered. After a failed read nothing more is acknowledged on this connection:
+    ``on_failure`` runs (ingest closes the connection) and the broker sends everything
+    unacknowledged again, in order, on the next one.
+    """
+
+    def __init__(self, send: Callable[[list[int]], None], on_failure: Callable[[], None]) -> None:
+        self._send = send
+        self._on_failure = on_failure
+        self._lock = threading.Lock()
+        self._next_ticket = 0
+        self._next_release = 0
+        self._answers: dict[int, list[int] | None] = {}
+        self.failed = False
+
+    def ticket(self) -> int:
+        with self._lock:
+            self._next_ticket += 1
+            return self._next_ticket - 1
+
+    def answer(self, ticket: int, packet_ids: list[int] | None) -> None:
+        """``packet_ids`` of read ``ticket`` may be acknowledged; ``None``: that read failed."""
+        release: list[int] = []
+        fail = False
+        with self._lock:
+            if self.failed:
+                return
+            self._answers[ticket] = packet_ids
+            while self._next_release in self._answers:
+                ids = self._answers.pop(self._next_release)
+                if ids is None:
+                    self.failed = fail = True
+                    self._answers.clear()
+                    break
+                release += ids
+                self._next_release += 1
+            if release:  # sent under the lock, so two releases never pass each other
+                self._send(release)
+        if fail:
+            self._on_failure()
+
+
 class MqttIngest:
     """Subscribes to every device's telemetry topic of one site and hands payloads to ``ingestor``.
 
     Runs its own thread that connects, reconnects with jittered exponential backoff (each attempt
-    logged) and reads the broker's PUBLISH packets with the lean MQTT 5 client of
+    logged) and reads the broker's PUBLISH packets with the MQTT 5 connection of
     :mod:`seamline.ingest.mqtt_wire`: everything one socket read brings is decoded and queued as
-    one unit, and acknowledged with one write after its commit. ``site_id`` defaults to the
-    ingestor's factory site.
+    one unit, and acknowledged with one write after its commit, in arrival order. ``site_id``
+    defaults to the ingestor's factory site. An ``mqtts://`` URL connects over TLS, verifying the
+    broker against ``ca_file`` and presenting ``cert_file``/``key_file`` when given.
+
+    :meth:`health` reports the connection for readiness probes and metrics; the counters
+    (``reconnects``, ``sessions_lost``, ``oversized_packets``, ``subscription_failures``) are plain
+    ints, read without locks.
     """
 
     def __init__(
@@ -111,9 +211,17 @@ class MqttIngest:
         keepalive_s: int = 30,
         backoff_initial_s: float = 0.5,
         backoff_max_s: float = 30.0,
+        ca_file: Path | str | None = None,
+        cert_file: Path | str | None = None,
+        key_file: Path | str | None = None,
+        max_packet_bytes: int = MAX_PACKET_BYTES,
     ) -> None:
         self.url = url
+        self.label = redact_url(url)
         self.broker = parse_mqtt_url(url)
+        if not self.broker.tls and (ca_file or cert_file or key_file):
+            raise MqttError(url, f"TLS files were given for {self.label}; use an mqtts://host:8883 URL")
+        self._tls = tls_context(url, ca_file, cert_file, key_file) if self.broker.tls else None
         self.ingestor = ingestor
         self.site_id = site_id or ingestor.factory.site_id
         self.topic = telemetry_topic(self.site_id, "+", topic_prefix)
@@ -122,6 +230,13 @@ class MqttIngest:
         self.keepalive_s = keepalive_s
         self.backoff_initial_s = backoff_initial_s
         self.backoff_max_s = backoff_max_s
+        self.max_packet_bytes = max_packet_bytes
+        self.connections = 0  # CONNACKs received
+        self.reconnects = 0  # connections after the first
+        self.sessions_lost = 0  # reconnects that found no session where there should be one
+        self.oversized_packets = 0
+        self.subscription_failures = 0
+        self.last_error: str | None = None
         self._stopping = threading.Event()
         self._subscribed = threading.Event()
         self._conn: SubscriberConnection | None = None
@@ -132,6 +247,20 @@ class MqttIngest:
         self._unacked = 0  # reads handed to ingest whose commit has not answered yet
         self._unacked_changed = threading.Condition()
 
+    @classmethod
+    def from_settings(cls, settings: Settings, ingestor: Ingestor, *, site_id: str | None = None) -> Self:
+        """The connector ``seamline serve`` runs: ``settings.mqtt_url`` with its TLS files."""
+        if settings.mqtt_url is None:
+            raise MqttError("", "no MQTT broker is configured; give --mqtt mqtt://host:port")
+        return cls(
+            settings.mqtt_url,
+            ingestor,
+            site_id=site_id,
+            ca_file=settings.mqtt_ca_file,
+            cert_file=settings.mqtt_cert_file,
+            key_file=settings.mqtt_key_file,
+        )
+
     def start(self) -> None:
         if self._thread is not None:
             return
@@ -139,6 +268,20 @@ class MqttIngest:
         self._stopping.clear()
         self._thread = threading.Thread(target=self._run, name="seamline-mqtt-ingest", daemon=True)
         self._thread.start()
+
+    def ensure_running(self) -> bool:
+        """Start the connector's thread again if it died (True); False if it runs or was stopped."""
+        thread = self._thread
+        if thread is None or thread.is_alive() or self._stopping.is_set():
+            return False
+        log.warning(
+            "the MQTT connector to %s had stopped (%s); starting it again", self.label, self.last_error
+        )
+        self._thread = None
+        self._conn = None
+        self._subscribed.clear()
+        self.start()
+        return True
 
     def stop(self, drain_s: float = 5.0) -> None:
         """Disconnect. Reads already handed to ingest get up to ``drain_s`` to commit, so their
@@ -170,7 +313,41 @@ class MqttIngest:
     def subscribed(self) -> bool:
         return self._subscribed.is_set()
 
+    def health(self) -> dict[str, Any]:
+        """The connector for a readiness probe: healthy when its thread runs, connected and subscribed.
+
+        Counters are totals since this object was made: ``reconnects`` (connections after the
+        first), ``sessions_lost`` (reconnects where the broker had lost the session it kept for
+        us, and with it any messages it held), ``oversized_packets`` (packets over the Maximum
+        Packet Size), ``subscription_failures`` (SUBACKs refusing or granting less than QoS 1).
+        """
+        thread = self._thread
+        alive = thread is not None and thread.is_alive()
+        conn = self._conn
+        connected = alive and conn is not None and not conn.closed
+        subscribed = connected and self._subscribed.is_set()
+        return {
+            "healthy": subscribed,
+            "connected": connected,
+            "subscribed": subscribed,
+            "thread_alive": alive,
+            "url": self.label,
+            "tls": self.broker.tls,
+            "reconnects": self.reconnects,
+            "sessions_lost": self.sessions_lost,
+            "oversized_packets": self.oversized_packets,
+            "subscription_failures": self.subscription_failures,
+            "last_error": self.last_error,
+        }
+
     def _run(self) -> None:
+        try:
+            self._connect_loop()
+        except Exception as exc:  # a bug: recorded for health() and ensure_running(), not swallowed
+            self.last_error = f"the connector's thread died: {type(exc).__name__}: {exc}"
+            log.exception("the MQTT connector to %s died", self.label)
+
+    def _connect_loop(self) -> None:
         while not self._stopping.is_set():
             try:
                 conn = SubscriberConnection.open(
@@ -181,33 +358,62 @@ class MqttIngest:
                     session_expiry_s=self.session_expiry_s,
                     username=self.broker.username,
                     password=self.broker.password,
+                    tls=self._tls,
+                    max_packet_bytes=self.max_packet_bytes,
                 )
             except BrokerRefusedError as exc:
-                log.error("the MQTT broker at %s refused the connection: %s", self.url, exc)
-                self._wait_before_retry(f"cannot connect to the MQTT broker at {self.url}")
+                self.last_error = str(exc)
+                log.error("the MQTT broker at %s refused the connection: %s", self.label, exc)
+                self._wait_before_retry(f"cannot connect to the MQTT broker at {self.label}")
                 continue
             except OSError as exc:
-                self._wait_before_retry(f"cannot connect to the MQTT broker at {self.url} ({exc})")
+                self.last_error = f"cannot connect: {exc}"
+                self._wait_before_retry(f"cannot connect to the MQTT broker at {self.label} ({exc})")
                 continue
             self._conn = conn
             if self._stopping.is_set():  # stop() ran while we were connecting
                 conn.close()
                 break
             self._attempt = 0
-            log.info(
-                "connected to %s as %r (session present: %s)", self.url, self.client_id, conn.session_present
-            )
+            self._connected(conn)
             lost = "it ended"
+            acks = AckSequence(conn.acknowledge, functools.partial(self._failed_read, conn))
             try:
                 conn.subscribe(self.topic, qos=1, on_suback=self._on_suback)
-                conn.run(functools.partial(self._on_publishes, conn))
+                conn.run(functools.partial(self._on_publishes, conn, acks))
+            except SubscriptionRefusedError as exc:
+                lost = str(exc)
             except OSError as exc:
                 lost = str(exc) or type(exc).__name__
             finally:
                 conn.close()
                 self._subscribed.clear()
+                self.oversized_packets += conn.oversized_packets
             if not self._stopping.is_set():
-                self._wait_before_retry(f"lost the connection to the MQTT broker at {self.url} ({lost})")
+                self.last_error = lost
+                self._wait_before_retry(f"lost the connection to the MQTT broker at {self.label} ({lost})")
+
+    def _connected(self, conn: SubscriberConnection) -> None:
+        """Count the connection; a persistent session the broker no longer has is a WARNING."""
+        self.connections += 1
+        if self.connections > 1:
+            self.reconnects += 1
+            if self.session_expiry_s and not conn.session_present:
+                self.sessions_lost += 1
+                self.last_error = "the broker had lost the session it kept for this client"
+                log.warning(
+                    "reconnected to %s as %r with no session (session present: False): the broker lost"
+                    " the session it kept, and any messages it held for us since the last connection are"
+                    " gone (%d sessions lost so far); check the broker's persistence and"
+                    " persistent_client_expiration",
+                    self.label,
+                    self.client_id,
+                    self.sessions_lost,
+                )
+                return
+        log.info(
+            "connected to %s as %r (session present: %s)", self.label, self.client_id, conn.session_present
+        )
 
     def _wait_before_retry(self, what: str) -> None:
         self._attempt += 1
@@ -216,14 +422,12 @@ class MqttIngest:
         self._stopping.wait(delay_s)
 
     def _on_suback(self, reason_codes: list[int]) -> None:
-        if any(code >= 0x80 for code in reason_codes):  # MQTT 5.0 section 3.9.3
-            log.error(
-                "the MQTT broker at %s refused the subscription to %s: reason codes %s",
-                self.url,
-                self.topic,
-                [f"{code:#04x}" for code in reason_codes],
-            )
-            return
+        if not reason_codes or any(code < 1 or code >= 0x80 for code in reason_codes):  # 3.9.3
+            error = SubscriptionRefusedError(self.topic, reason_codes)
+            self.subscription_failures += 1
+            self.last_error = str(error)
+            log.error("the MQTT broker at %s: %s", self.label, error)
+            raise error  # ends the connection; the next one subscribes again after a backoff
         log.info("subscribed to %s", self.topic)
         self._subscribed.set()
 
@@ -235,47 +439,59 @@ class MqttIngest:
         self._devices[topic] = device
         return device
 
+    def _failed_read(self, conn: SubscriberConnection) -> None:
+        """A read was not stored: reconnect so the broker redelivers everything unacknowledged."""
+        if not conn.closed:
+            log.warning("a commit failed; reconnecting so the broker sends its messages again")
+            conn.close()
+
     def _on_publishes(
-        self, conn: SubscriberConnection, topics: list[str], payloads: list[bytes], packet_ids: list[int]
+        self,
+        conn: SubscriberConnection,
+        acks: AckSequence,
+        topics: list[str],
+        payloads: list[bytes],
+        packet_ids: list[int],
     ) -> None:
         """One socket read's PUBLISHes: decoded and queued as one unit, acknowledged after its commit."""
-        if self._stopping.is_set():
-            return  # stopping: left unacknowledged, the broker sends them again next time
+        if self._stopping.is_set() or acks.failed:
+            return  # left unacknowledged: the broker sends them again on the next connection
         known = self._devices
         devices = [known.get(t) or self._device_of(t) for t in topics]
-        acks = [i for i in packet_ids if i]  # 0: QoS 0, nothing to acknowledge
+        to_ack = [i for i in packet_ids if i]  # 0: QoS 0, nothing to acknowledge
+        ticket = acks.ticket() if to_ack else None
 
         def acknowledge(outcome: Receipt | BaseException) -> None:
             try:
-                if isinstance(outcome, BaseException):
-                    # Not stored: reconnect so the broker redelivers everything unacknowledged.
-                    if not conn.closed:
-                        log.warning("a commit failed; reconnecting so the broker sends its messages again")
-                        conn.close()
-                else:
-                    conn.acknowledge(acks)
+                if ticket is not None:
+                    acks.answer(ticket, None if isinstance(outcome, BaseException) else to_ack)
             finally:
                 self._answered()
 
-        if acks:
+        if ticket is not None:
             with self._unacked_changed:
                 self._unacked += 1
         try:
             self.ingestor.submit_many(
-                payloads, transport="mqtt", topic_devices=devices, on_done=acknowledge if acks else None
+                payloads, transport="mqtt", topic_devices=devices, on_done=acknowledge if to_ack else None
             )
         except IngestorStoppedError:
-            if acks:
-                self._answered()  # never queued: no commit will answer for it
+            if ticket is not None:
+                # never queued, so no commit answers for it; its ticket stays open, so nothing
+                # after it is acknowledged on this connection either (4.6)
+                self._answered()
             if not self._told_stopped:  # once, not once per read
                 self._told_stopped = True
                 log.warning(
                     "ingest is stopped; messages stay unacknowledged for redelivery (first: %s)", topics[0]
                 )
-        except Exception:  # the reading thread must go on; these stay unacknowledged until reconnecting
-            if acks:
-                self._answered()
+        except Exception as exc:
+            # Not queued, so never acknowledged: nothing after it may be acknowledged either (4.6).
             log.exception("could not hand %d messages (first on %s) to ingest", len(topics), topics[0])
+            if ticket is not None:
+                acknowledge(exc)
+            else:
+                self._failed_read(conn)
 
     def _answered(self) -> None:
         """A read handed to ingest has its answer (committed, failed or never queued)."""
@@ -304,8 +520,12 @@ class MqttPublisher:
         max_inflight: int = 10_000,
         connect_timeout_s: float = 10.0,
         format: Literal["json", "binary"] = "json",
+        ca_file: Path | str | None = None,
+        cert_file: Path | str | None = None,
+        key_file: Path | str | None = None,
     ) -> None:
         self.url = url
+        self.label = redact_url(url)
         self.format = format
         self._encode = encode_binary_message if format == "binary" else encode_message
         self.broker = parse_mqtt_url(url)
@@ -322,6 +542,8 @@ class MqttPublisher:
         # with a backlog), so paho gets no window and publish_payload() keeps ours.
         self.max_inflight = max_inflight
         self._client.max_inflight_messages_set(0)
+        if self.broker.tls:
+            self._client.tls_set_context(tls_context(url, ca_file, cert_file, key_file))
         if self.broker.username:
             self._client.username_pw_set(self.broker.username, self.broker.password)
         self._connected = threading.Event()
@@ -339,13 +561,15 @@ class MqttPublisher:
             self._client.connect(self.broker.host, self.broker.port, keepalive=30)
         except OSError as exc:
             raise MqttError(
-                self.url, f"cannot connect to the MQTT broker at {self.url} ({exc}); {START_BROKER_HINT}"
+                self.url, f"cannot connect to the MQTT broker at {self.label} ({exc}); {START_BROKER_HINT}"
             ) from exc
         self._client.loop_start()
         self._started = True
         if not self._connected.wait(self.connect_timeout_s):
             self.close()
-            raise MqttError(self.url, f"the MQTT broker at {self.url} did not accept the connection in time")
+            raise MqttError(
+                self.url, f"the MQTT broker at {self.label} did not accept the connection in time"
+            )
 
     def publish(self, messages: Sequence[Mapping[str, Any]]) -> None:
         """Queue each message on its device's topic (non-blocking); see :meth:`wait_published`."""
@@ -360,7 +584,9 @@ class MqttPublisher:
         while self._pending and self._pending[0].is_published():
             self._pending.popleft()
         if len(self._pending) >= self.max_inflight and not self._wait_oldest(self.connect_timeout_s):
-            raise MqttError(self.url, f"the broker at {self.url} stopped acknowledging messages", topic=topic)
+            raise MqttError(
+                self.url, f"the broker at {self.label} stopped acknowledging messages", topic=topic
+            )
         info = self._client.publish(topic, payload, qos=1)
         if info.rc not in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN):
             raise MqttError(self.url, f"cannot publish to {topic}: {mqtt.error_string(info.rc)}", topic=topic)
