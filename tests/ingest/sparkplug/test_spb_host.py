@@ -11,11 +11,12 @@ from pathlib import Path
 
 import paho.mqtt.client as mqtt
 import pytest
+from edge import MetricSpec
 from paho.mqtt.enums import CallbackAPIVersion
 from spb_helpers import SNLS_METRICS, Plant, plant, unique, wait_for
 
 from seamline.ingest.mqtt import parse_mqtt_url
-from seamline.ingest.sparkplug import DataType, MessageType, Metric, MetricSpec, Payload, state_topic
+from seamline.ingest.sparkplug import DataType, MessageType, Metric, Payload, state_topic
 from seamline.model.factory import Factory
 
 pytestmark = pytest.mark.mqtt

@@ -13,6 +13,7 @@ from seamline.ingest.sparkplug import (
     MessageType,
     Metric,
     Payload,
+    RebirthRequest,
     SparkplugTopic,
     encode_payload,
 )
@@ -171,13 +172,13 @@ def test_a_message_lost_for_the_reorder_timeout_brings_one_rebirth_request(
     clock.now_s += 1.0
     assert host.expire().rebirths == []
     clock.now_s += 1.0
-    assert host.expire().rebirths == ["e1"]
+    assert host.expire().rebirths == [RebirthRequest("e1", "seq_gap")]
     # Until the new NBIRTH its data is dropped, and asked for at most once per rebirth interval.
     assert edge.ddata() == []
     assert edge.out.rebirths == []
     clock.now_s += 5.0
     assert edge.ddata() == []
-    assert edge.out.rebirths == ["e1"]
+    assert edge.out.rebirths == [RebirthRequest("e1", "data_before_birth", "L01-S03")]
     assert len(edge.births()) == 1
     assert len(edge.ddata()) == 1
     stats = host.stats()
@@ -190,18 +191,18 @@ def test_without_a_reorder_timeout_a_gap_asks_for_a_rebirth_at_once(factory: Fac
     edge.births()
     edge.next()
     assert edge.ddata() == []
-    assert edge.out.rebirths == ["e1"]
+    assert edge.out.rebirths == [RebirthRequest("e1", "seq_gap")]
 
 
 def test_data_before_any_birth_asks_for_a_rebirth(host: HostSessions) -> None:
     edge = Edge(host)
     edge.seq = 41
     assert edge.ddata() == []
-    assert edge.out.rebirths == ["e1"]
+    assert edge.out.rebirths == [RebirthRequest("e1", "data_before_birth", "L01-S03")]
     # A device whose DBIRTH was missed also needs the whole birth sequence again.
     edge.births()
     assert edge.ddata(device="L01-S04") == []
-    assert edge.out.rebirths == ["e1"]
+    assert edge.out.rebirths == [RebirthRequest("e1", "device_data_before_birth", "L01-S04")]
 
 
 def test_a_duplicate_is_dropped(host: HostSessions) -> None:
@@ -234,7 +235,7 @@ def test_ddeath_ends_one_device(host: HostSessions) -> None:
     assert (msg["device"], msg["events"][0]["state"], msg["events"][0]["ts"]) == ("L01-S04", "off", T0 + 9)
     assert host.online_devices() == {"L01-S03"}
     assert edge.ddata(device="L01-S04") == []  # dead until its next DBIRTH
-    assert edge.out.rebirths == ["e1"]
+    assert edge.out.rebirths == [RebirthRequest("e1", "device_data_before_birth", "L01-S04")]
 
 
 def test_every_session_gets_its_own_boot(host: HostSessions) -> None:
