@@ -106,6 +106,9 @@ _LONG_TYPES: Final = frozenset({DataType.INT64, DataType.UINT64, DataType.DATETI
 _STRING_TYPES: Final = frozenset({DataType.STRING, DataType.TEXT, DataType.UUID})
 _BYTES_TYPES: Final = frozenset({DataType.BYTES, DataType.FILE, *(DataType(i) for i in range(22, 35))})
 _UINT64_MAX: Final = 2**64 - 1
+# The largest float32 plus half its last step: from here on, a value rounds to infinity as a float32
+# (the largest float32 written as its shortest decimal, 3.4028235e38, is still below it).
+_FLOAT32_OVERFLOW: Final = 3.4028235677973366e38
 COMPRESSED_UUID: Final = "SPBV1.0_COMPRESSED"
 ALGORITHM: Final = "algorithm"  # the String metric naming the compression algorithm
 # The largest payload a compressed one may inflate to: far above any real birth, and a bound on
@@ -336,7 +339,7 @@ def _set_value(metric: Metric, out: pb.Payload.Metric) -> None:  # noqa: PLR0912
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise bad("a number")
         if dt is DataType.FLOAT:
-            if math.isfinite(value) and abs(value) > 3.4028234663852886e38:
+            if math.isfinite(value) and abs(value) >= _FLOAT32_OVERFLOW:
                 raise bad("within the range of a 32-bit float")
             out.float_value = float(value)
         else:

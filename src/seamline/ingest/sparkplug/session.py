@@ -427,7 +427,8 @@ class HostSessions:
             return
         node.pending[seq] = (t, payload, received_ms)
         if self.reorder_timeout_s <= 0 or len(node.pending) > self.max_out_of_order:
-            self._gap(node, out, "seq_gap", f"seq {node.expected} missing, got {sorted(node.pending)}")
+            missing = f"seq {node.expected} missing, got {sorted(node.pending)}"
+            self._gap(node, out, "seq_gap", missing, t.device_id)
         elif node.deadline_s is None:
             node.deadline_s = self._clock_s() + self.reorder_timeout_s
 
