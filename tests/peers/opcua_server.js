@@ -8,7 +8,7 @@
 //   Cutter1.Io001 (Boolean)
 // Every tick, knife_rpm and Cutter1.KnifeRpm take the next value (1000 + tick) with the time of
 // the tick; the Float variables keep 36.6 and 12.3 (values a float32 cannot hold exactly).
-// Prints one JSON line per event on stdout: {"event": "ready", "url", "ts_ms"} once listening,
+// Prints one JSON line per event on stdout: {"event": "ready", "url", "ns", "ts_ms"} once listening,
 // {"event": "stopped"} after a graceful shutdown on SIGTERM (or SIGINT).
 "use strict";
 const path = require("path");
@@ -34,10 +34,16 @@ async function main() {
     automaticallyAcceptUnknownCertificate: true,
     rootFolder: path.join(pki, "server"),
   });
+  // both certificate stores under --pki, so nothing is written to the user's home directory
+  const userCertificateManager = new OPCUACertificateManager({
+    automaticallyAcceptUnknownCertificate: true,
+    rootFolder: path.join(pki, "user"),
+  });
   const server = new OPCUAServer({
     port,
     resourcePath: "/plc",
     serverCertificateManager,
+    userCertificateManager,
     buildInfo: { productName: "Seamline test PLC (node-opcua)" },
   });
   await server.initialize();
