@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import threading
@@ -10,15 +11,19 @@ import uuid
 from pathlib import Path
 from unittest import mock
 
+import httpx
 import paho.mqtt.client as mqtt
 import pytest
 from edge import MetricSpec
 from paho.mqtt.enums import CallbackAPIVersion
-from spb_helpers import SNLS_METRICS, Plant, plant, unique, wait_for
+from spb_helpers import SNLS_METRICS, Plant, clear_retained, plant, unique, wait_for
 
 from seamline.ingest.mqtt import parse_mqtt_url
 from seamline.ingest.sparkplug import DataType, MessageType, Metric, Payload, state_topic
 from seamline.model.factory import Factory
+from seamline.platform import Platform
+from seamline.settings import Settings
+from seamline.web import create_app
 
 pytestmark = pytest.mark.mqtt
 
@@ -316,3 +321,34 @@ def test_a_dead_connection_thread_shows_in_health_and_is_restarted(
     assert "injected" in (dead["last_error"] or "")
     assert (again["thread_alive"], again["connected"], again["thread_restarts"]) == (True, True, 1)
     assert again["last_error"] is None
+
+
+def test_the_platforms_host_answers_the_stats_endpoint_and_readiness(
+    mosquitto_url: str, factory: Factory, tmp_path: Path
+) -> None:
+    group = unique("spbplatform")
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        mqtt_url=mosquitto_url,
+        sparkplug_group=group,
+        sparkplug_host_id=unique("seamline-test"),
+    )
+    with Platform(settings, factory) as platform:
+        assert platform.sparkplug is not None
+        assert platform.sparkplug.wait_online(10)
+        app = create_app(factory, platform.store, platform.ingestor, platform=platform)
+
+        async def get(url: str) -> httpx.Response:
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://seamline.test") as http:
+                return await http.get(url)
+
+        stats = asyncio.run(get("/api/v1/ingest/sparkplug/stats"))
+        health = platform.sparkplug.health()
+        state_topic_of_host = platform.sparkplug.state_topic
+    clear_retained(mosquitto_url, state_topic_of_host)
+    assert stats.status_code == 200
+    body = stats.json()
+    assert (body["group_id"], body["online"], body["nodes"], body["seq_gaps"]) == (group, True, [], 0)
+    assert health["healthy"] is True
+    assert (health["connected"], health["thread_alive"], health["last_error"]) == (True, True, None)
