@@ -14,6 +14,7 @@ from seamline import __version__
 from seamline.ingest.http import router as ingest_router
 from seamline.ingest.opcua.http import router as opcua_router
 from seamline.ingest.pipeline import Ingestor
+from seamline.ingest.sparkplug.http import router as sparkplug_router
 from seamline.model.factory import Factory
 from seamline.model.http import router as factory_router
 from seamline.production.http import router as production_router
@@ -62,6 +63,7 @@ def create_app(
         production_router,
         ingest_router,
         opcua_router,
+        sparkplug_router,
     ):
         app.include_router(router)
     _mount_docs(app)

@@ -12,11 +12,12 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 import pytest
+from edge import MetricSpec, SparkplugEdgeNode
 from paho.mqtt.enums import CallbackAPIVersion
 
 from seamline.ingest import Ingestor
 from seamline.ingest.mqtt import parse_mqtt_url
-from seamline.ingest.sparkplug import DataType, MetricSpec, SparkplugEdgeNode, SparkplugIngest
+from seamline.ingest.sparkplug import DataType, SparkplugIngest
 from seamline.model.factory import Factory
 from seamline.store import DuckDBStore
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import gzip
 import math
+import zlib
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from seamline.ingest.floats import float32_value
 from seamline.ingest.sparkplug import (
     DataType,
     MessageType,
@@ -24,6 +28,7 @@ from seamline.ingest.sparkplug import (
     state_topic,
 )
 from seamline.ingest.sparkplug import sparkplug_b_pb2 as pb
+from seamline.ingest.sparkplug.codec import COMPRESSED_UUID, MAX_INFLATED_BYTES
 
 U64 = 2**64 - 1
 
@@ -41,7 +46,8 @@ VALUES: dict[DataType, st.SearchStrategy[MetricValue]] = {
     DataType.UINT16: _ints(16, False),
     DataType.UINT32: _ints(32, False),
     DataType.UINT64: _ints(64, False),
-    DataType.FLOAT: st.floats(width=32, allow_nan=False),
+    # a Float is read as the shortest decimal of its float32 (36.6): values written that way survive
+    DataType.FLOAT: st.floats(width=32, allow_nan=False).map(float32_value),
     DataType.DOUBLE: st.floats(allow_nan=False),
     DataType.BOOLEAN: st.booleans(),
     DataType.STRING: st.text(),
@@ -159,11 +165,9 @@ def test_a_value_its_datatype_cannot_hold_is_refused(datatype: DataType, value: 
 
 def test_floats_travel_as_32_bits() -> None:
     (metric,) = decode_payload(
-        encode_payload(Payload(metrics=(Metric(datatype=DataType.FLOAT, value=0.1),)))
+        encode_payload(Payload(metrics=(Metric(datatype=DataType.FLOAT, value=math.pi),)))
     ).metrics
-    assert isinstance(metric.value, float)
-    assert metric.value != 0.1
-    assert math.isclose(metric.value, 0.1, rel_tol=1e-7)
+    assert metric.value == 3.1415927  # what a float32 holds of pi, to its shortest decimal
 
 
 def test_a_payload_that_is_not_protobuf_is_refused() -> None:
@@ -189,3 +193,68 @@ def test_topics() -> None:
             parse_topic(bad)
     with pytest.raises(SparkplugTopicError, match="without '\\+', '/' or '#'"):
         state_topic("a/b")
+
+
+@given(st.floats(width=32, allow_nan=False))
+def test_a_float_is_read_as_the_shortest_decimal_of_the_same_float32(value: float) -> None:
+    (metric,) = decode_payload(_raw_metric(datatype=9, float_value=value)).metrics
+    assert isinstance(metric.value, float)
+    assert np.float32(metric.value) == np.float32(value)
+    assert len(repr(metric.value)) <= len(repr(value))
+
+
+@pytest.mark.parametrize(
+    ("typed", "read"),
+    [(36.6, 36.6), (0.1, 0.1), (-12.3, -12.3), (1500.5, 1500.5), (1e-7, 1e-7), (16777217.0, 16777216.0)],
+)
+def test_float32_values_are_not_widened_with_their_binary_error(typed: float, read: float) -> None:
+    widened = float(np.float32(typed))  # what the float32 field holds, e.g. 36.599998474121094
+    assert widened != typed or typed in (1500.5, 16777216.0)
+    (metric,) = decode_payload(_raw_metric(datatype=9, float_value=widened)).metrics
+    assert metric.value == read
+    assert decode_payload(_raw_metric(datatype=10, double_value=widened)).metrics[0].value == widened
+
+
+def _compressed(inner: bytes, algorithm: str | None, compress: object) -> bytes:
+    outer = pb.Payload(uuid=COMPRESSED_UUID, body=compress(inner))  # type: ignore[operator]
+    if algorithm is not None:
+        outer.metrics.add(name="algorithm", datatype=12, string_value=algorithm)
+    return outer.SerializeToString()
+
+
+def _raw_deflate(data: bytes) -> bytes:
+    c = zlib.compressobj(wbits=-15)
+    return c.compress(data) + c.flush()
+
+
+@given(payloads)
+@pytest.mark.parametrize(
+    ("algorithm", "compress"),
+    [
+        (None, zlib.compress),  # Tahu's {compress: true}: DEFLATE (zlib format), no algorithm metric
+        ("DEFLATE", zlib.compress),
+        ("deflate", _raw_deflate),  # raw DEFLATE, algorithm in lower case
+        ("GZIP", gzip.compress),
+    ],
+)
+def test_a_compressed_payload_reads_as_the_payload_inside(
+    algorithm: str | None, compress: object, payload: Payload
+) -> None:
+    assert decode_payload(_compressed(encode_payload(payload), algorithm, compress)) == payload
+
+
+@pytest.mark.parametrize(
+    ("raw", "problem"),
+    [
+        (_compressed(b"x", "LZ4", zlib.compress), "names algorithm 'LZ4'"),
+        (_compressed(b"\x0a\xff\xff", "GZIP", gzip.compress), "compressed payload's body"),
+        (_compressed(b"abc", "GZIP", zlib.compress), "cannot be inflated as GZIP"),
+        (_compressed(bytes(1000), None, lambda b: zlib.compress(b)[:-6]), "truncated"),
+        (_compressed(bytes(MAX_INFLATED_BYTES + 1), None, zlib.compress), "more than"),
+        (pb.Payload(uuid=COMPRESSED_UUID).SerializeToString(), "no body"),
+    ],
+)
+def test_a_compressed_payload_that_cannot_be_read_is_an_error(raw: bytes, problem: str) -> None:
+    with pytest.raises(SparkplugPayloadError, match=problem) as err:
+        decode_payload(raw, topic="spBv1.0/g1/DDATA/e1/d1")
+    assert err.value.topic == "spBv1.0/g1/DDATA/e1/d1"

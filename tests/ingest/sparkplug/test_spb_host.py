@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import threading
 import time
 import uuid
 from pathlib import Path
+from unittest import mock
 
+import httpx
 import paho.mqtt.client as mqtt
 import pytest
+from edge import MetricSpec
 from paho.mqtt.enums import CallbackAPIVersion
-from spb_helpers import SNLS_METRICS, Plant, plant, unique, wait_for
+from spb_helpers import SNLS_METRICS, Plant, clear_retained, plant, unique, wait_for
 
 from seamline.ingest.mqtt import parse_mqtt_url
-from seamline.ingest.sparkplug import DataType, MessageType, Metric, MetricSpec, Payload, state_topic
+from seamline.ingest.sparkplug import DataType, MessageType, Metric, Payload, state_topic
 from seamline.model.factory import Factory
+from seamline.platform import Platform
+from seamline.settings import Settings
+from seamline.web import create_app
 
 pytestmark = pytest.mark.mqtt
 
@@ -100,8 +107,9 @@ def test_the_host_state_is_published_retained(mosquitto_url: str, factory: Facto
 
 
 def test_data_before_birth_brings_a_rebirth_and_is_not_stored(
-    mosquitto_url: str, factory: Factory, tmp_path: Path
+    mosquitto_url: str, factory: Factory, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO, logger="seamline.ingest.sparkplug.host")
     with plant(mosquitto_url, factory, tmp_path) as p:
         # An edge node born before this host subscribed (no Primary Host configured): births lost.
         edge = p.edge(primary=False)
@@ -121,11 +129,20 @@ def test_data_before_birth_brings_a_rebirth_and_is_not_stored(
             # The DDATA, and the DBIRTH too when its publication raced the host's subscription.
             assert p.stat("dropped_before_birth") in (1, 2)
             assert p.stat("rebirth_requests") == 1  # one per rebirth interval, however much comes
+            (node,) = p.host.stats()["nodes"]
+            assert (node["edge_node_id"], node["rebirth_requests"]) == ("gw-L01", 1)
+            assert node["rebirth_reasons"] == {"data_before_birth": 1}
+            assert node["dropped_before_birth"] == p.stat("dropped_before_birth")
         finally:
             edge.disconnect()
+    (line,) = [r.getMessage() for r in caplog.records if "requesting a rebirth" in r.getMessage()]
+    assert "edge node 'gw-L01', device 'L01-S03'" in line
+    assert "data_before_birth" in line
 
 
-def test_a_seq_gap_brings_a_rebirth(mosquitto_url: str, factory: Factory, tmp_path: Path) -> None:
+def test_a_seq_gap_brings_a_rebirth(
+    mosquitto_url: str, factory: Factory, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     with plant(mosquitto_url, factory, tmp_path, reorder_timeout_s=0) as p, p.edge() as edge:
         t1, t2, t3 = (now_ms() - 3000 + i for i in range(3))
         edge.publish_ddata("L01-S03", {"motor_speed_spm": 1.0}, ts_ms=t1)
@@ -140,6 +157,17 @@ def test_a_seq_gap_brings_a_rebirth(mosquitto_url: str, factory: Factory, tmp_pa
         assert t2 not in values  # after the gap, dropped until the new birth
         assert 2.0 in values.values()  # ... whose current value it is
         assert (p.stat("seq_gaps"), p.stat("rebirth_requests"), p.stat("node_births")) == (1, 1, 2)
+        (node,) = p.host.stats()["nodes"]
+        assert (node["seq_gaps"], node["rebirth_reasons"]) == (1, {"seq_gap": 1})
+        assert p.host.health()["gaps"] == 1
+    (line,) = [
+        r
+        for r in caplog.records
+        if r.name == "seamline.ingest.sparkplug.host" and "requesting a rebirth" in r.message
+    ]
+    assert line.levelno == logging.WARNING  # a lost message is worth a warning; a late host is not
+    assert "edge node 'gw-L01', device 'L01-S03'" in line.message
+    assert "seq_gap" in line.message
 
 
 def test_messages_out_of_order_are_reordered(mosquitto_url: str, factory: Factory, tmp_path: Path) -> None:
@@ -259,3 +287,68 @@ def test_unknown_metrics_and_devices_are_counted_not_stored(
     assert "unknown_channel" in caplog.text
     assert "Vendor/spindle_hours" in caplog.text
     assert "'X-99'" in caplog.text
+
+
+def test_a_dead_connection_thread_shows_in_health_and_is_restarted(
+    mosquitto_url: str, factory: Factory, tmp_path: Path
+) -> None:
+    with plant(mosquitto_url, factory, tmp_path) as p:
+        host = p.host
+        assert host.health()["healthy"] is True
+        assert host.ensure_running() is False  # alive: nothing to do
+        real_loop = host._client.loop_forever
+        calls = 0
+
+        def loop_that_fails_once(*args: object, **kwargs: object) -> object:
+            nonlocal calls
+            calls += 1
+            if calls == 1:
+                raise RuntimeError("injected: the network loop failed")
+            return real_loop(*args, **kwargs)
+
+        # A failure injected into the running thread: drop the connection, the next loop raises.
+        with mock.patch.object(host._client, "loop_forever", side_effect=loop_that_fails_once):
+            host._client.disconnect()
+            wait_for(lambda: not host.health()["thread_alive"], "the connection thread to die")
+            dead = host.health()
+            assert host.ensure_running() is True
+            assert host.wait_online(10)
+        wait_for(lambda: host.health()["healthy"], "the restarted thread to connect")
+        again = host.health()
+        assert host.ensure_running() is False
+    assert dead["healthy"] is False
+    assert dead["thread_alive"] is False
+    assert "injected" in (dead["last_error"] or "")
+    assert (again["thread_alive"], again["connected"], again["thread_restarts"]) == (True, True, 1)
+    assert again["last_error"] is None
+
+
+def test_the_platforms_host_answers_the_stats_endpoint_and_readiness(
+    mosquitto_url: str, factory: Factory, tmp_path: Path
+) -> None:
+    group = unique("spbplatform")
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        mqtt_url=mosquitto_url,
+        sparkplug_group=group,
+        sparkplug_host_id=unique("seamline-test"),
+    )
+    with Platform(settings, factory) as platform:
+        assert platform.sparkplug is not None
+        assert platform.sparkplug.wait_online(10)
+        app = create_app(factory, platform.store, platform.ingestor, platform=platform)
+
+        async def get(url: str) -> httpx.Response:
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://seamline.test") as http:
+                return await http.get(url)
+
+        stats = asyncio.run(get("/api/v1/ingest/sparkplug/stats"))
+        health = platform.sparkplug.health()
+        state_topic_of_host = platform.sparkplug.state_topic
+    clear_retained(mosquitto_url, state_topic_of_host)
+    assert stats.status_code == 200
+    body = stats.json()
+    assert (body["group_id"], body["online"], body["nodes"], body["seq_gaps"]) == (group, True, [], 0)
+    assert health["healthy"] is True
+    assert (health["connected"], health["thread_alive"], health["last_error"]) == (True, True, None)

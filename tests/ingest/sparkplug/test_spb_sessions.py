@@ -13,6 +13,7 @@ from seamline.ingest.sparkplug import (
     MessageType,
     Metric,
     Payload,
+    RebirthRequest,
     SparkplugTopic,
     encode_payload,
 )
@@ -171,13 +172,13 @@ def test_a_message_lost_for_the_reorder_timeout_brings_one_rebirth_request(
     clock.now_s += 1.0
     assert host.expire().rebirths == []
     clock.now_s += 1.0
-    assert host.expire().rebirths == ["e1"]
+    assert host.expire().rebirths == [RebirthRequest("e1", "seq_gap")]
     # Until the new NBIRTH its data is dropped, and asked for at most once per rebirth interval.
     assert edge.ddata() == []
     assert edge.out.rebirths == []
     clock.now_s += 5.0
     assert edge.ddata() == []
-    assert edge.out.rebirths == ["e1"]
+    assert edge.out.rebirths == [RebirthRequest("e1", "data_before_birth", "L01-S03")]
     assert len(edge.births()) == 1
     assert len(edge.ddata()) == 1
     stats = host.stats()
@@ -190,18 +191,18 @@ def test_without_a_reorder_timeout_a_gap_asks_for_a_rebirth_at_once(factory: Fac
     edge.births()
     edge.next()
     assert edge.ddata() == []
-    assert edge.out.rebirths == ["e1"]
+    assert edge.out.rebirths == [RebirthRequest("e1", "seq_gap", "L01-S03")]
 
 
 def test_data_before_any_birth_asks_for_a_rebirth(host: HostSessions) -> None:
     edge = Edge(host)
     edge.seq = 41
     assert edge.ddata() == []
-    assert edge.out.rebirths == ["e1"]
+    assert edge.out.rebirths == [RebirthRequest("e1", "data_before_birth", "L01-S03")]
     # A device whose DBIRTH was missed also needs the whole birth sequence again.
     edge.births()
     assert edge.ddata(device="L01-S04") == []
-    assert edge.out.rebirths == ["e1"]
+    assert edge.out.rebirths == [RebirthRequest("e1", "device_data_before_birth", "L01-S04")]
 
 
 def test_a_duplicate_is_dropped(host: HostSessions) -> None:
@@ -234,7 +235,7 @@ def test_ddeath_ends_one_device(host: HostSessions) -> None:
     assert (msg["device"], msg["events"][0]["state"], msg["events"][0]["ts"]) == ("L01-S04", "off", T0 + 9)
     assert host.online_devices() == {"L01-S03"}
     assert edge.ddata(device="L01-S04") == []  # dead until its next DBIRTH
-    assert edge.out.rebirths == ["e1"]
+    assert edge.out.rebirths == [RebirthRequest("e1", "device_data_before_birth", "L01-S04")]
 
 
 def test_every_session_gets_its_own_boot(host: HostSessions) -> None:
@@ -275,3 +276,46 @@ def test_other_groups_commands_and_garbage_are_ignored(host: HostSessions) -> No
     assert host.handle("spBv1.0/g1/NDATA/e1", b"\xff\xff\xff", T0).messages == []
     assert host.handle("spBv1.0/g1/what/e1", b"", T0).messages == []
     assert host.stats()["malformed"] == 2
+
+
+def test_births_deaths_gaps_rebirths_and_drops_are_counted_per_node_and_device(
+    host: HostSessions, clock: Clock
+) -> None:
+    edge = Edge(host, bd_seq=3)
+    edge.seq = 9
+    edge.ddata()  # before any birth: dropped, a rebirth asked for
+    edge.births()
+    edge.ddata(device="L01-S04")  # a device never born: dropped, a rebirth asked for (new session)
+    clock.now_s += 5.0
+    edge.births()
+    edge.send(MessageType.DDATA, Payload(T0, (Metric(alias=1, value=1.0),), None), "L01-S03")  # no seq
+    clock.now_s += 5.0
+    edge.births()
+    edge.send(MessageType.DDEATH, Payload(T0, (), edge.next()), "L01-S03")
+    edge.ddata()  # the dead device's data: dropped, rebirth asked for
+    edge.ndeath(3)
+
+    (node,) = host.node_stats()
+    assert {k: node[k] for k in ("edge_node_id", "online", "births", "deaths", "seq_gaps")} == {
+        "edge_node_id": "e1",
+        "online": False,
+        "births": 3,
+        "deaths": 1,
+        "seq_gaps": 1,
+    }
+    assert node["dropped_before_birth"] == 3
+    assert node["rebirth_requests"] == 4
+    assert node["rebirth_reasons"] == {"data_before_birth": 1, "bad_seq": 1, "device_data_before_birth": 2}
+    devices = {d["device_id"]: d for d in node["devices"]}
+    assert {
+        k: devices["L01-S03"][k] for k in ("births", "deaths", "dropped_before_birth", "rebirth_requests")
+    } == {
+        "births": 3,
+        "deaths": 1,
+        "dropped_before_birth": 1,
+        "rebirth_requests": 1,
+    }
+    assert devices["L01-S03"]["registry_id"] == "L01-S03"
+    assert "L01-S04" not in devices  # its DDATA named a device this host never saw born
+    totals = host.stats()
+    assert (totals["rebirth_requests"], totals["dropped_before_birth"], totals["seq_gaps"]) == (4, 3, 1)

@@ -18,7 +18,7 @@ from typing import Any, Self
 
 from seamline.ingest.opcua.batching import DeviceBatcher
 from seamline.ingest.opcua.config import OpcUaConfig
-from seamline.ingest.opcua.link import LinkOptions, ServerLink, ServerStats
+from seamline.ingest.opcua.link import LinkOptions, ServerLink, ServerStats, quiet_asyncua_teardown
 from seamline.ingest.pipeline import Ingestor, IngestorStoppedError
 
 log = logging.getLogger(__name__)
@@ -89,6 +89,7 @@ class OpcUaConnector:
         if self._task is not None:
             raise RuntimeError("this OpcUaConnector is already running")
         self.boot = self._clock_ms()
+        quiet_asyncua_teardown()
         batcher = self._batcher = DeviceBatcher(self.boot)
         named = self.config.named_channels()
         newest_ts = await self._stored_newest()
@@ -197,6 +198,23 @@ class OpcUaConnector:
     @property
     def running(self) -> bool:
         return self._task is not None and not self._task.done()
+
+    def health(self) -> dict[str, Any]:
+        """For readiness checks: healthy while the connector runs and every server is subscribed.
+
+        ``servers`` holds each server's ``connected`` (a session), ``subscribed``, ``reconnects``
+        and ``last_error``. A server that is down makes the connector unhealthy until it is
+        subscribed again, which the link tries every 2 s at most (:class:`LinkOptions`).
+        """
+        servers = [link.health() for link in self._links]
+        running = self.running
+        return {
+            "healthy": running and bool(servers) and all(s["subscribed"] for s in servers),
+            "running": running,
+            "servers_total": len(self.config.servers),
+            "subscribed_servers": sum(bool(s["subscribed"]) for s in servers),
+            "servers": servers,
+        }
 
     def stats(self) -> OpcUaStats:
         servers = tuple(link.stats() for link in self._links)

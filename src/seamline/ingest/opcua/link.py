@@ -13,9 +13,13 @@ watchdog's ServerStatus read failed), when the server reports a subscription sta
 (StatusChangeNotification §7.25.4: BadTimeout, BadShutdown, GoodSubscriptionTransferred), or
 when a request fails; a subscription that stops publishing (no keep-alive) is re-created by
 asyncua's stale-subscription watchdog, which escalates to a lost connection when that fails. The
-link then closes the client, waits a jittered exponential backoff (logged per attempt) and
-starts a new session. asyncua's own auto-reconnect stays off: it restores the old monitored items
-as they were and retries on a fixed, unjittered schedule that our stats cannot see.
+link then closes the client, waits a jittered exponential backoff (logged per attempt, one
+WARNING line; asyncua's own traceback of the closed connection is not repeated, see
+:func:`quiet_asyncua_teardown`) and starts a new session. The backoff's ceiling is low (2 s): an OPC
+UA server keeps no backlog for a client that is away, so every second between its return and our
+new subscription is data lost, while a connection attempt to a server that is still down costs
+one refused TCP connect. asyncua's own auto-reconnect stays off: it restores the old monitored
+items as they were and retries on a fixed, unjittered schedule that our stats cannot see.
 
 No reading is stored twice across sessions: a new monitored item first reports the node's
 current value (§5.13.1.3, §7.25.2), which after a reconnect is usually a sample already sent. That first
@@ -30,7 +34,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-import random
 from collections import Counter
 from collections.abc import Callable, Sequence
 from contextlib import suppress
@@ -42,8 +45,10 @@ from asyncua.client.ua_client import UaClientState
 from asyncua.common.subscription import DataChangeEvent, OverflowPolicy, StatusChangeEvent, Subscription
 from asyncua.ua.attribute_ids import AttributeIds
 from asyncua.ua.object_ids import ObjectIds
-from asyncua.ua.uaerrors import UaError
+from asyncua.ua.status_codes import StatusCodes
+from asyncua.ua.uaerrors import UaError, UaStatusCodeError
 
+from seamline.backoff import Backoff
 from seamline.ingest.opcua.batching import DeviceBatcher
 from seamline.ingest.opcua.config import (
     BrowseMapping,
@@ -63,7 +68,7 @@ class LinkOptions:
     """How a link talks to its server; the defaults suit PLCs on a plant network."""
 
     backoff_initial_s: float = 0.5
-    backoff_max_s: float = 30.0
+    backoff_max_s: float = 2.0  # low: a server that is back is resubscribed within ~2 s (no backlog)
     connect_timeout_s: float = 10.0
     request_timeout_s: float = 4.0  # each service call (asyncua's request timeout)
     watchdog_s: float = 1.0  # asyncua reads ServerStatus this often; a failure ends the session
@@ -113,9 +118,63 @@ class _SessionLostError(Exception):
     """The session cannot go on; the message says why (internal to the link)."""
 
 
-def backoff_s(attempt: int, initial_s: float, max_s: float) -> float:
-    """Exponential backoff with full jitter, so PLCs restarting together are not stormed in step."""
-    return random.uniform(initial_s / 2, min(max_s, initial_s * 2 ** min(attempt - 1, 20)))
+# asyncua's log records of a connection the server closed (a restart, a graceful shutdown): the
+# link notices the same loss and says so in one WARNING line with its reconnect attempt.
+_TEARDOWN_NOISE = frozenset(
+    {
+        "close_session was called but connection is closed",
+        "close_secure_channel was called but connection is closed",
+    }
+)
+_ASYNCUA_LOGGERS = (
+    "asyncua.client.ua_session.UaSession",
+    "asyncua.client.ua_client.UaClient",
+    "asyncua.client.ua_client.UASocketProtocol",
+)
+# What a pending Publish is answered with when the server ends the session or shuts down (Part 4
+# §7.38.2); the link sees the same end through its watchdog or the connection's state.
+_SESSION_ENDED = frozenset(
+    {
+        StatusCodes.BadSessionClosed,
+        StatusCodes.BadSessionIdInvalid,
+        StatusCodes.BadShutdown,
+        StatusCodes.BadServerHalted,
+        StatusCodes.BadSecureChannelClosed,
+        StatusCodes.BadConnectionClosed,
+    }
+)
+_SESSION_ENDED_NAMES = frozenset(ua.StatusCode(ua.UInt32(code)).name for code in _SESSION_ENDED)
+
+
+class _QuietTeardown(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.msg in _TEARDOWN_NOISE:
+            return False
+        if str(record.msg).startswith("ServiceFault ("):  # args: the status name, diagnostics, context
+            return not (
+                record.args and isinstance(record.args, tuple) and record.args[0] in _SESSION_ENDED_NAMES
+            )
+        if not str(record.msg).startswith("Publish iteration crashed"):
+            return True
+        # the publish loop's traceback when the socket closed under it or the server ended the
+        # session (it retries every second until the session is closed, which the link does at once)
+        exc = record.exc_info[1] if record.exc_info else None
+        ended = isinstance(exc, UaStatusCodeError) and exc.code in _SESSION_ENDED
+        return not (ended or isinstance(exc, ConnectionError))
+
+
+_QUIET_TEARDOWN = _QuietTeardown()
+
+
+def quiet_asyncua_teardown() -> None:
+    """Drop asyncua's ERROR traceback and WARNINGs of a connection the server closed (idempotent).
+
+    Other asyncua records pass; a link logs the loss itself (:meth:`ServerLink.run`).
+    """
+    for name in _ASYNCUA_LOGGERS:
+        logger = logging.getLogger(name)
+        if _QUIET_TEARDOWN not in logger.filters:
+            logger.addFilter(_QUIET_TEARDOWN)
 
 
 class ServerLink:
@@ -138,7 +197,8 @@ class ServerLink:
         self.options = options
         self.named_channels = named_channels  # a browse mapping without a channel list leaves these
         self.clock_ms = clock_ms
-        self.connected = False
+        self.session_open = False  # a session with the server is active
+        self.connected = False  # ... and its subscription is created: the server is subscribed
         self._monitored: dict[tuple[str, int], _Target] = {}
         self._newest_ts = newest_ts  # sensor -> newest reading's ms, sent or stored (shared)
         self._last_sent: dict[tuple[str, int], tuple[int, float]] = {}
@@ -181,9 +241,20 @@ class ServerLink:
 
     # -- the reconnect loop ----------------------------------------------------------------------
 
+    def health(self) -> dict[str, object]:
+        """Connected (a session), subscribed, reconnects and the last error, for readiness checks."""
+        return {
+            "name": self.server.name,
+            "url": self.server.url,
+            "connected": self.session_open,
+            "subscribed": self.connected,
+            "reconnects": max(0, self._sessions - 1),
+            "last_error": self._last_error,
+        }
+
     async def run(self) -> None:
         """Hold a session with the server until cancelled, reconnecting whenever it is lost."""
-        attempt = 0
+        backoff = Backoff(self.options.backoff_initial_s, self.options.backoff_max_s)
         while True:
             sessions = self._sessions
             try:
@@ -198,15 +269,14 @@ class ServerLink:
             if self._sessions == sessions:
                 self._connect_failures += 1
             else:
-                attempt = 0  # it was up: start the backoff over
-            attempt += 1
-            delay_s = backoff_s(attempt, self.options.backoff_initial_s, self.options.backoff_max_s)
+                backoff.reset()  # it was up: start the backoff over
+            delay_s = backoff.next_delay_s()
             log.warning(
                 "OPC UA server %s (%s): %s; reconnect attempt %d in %.1f s",
                 self.name,
                 self.server.url,
                 what,
-                attempt,
+                backoff.attempt,
                 delay_s,
             )
             await asyncio.sleep(delay_s)
@@ -224,6 +294,7 @@ class ServerLink:
             client.disconnect_socket()  # a connect cut short leaves its socket open
             raise
         try:
+            self.session_open = True
             self._monitored = {}
             self._fresh = set()
             sub = await client.create_subscription(
@@ -250,7 +321,7 @@ class ServerLink:
                 tg.create_task(self._watch(client), name=f"opcua-session-watch:{self.name}")
                 tg.create_task(self._retry_refused(client, sub, handles), name=f"opcua-retry:{self.name}")
         finally:
-            self.connected = False
+            self.connected = self.session_open = False
             with suppress(Exception):  # the session is over either way; closing is a courtesy
                 async with asyncio.timeout(opts.request_timeout_s):
                     await client.disconnect()
@@ -439,7 +510,11 @@ class ServerLink:
                 )
             self._bad_status[target.label] += 1
             return
-        value = reading_value(dv.Value.Value if dv.Value is not None else None)
+        variant = dv.Value
+        value = reading_value(
+            variant.Value if variant is not None else None,
+            float32=variant is not None and variant.VariantType is ua.VariantType.Float,
+        )
         if value is None:
             if not self._unsupported[target.label]:
                 log.warning(

@@ -2,8 +2,10 @@
 
 - :class:`SparkplugIngest`: a Sparkplug Host Application on one group; births, data and deaths
   become wire-format messages (docs/telemetry.md) for the :class:`~seamline.ingest.Ingestor`.
-- :class:`SparkplugEdgeNode`: a conformant Edge Node with devices, for tests and the simulator.
-- :func:`encode_payload` / :func:`decode_payload`: the Sparkplug B protobuf payload (chapter 6).
+- :meth:`SparkplugIngest.stats` / :data:`router`: births, deaths, gaps, rebirths and dropped data
+  per Edge Node and device (``GET /api/v1/ingest/sparkplug/stats``).
+- :func:`encode_payload` / :func:`decode_payload`: the Sparkplug B protobuf payload (chapter 6),
+  compressed ones (DEFLATE, GZIP) included.
 """
 
 from seamline.ingest.sparkplug.codec import (
@@ -17,9 +19,15 @@ from seamline.ingest.sparkplug.codec import (
     decode_payload,
     encode_payload,
 )
-from seamline.ingest.sparkplug.edge import MetricSpec, SparkplugEdgeNode
 from seamline.ingest.sparkplug.host import SparkplugIngest, rebirth_request, state_payload
-from seamline.ingest.sparkplug.session import STAT_NAMES, HostSessions, Outcome
+from seamline.ingest.sparkplug.http import SparkplugNotConfiguredError, router
+from seamline.ingest.sparkplug.session import (
+    REBIRTH_REASONS,
+    STAT_NAMES,
+    HostSessions,
+    Outcome,
+    RebirthRequest,
+)
 from seamline.ingest.sparkplug.topic import (
     NAMESPACE,
     MessageType,
@@ -31,18 +39,19 @@ from seamline.ingest.sparkplug.topic import (
 
 __all__ = [
     "NAMESPACE",
+    "REBIRTH_REASONS",
     "STAT_NAMES",
     "DataType",
     "HostSessions",
     "MessageType",
     "Metric",
-    "MetricSpec",
     "MetricValue",
     "Outcome",
     "Payload",
-    "SparkplugEdgeNode",
+    "RebirthRequest",
     "SparkplugError",
     "SparkplugIngest",
+    "SparkplugNotConfiguredError",
     "SparkplugPayloadError",
     "SparkplugTopic",
     "SparkplugTopicError",
@@ -51,6 +60,7 @@ __all__ = [
     "encode_payload",
     "parse_topic",
     "rebirth_request",
+    "router",
     "state_payload",
     "state_topic",
 ]

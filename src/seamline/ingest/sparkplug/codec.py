@@ -8,7 +8,15 @@ Integer values travel in the unsigned protobuf fields ``int_value`` (uint32) and
 (uint64) (chapter 6, "DataType"). Signed types are written as two's complement sign-extended to the field's
 width, as Eclipse Tahu does; on reading, the value is masked to the datatype's width and sign-extended
 again, which also accepts peers that write Int8 -1 as 255 rather than 4294967295. UInt32 is accepted
-from either field (the specification names uint32, Tahu and Ignition use uint64).
+from either field (the specification names uint32, Tahu and Ignition use uint64). A Float travels
+as a 32-bit float and is read as the shortest decimal that is the same float32 (36.6, not
+36.599998474121094: :func:`~seamline.ingest.floats.float32_value`).
+
+Compressed payloads (the "compressed payload" of Sparkplug B, as Eclipse Tahu writes it with
+``{compress: true}``): the outer payload has ``uuid`` ``SPBV1.0_COMPRESSED``, the whole encoded
+payload, compressed, in ``body``, and optionally a String metric ``algorithm``, ``DEFLATE`` (the
+default: zlib format, or raw DEFLATE) or ``GZIP``. :func:`decode_payload` returns the inner payload,
+so its ``seq`` and metrics count like any other.
 
 >>> p = Payload(timestamp_ms=1795363200000, seq=3,
 ...             metrics=(Metric(name="motor_speed_spm", alias=7, datatype=DataType.INT16, value=-5),))
@@ -19,6 +27,7 @@ True
 from __future__ import annotations
 
 import math
+import zlib
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Final
@@ -26,6 +35,7 @@ from typing import Final
 from google.protobuf.message import DecodeError
 
 from seamline.errors import SeamlineError
+from seamline.ingest.floats import float32_value
 from seamline.ingest.sparkplug import sparkplug_b_pb2 as pb
 
 MetricValue = int | float | bool | str | bytes | None
@@ -96,6 +106,14 @@ _LONG_TYPES: Final = frozenset({DataType.INT64, DataType.UINT64, DataType.DATETI
 _STRING_TYPES: Final = frozenset({DataType.STRING, DataType.TEXT, DataType.UUID})
 _BYTES_TYPES: Final = frozenset({DataType.BYTES, DataType.FILE, *(DataType(i) for i in range(22, 35))})
 _UINT64_MAX: Final = 2**64 - 1
+# The largest float32 plus half its last step: from here on, a value rounds to infinity as a float32
+# (the largest float32 written as its shortest decimal, 3.4028235e38, is still below it).
+_FLOAT32_OVERFLOW: Final = 3.4028235677973366e38
+COMPRESSED_UUID: Final = "SPBV1.0_COMPRESSED"
+ALGORITHM: Final = "algorithm"  # the String metric naming the compression algorithm
+# The largest payload a compressed one may inflate to: far above any real birth, and a bound on
+# what a hostile or broken peer can make us allocate (a "zip bomb").
+MAX_INFLATED_BYTES: Final = 16 * 1024 * 1024
 
 
 class SparkplugError(SeamlineError):
@@ -164,22 +182,72 @@ def coerce_value(value: MetricValue, datatype: DataType | None) -> MetricValue:
 
 
 def decode_payload(raw: bytes, *, topic: str | None = None) -> Payload:
-    """Parse a Sparkplug B payload; raises :class:`SparkplugPayloadError` when it is not one."""
-    msg = pb.Payload()
-    try:
-        msg.ParseFromString(raw)
-    except DecodeError as exc:
-        raise SparkplugPayloadError(
-            f"the payload on {topic or 'the topic'} is not a Sparkplug B protobuf payload ({exc});"
-            " check that the publisher speaks Sparkplug B (spBv1.0), not JSON or Sparkplug A",
-            topic=topic,
-        ) from None
+    """Parse a Sparkplug B payload, inflating a compressed one; raises :class:`SparkplugPayloadError`.
+
+    >>> inner = encode_payload(Payload(timestamp_ms=1795363200000, seq=4))
+    >>> outer = Payload(uuid=COMPRESSED_UUID, body=zlib.compress(inner))
+    >>> decode_payload(encode_payload(outer)).seq
+    4
+    """
+    msg = _parse(raw, topic)
+    if msg.HasField("uuid") and msg.uuid == COMPRESSED_UUID:
+        msg = _parse(_inflate(msg, topic), topic, compressed=True)
     return Payload(
         timestamp_ms=msg.timestamp if msg.HasField("timestamp") else None,
         metrics=tuple(_metric_from_pb(m) for m in msg.metrics),
         seq=msg.seq if msg.HasField("seq") else None,
         uuid=msg.uuid if msg.HasField("uuid") else None,
         body=msg.body if msg.HasField("body") else None,
+    )
+
+
+def _parse(raw: bytes, topic: str | None, *, compressed: bool = False) -> pb.Payload:
+    msg = pb.Payload()
+    try:
+        msg.ParseFromString(raw)
+    except DecodeError as exc:
+        what = "the compressed payload's body" if compressed else "the payload"
+        raise SparkplugPayloadError(
+            f"{what} on {topic or 'the topic'} is not a Sparkplug B protobuf payload ({exc});"
+            " check that the publisher speaks Sparkplug B (spBv1.0), not JSON or Sparkplug A",
+            topic=topic,
+        ) from None
+    return msg
+
+
+def _inflate(msg: pb.Payload, topic: str | None) -> bytes:
+    """The body of a compressed payload, inflated as its ``algorithm`` metric says (DEFLATE if none)."""
+    algorithm = "DEFLATE"
+    for m in msg.metrics:
+        if m.name == ALGORITHM and m.WhichOneof("value") == "string_value":
+            algorithm = m.string_value.upper()
+    # zlib's window bits: 15 the zlib format, -15 raw DEFLATE, 31 the gzip format
+    tries = {"DEFLATE": (15, -15), "GZIP": (31,)}.get(algorithm)
+    if tries is None:
+        raise SparkplugPayloadError(
+            f"the compressed payload on {topic or 'the topic'} names algorithm {algorithm!r};"
+            " Seamline reads DEFLATE and GZIP (configure the edge node to use one of them)",
+            topic=topic,
+        )
+    problems: list[str] = [] if msg.HasField("body") else ["no body"]
+    for wbits in tries if msg.HasField("body") else ():
+        inflater = zlib.decompressobj(wbits)
+        try:
+            out = inflater.decompress(msg.body, MAX_INFLATED_BYTES)
+        except zlib.error as exc:
+            problems.append(str(exc))
+            continue
+        if inflater.unconsumed_tail:
+            problems.insert(0, f"it inflates to more than {MAX_INFLATED_BYTES} bytes")
+            break
+        if not inflater.eof:
+            problems.append("the compressed data is truncated")
+            continue
+        return out
+    problem = problems[0]  # the first format tried is the one the algorithm names
+    raise SparkplugPayloadError(
+        f"the compressed payload on {topic or 'the topic'} cannot be inflated as {algorithm} ({problem})",
+        topic=topic,
     )
 
 
@@ -212,6 +280,8 @@ def _metric_from_pb(m: pb.Payload.Metric) -> Metric:
             datatype = DataType.UNKNOWN
     field = m.WhichOneof("value")
     value: MetricValue = None if field is None else getattr(m, field)
+    if field == "float_value" and isinstance(value, float):
+        value = float32_value(value)
     return Metric(
         name=m.name if m.HasField("name") else None,
         alias=m.alias if m.HasField("alias") else None,
@@ -269,7 +339,7 @@ def _set_value(metric: Metric, out: pb.Payload.Metric) -> None:  # noqa: PLR0912
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise bad("a number")
         if dt is DataType.FLOAT:
-            if math.isfinite(value) and abs(value) > 3.4028234663852886e38:
+            if math.isfinite(value) and abs(value) >= _FLOAT32_OVERFLOW:
                 raise bad("within the range of a 32-bit float")
             out.float_value = float(value)
         else:

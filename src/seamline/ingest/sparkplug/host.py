@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import logging
-import random
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -29,10 +28,11 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
+from seamline.backoff import Backoff
 from seamline.ingest.mqtt import parse_mqtt_url
 from seamline.ingest.pipeline import Ingestor, IngestorStoppedError
 from seamline.ingest.sparkplug.codec import DataType, Metric, Payload, encode_payload
-from seamline.ingest.sparkplug.session import REBIRTH, HostSessions, Outcome
+from seamline.ingest.sparkplug.session import REBIRTH, HostSessions, Outcome, RebirthRequest
 from seamline.ingest.sparkplug.topic import (
     MessageType,
     SparkplugTopic,
@@ -42,6 +42,10 @@ from seamline.ingest.sparkplug.topic import (
 )
 
 log = logging.getLogger(__name__)
+
+# Rebirths a host asks for in the ordinary course (it started or reconnected after the births) are
+# INFO; the others say that messages were lost or a peer misbehaves.
+_ROUTINE_REBIRTHS = frozenset({"data_before_birth"})
 
 
 def _now_ms() -> int:
@@ -70,10 +74,11 @@ class SparkplugIngest:
     ``devices`` maps Sparkplug device ids (or ``"edge_node/device"``) to registry ids, ``channels``
     metric names to channel names; unmapped ones are used as they are. Runs its own thread that
     connects, reconnects with jittered exponential backoff (each attempt logged) and runs the paho
-    network loop.
+    network loop; :meth:`health` says whether it runs and :meth:`ensure_running` restarts it if it
+    died.
 
     >>> # with SparkplugIngest("mqtt://127.0.0.1:1883", ingestor) as host:
-    >>> #     host.wait_online(10); ...; host.stats()
+    >>> #     host.wait_online(10); ...; host.stats(); host.health()
     """
 
     def __init__(
@@ -102,8 +107,7 @@ class SparkplugIngest:
         self.state_topic = state_topic(self.host_id)
         self.data_topic = group_filter(self.group_id)
         self.keepalive_s = keepalive_s
-        self.backoff_initial_s = backoff_initial_s
-        self.backoff_max_s = backoff_max_s
+        self._backoff = Backoff(backoff_initial_s, backoff_max_s)
         self._clock_ms = clock_ms or _now_ms
         self._sessions = HostSessions(
             ingestor.factory,
@@ -132,9 +136,10 @@ class SparkplugIngest:
         self._online = threading.Event()
         self._state_ts_ms = 0  # the timestamp of this connection's Will, repeated in the birth
         self._birth_mid: int | None = None
-        self._attempt = 0
         self._told_stopped = False
         self._thread: threading.Thread | None = None
+        self._last_error: str | None = None
+        self._thread_restarts = 0
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -143,8 +148,30 @@ class SparkplugIngest:
             return
         self._stopping.clear()
         self._told_stopped = False
+        self._start_thread()
+
+    def _start_thread(self) -> None:
         self._thread = threading.Thread(target=self._run, name="seamline-sparkplug-host", daemon=True)
         self._thread.start()
+
+    def ensure_running(self) -> bool:
+        """Restart the connection thread if it died unexpectedly; True if it was restarted.
+
+        Does nothing before :meth:`start` or after :meth:`stop`.
+        """
+        thread = self._thread
+        if thread is None or thread.is_alive() or self._stopping.is_set():
+            return False
+        thread.join()
+        log.warning(
+            "the Sparkplug host %r connection thread had died (%s); restarting it",
+            self.host_id,
+            self._last_error or "no error recorded",
+        )
+        self._thread_restarts += 1
+        self._online.clear()
+        self._start_thread()
+        return True
 
     def stop(self, timeout_s: float = 5.0) -> None:
         """Publish the STATE death (online false, now), then disconnect (chapter 4, STATE)."""
@@ -183,12 +210,43 @@ class SparkplugIngest:
         return self._online.is_set()
 
     def stats(self) -> dict[str, Any]:
-        """Counters (see :data:`~seamline.ingest.sparkplug.session.STAT_NAMES`) and devices online."""
+        """Counters (see :data:`~seamline.ingest.sparkplug.session.STAT_NAMES`) and devices online.
+
+        ``nodes`` holds the counters of each Edge Node and its devices
+        (:meth:`~seamline.ingest.sparkplug.session.HostSessions.node_stats`).
+        """
         with self._lock:
             counts: dict[str, Any] = self._sessions.stats()
             counts["devices_online"] = len(self._sessions.online_devices())
+            nodes = self._sessions.node_stats()
         counts["online"] = self.online
+        counts["group_id"] = self.group_id
+        counts["host_id"] = self.host_id
+        counts["nodes"] = nodes
         return counts
+
+    def health(self) -> dict[str, Any]:
+        """Whether the host runs and is connected, with the counters an operator looks at first.
+
+        ``healthy`` is true while the connection thread is alive and the MQTT connection is up;
+        ``last_error`` is the latest connection failure (None once connected again).
+        """
+        thread = self._thread
+        alive = thread is not None and thread.is_alive()
+        connected = self._client.is_connected()
+        with self._lock:
+            counts = self._sessions.stats()
+        return {
+            "healthy": alive and connected,
+            "connected": connected,
+            "online": self.online,
+            "thread_alive": alive,
+            "thread_restarts": self._thread_restarts,
+            "gaps": counts["seq_gaps"],
+            "rebirths_requested": counts["rebirth_requests"],
+            "dropped_before_birth": counts["dropped_before_birth"],
+            "last_error": self._last_error,
+        }
 
     def online_devices(self) -> set[str]:
         with self._lock:
@@ -197,6 +255,13 @@ class SparkplugIngest:
     # -- the connection ------------------------------------------------------------------------
 
     def _run(self) -> None:
+        try:
+            self._connect_loop()
+        except Exception as exc:  # a bug; the thread ends and health() turns unhealthy
+            self._last_error = f"{type(exc).__name__}: {exc}"
+            log.exception("the Sparkplug host %r connection thread failed", self.host_id)
+
+    def _connect_loop(self) -> None:
         while not self._stopping.is_set():
             self._state_ts_ms = self._clock_ms()
             self._client.will_set(
@@ -215,19 +280,20 @@ class SparkplugIngest:
                 self._wait_before_retry(f"lost the connection to the MQTT broker at {self.url}")
 
     def _wait_before_retry(self, what: str) -> None:
-        self._attempt += 1
-        ceiling = min(self.backoff_max_s, self.backoff_initial_s * 2 ** min(self._attempt - 1, 20))
-        delay_s = random.uniform(self.backoff_initial_s / 2, ceiling)  # full jitter
-        log.warning("%s; reconnect attempt %d in %.1f s", what, self._attempt, delay_s)
+        self._last_error = what
+        delay_s = self._backoff.next_delay_s()
+        log.warning("%s; reconnect attempt %d in %.1f s", what, self._backoff.attempt, delay_s)
         self._stopping.wait(delay_s)
 
     def _on_connect(
         self, client: mqtt.Client, userdata: Any, flags: mqtt.ConnectFlags, reason: Any, props: Any
     ) -> None:
         if reason.is_failure:
+            self._last_error = f"the MQTT broker refused the connection: {reason}"
             log.error("the MQTT broker at %s refused the connection: %s", self.url, reason)
             return
-        self._attempt = 0
+        self._backoff.reset()
+        self._last_error = None
         with self._lock:
             self._sessions.lost_connection()
         log.info("Sparkplug host %r connected to %s", self.host_id, self.url)
@@ -277,10 +343,8 @@ class SparkplugIngest:
     # -- acting on the sessions' outcome -------------------------------------------------------
 
     def _act(self, out: Outcome) -> None:
-        for edge_node_id in out.rebirths:
-            topic = str(SparkplugTopic(self.group_id, MessageType.NCMD, edge_node_id))
-            log.info("requesting a rebirth from Sparkplug edge node %r (%s)", edge_node_id, topic)
-            self._client.publish(topic, rebirth_request(self._clock_ms()), qos=0, retain=False)
+        for request in out.rebirths:
+            self._request_rebirth(request)
         if not out.messages:
             return
         try:
@@ -289,6 +353,20 @@ class SparkplugIngest:
             if not self._told_stopped:  # once, not once per message
                 self._told_stopped = True
                 log.warning("ingest is stopped; Sparkplug data is dropped until it runs again")
+
+    def _request_rebirth(self, request: RebirthRequest) -> None:
+        topic = str(SparkplugTopic(self.group_id, MessageType.NCMD, request.edge_node_id))
+        log.log(
+            logging.INFO if request.reason in _ROUTINE_REBIRTHS else logging.WARNING,
+            "requesting a rebirth from Sparkplug edge node %r%s (%s): %s: %s; its data is dropped"
+            " until the new NBIRTH",
+            request.edge_node_id,
+            f", device {request.device_id!r}" if request.device_id is not None else "",
+            topic,
+            request.reason,
+            request.detail,
+        )
+        self._client.publish(topic, rebirth_request(self._clock_ms()), qos=0, retain=False)
 
     def _schedule_expiry(self) -> None:
         """Arm one timer for the earliest reorder deadline (call with ``_lock`` held)."""

@@ -17,7 +17,9 @@ that is not the next one is held for ``reorder_timeout_s``. If the missing one d
 arrives for an Edge Node or device whose birth this host has not seen (a host that started after the
 birth, or lost its connection), the host sends a Rebirth request (NCMD ``Node Control/Rebirth`` =
 true, chapter 5, "Commands") and drops that Edge Node's data until the new NBIRTH: the births carry
-every current value, so nothing is guessed.
+every current value, so nothing is guessed. Each request carries its reason (:data:`REBIRTH_REASONS`),
+and births, deaths, gaps, requests and dropped data are counted per Edge Node and device
+(:meth:`HostSessions.node_stats`).
 
 Identity of the messages we derive: ``boot`` is the NBIRTH's timestamp (ms) x 256 + ``bdSeq`` mod 256,
 so a restarted Edge Node, or a rebirth in the same MQTT session (same ``bdSeq``, ``seq`` back to 0),
@@ -75,6 +77,28 @@ STAT_NAMES: Final = (
     "messages",
     "readings",
 )
+# Why a Rebirth request was sent (the counters of node_stats() and the host's log line use these).
+REBIRTH_REASONS: Final = (
+    "seq_gap",  # a seq did not arrive within the reorder timeout, or too many arrived out of order
+    "bad_seq",  # a message without a seq, or one outside 0..255
+    "data_before_birth",  # a message of an Edge Node whose NBIRTH this host has not seen
+    "device_data_before_birth",  # DDATA of a device whose DBIRTH this host has not seen
+)
+_NODE_COUNTS: Final = ("births", "deaths", "seq_gaps", "dropped_before_birth", "rebirth_requests")
+_DEVICE_COUNTS: Final = ("births", "deaths", "dropped_before_birth", "rebirth_requests")
+
+
+@dataclass(frozen=True, slots=True)
+class RebirthRequest:
+    """A Rebirth request to send to an Edge Node, and why (one of :data:`REBIRTH_REASONS`).
+
+    ``device_id`` is the Sparkplug device whose message showed the need, if it was a device's.
+    """
+
+    edge_node_id: str
+    reason: str
+    device_id: str | None = None
+    detail: str = field(default="", compare=False)  # for the log line: what was seen
 
 
 @dataclass(slots=True)
@@ -82,7 +106,7 @@ class Outcome:
     """What one step of the host produced: messages to ingest, Edge Nodes to ask for a rebirth."""
 
     messages: list[dict[str, Any]] = field(default_factory=list)
-    rebirths: list[str] = field(default_factory=list)  # edge node ids
+    rebirths: list[RebirthRequest] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +127,7 @@ class _DeviceSession:
     online: bool = False  # as last announced with an event
     by_alias: dict[int, _Binding] = field(default_factory=dict)
     by_name: dict[str, _Binding] = field(default_factory=dict)
+    counts: Counter[str] = field(default_factory=lambda: Counter(dict.fromkeys(_DEVICE_COUNTS, 0)))
 
 
 @dataclass(slots=True)
@@ -119,6 +144,8 @@ class _NodeSession:
     pending: dict[int, tuple[SparkplugTopic, Payload, int]] = field(default_factory=dict)
     deadline_s: float | None = None
     last_rebirth_s: float | None = None
+    counts: Counter[str] = field(default_factory=lambda: Counter(dict.fromkeys(_NODE_COUNTS, 0)))
+    rebirth_reasons: Counter[str] = field(default_factory=Counter)
 
 
 class HostSessions:
@@ -185,7 +212,8 @@ class HostSessions:
         now = self._clock_s()
         for node in self._nodes.values():
             if node.deadline_s is not None and now >= node.deadline_s:
-                self._gap(node, out)
+                waited = f"seq {node.expected} did not arrive within {self.reorder_timeout_s:g} s"
+                self._gap(node, out, "seq_gap", f"{waited}, got {sorted(node.pending)}")
         return out
 
     def next_deadline_s(self) -> float | None:
@@ -203,6 +231,32 @@ class HostSessions:
 
     def stats(self) -> dict[str, int]:
         return dict(self._stats)
+
+    def node_stats(self) -> list[dict[str, Any]]:
+        """Per Edge Node, and per device of each: births, deaths, gaps, rebirths (by reason), drops.
+
+        A node's ``rebirth_requests`` counts every request sent to it; a device's, those its own
+        messages brought about. ``dropped_before_birth`` counts messages.
+        """
+        return [
+            {
+                "edge_node_id": node.edge_node_id,
+                "online": node.bd_seq is not None,
+                "synced": node.synced,
+                **node.counts,
+                "rebirth_reasons": dict(node.rebirth_reasons),
+                "devices": [
+                    {
+                        "device_id": dev.sparkplug_id,
+                        "registry_id": dev.device.id if dev.device is not None else None,
+                        "online": dev.online,
+                        **dev.counts,
+                    }
+                    for dev in node.devices.values()
+                ],
+            }
+            for node in self._nodes.values()
+        ]
 
     def online_devices(self) -> set[str]:
         """Registry ids of the devices currently online (after a birth, before a death)."""
@@ -226,6 +280,7 @@ class HostSessions:
                 payload.seq,
             )
         self._stats["node_births"] += 1
+        node.counts["births"] += 1
         node.bd_seq = 0 if bd_seq is None else bd_seq
         node.boot = (payload.timestamp_ms or received_ms) * 256 + node.bd_seq % 256
         node.synced = True
@@ -300,6 +355,7 @@ class HostSessions:
             self._stats["stale_deaths"] += 1
             return
         self._stats["node_deaths"] += 1
+        node.counts["deaths"] += 1
         node.bd_seq = None
         node.synced = False
         node.pending.clear()
@@ -328,7 +384,23 @@ class HostSessions:
     ) -> None:
         if not node.synced:
             self._stats["dropped_before_birth"] += 1
-            self._request_rebirth(node, out)
+            node.counts["dropped_before_birth"] += 1
+            dev = node.devices.get(t.device_id) if t.device_id is not None else None
+            if dev is not None:
+                dev.counts["dropped_before_birth"] += 1
+            why = "never seen" if node.bd_seq is None and not node.counts["births"] else "not current"
+            self._request_rebirth(
+                node,
+                out,
+                RebirthRequest(
+                    node.edge_node_id,
+                    "data_before_birth",
+                    t.device_id,
+                    f"{t.message_type} arrived while its NBIRTH is {why} (a host that started or"
+                    " reconnected after the birth, or data after a gap or death)",
+                ),
+                dev,
+            )
             return
         seq = payload.seq
         if seq is None or not 0 <= seq <= 255:
@@ -340,7 +412,7 @@ class HostSessions:
                 node.edge_node_id,
                 seq,
             )
-            self._gap(node, out)
+            self._gap(node, out, "bad_seq", f"{t.message_type} has seq {seq}, not 0..255", t.device_id)
             return
         if seq == node.expected:
             self._apply(node, t, payload, received_ms, out)
@@ -355,7 +427,8 @@ class HostSessions:
             return
         node.pending[seq] = (t, payload, received_ms)
         if self.reorder_timeout_s <= 0 or len(node.pending) > self.max_out_of_order:
-            self._gap(node, out)
+            missing = f"seq {node.expected} missing, got {sorted(node.pending)}"
+            self._gap(node, out, "seq_gap", missing, t.device_id)
         elif node.deadline_s is None:
             node.deadline_s = self._clock_s() + self.reorder_timeout_s
 
@@ -377,16 +450,32 @@ class HostSessions:
                     t.device_id or "", self._device(node.edge_node_id, t.device_id)
                 )
             self._stats["device_births"] += 1
+            dev.counts["births"] += 1
             self._birth(node, dev, payload, received_ms, kind, out)
         elif kind is MessageType.DDEATH:
             if dev is not None and dev.born:
                 self._stats["device_deaths"] += 1
+                dev.counts["deaths"] += 1
                 dev.born = False
                 self._offline(node, dev, payload.timestamp_ms or received_ms, kind, out)
         elif dev is None or not dev.born:  # DDATA of a device whose DBIRTH this host has not seen
             self._stats["dropped_before_birth"] += 1
+            node.counts["dropped_before_birth"] += 1
+            if dev is not None:
+                dev.counts["dropped_before_birth"] += 1
             node.synced = False
-            self._request_rebirth(node, out)
+            why = "never seen" if dev is None else "ended by a DDEATH or an NBIRTH"
+            self._request_rebirth(
+                node,
+                out,
+                RebirthRequest(
+                    node.edge_node_id,
+                    "device_data_before_birth",
+                    t.device_id,
+                    f"DDATA of device {t.device_id!r}, whose DBIRTH this host has {why}",
+                ),
+                dev,
+            )
         else:
             self._data(node, dev, payload, received_ms, out)
 
@@ -399,27 +488,30 @@ class HostSessions:
             return
         self._emit(node, dev, payload, received_ms, [], out)
 
-    def _gap(self, node: _NodeSession, out: Outcome) -> None:
+    def _gap(
+        self, node: _NodeSession, out: Outcome, reason: str, detail: str, device_id: str | None = None
+    ) -> None:
+        """The Edge Node's sequence is broken: drop its data until a new NBIRTH, ask for one."""
         self._stats["seq_gaps"] += 1
-        log.warning(
-            "Sparkplug edge node %r: message seq %d did not arrive (got %s); requesting a rebirth"
-            " and dropping its data until the new NBIRTH",
-            node.edge_node_id,
-            node.expected,
-            sorted(node.pending),
-        )
+        node.counts["seq_gaps"] += 1
         node.synced = False
         node.pending.clear()
         node.deadline_s = None
-        self._request_rebirth(node, out)
+        self._request_rebirth(node, out, RebirthRequest(node.edge_node_id, reason, device_id, detail))
 
-    def _request_rebirth(self, node: _NodeSession, out: Outcome) -> None:
+    def _request_rebirth(
+        self, node: _NodeSession, out: Outcome, request: RebirthRequest, dev: _DeviceSession | None = None
+    ) -> None:
         now = self._clock_s()
         if node.last_rebirth_s is not None and now - node.last_rebirth_s < self.rebirth_interval_s:
             return  # one request per interval, however much data arrives meanwhile
         node.last_rebirth_s = now
         self._stats["rebirth_requests"] += 1
-        out.rebirths.append(node.edge_node_id)
+        node.counts["rebirth_requests"] += 1
+        node.rebirth_reasons[request.reason] += 1
+        if dev is not None:
+            dev.counts["rebirth_requests"] += 1
+        out.rebirths.append(request)
 
     # -- values --------------------------------------------------------------------------------
 

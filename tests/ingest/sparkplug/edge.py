@@ -1,4 +1,4 @@
-"""A Sparkplug B Edge Node (Eclipse Sparkplug 3.0.0) publishing as a gateway would: for tests and `simulate`.
+"""A Sparkplug B Edge Node (Eclipse Sparkplug 3.0.0) publishing as a gateway would, for the tests.
 
 Session (chapter 5, "Edge Node Session Establishment"): MQTT 3.1.1 with a clean session and a Will
 that is the NDEATH (``bdSeq`` metric only, QoS 1, not retained); it subscribes to its NCMD and DCMD
