@@ -17,7 +17,7 @@ One run, step by step (progress goes to ``progress``, the CLI prints it on stder
    (count, distinct (sensor, ts) pairs, sum of values): ``lost`` and ``duplicated`` are both 0.
 5. Compaction (:meth:`Store.maintain` with everything closed) and bytes on disk per reading: the
    data directory for DuckDB, :meth:`Store.disk_bytes` (tables, indexes, TOAST) for PostgreSQL.
-6. Query latencies, when ``seamline.store.querybench`` exists.
+6. Query latencies (:mod:`seamline.bench.querybench`).
 7. The peer (``--peer victoriametrics``) loads the same readings (:class:`VictoriaMetricsPeer`).
 
 The machine may be shared: ``host`` says how busy it was (all processes) during the timed span.
@@ -26,8 +26,6 @@ The machine may be shared: ``host`` says how busy it was (all processes) during 
 from __future__ import annotations
 
 import contextlib
-import importlib
-import importlib.util
 import inspect
 import os
 import queue
@@ -429,24 +427,21 @@ def _compact(factory: Factory, target: _Target) -> tuple[dict[str, Any], int]:
 
 
 def _queries(factory: Factory, target: _Target, spec: WorkloadSpec) -> tuple[dict[str, Any] | None, str]:
-    """Dashboard query latencies on the store just loaded, by ``seamline.store.querybench``."""
-    name = "seamline.store.querybench"
-    if importlib.util.find_spec(name) is None:
-        return None, f"{name} does not exist yet, so no query latencies"
-    run_queries = getattr(importlib.import_module(name), "run_queries", None)
-    if run_queries is None:
-        return None, f"{name} has no run_queries()"
+    """Dashboard query latencies on the store just loaded (:func:`~seamline.bench.querybench.run_queries`)."""
+    from seamline.bench.querybench import run_queries  # noqa: PLC0415  # the query path only when needed
+
     end_ms = spec.start_ms + round(spec.seconds * 1000)
     store = target.opened(factory)
     try:
         timings = run_queries(store, factory, end_ms, spec.seconds / 3600.0, runs=QUERY_RUNS)
     except Exception as exc:  # another capability's work in progress must not void the ingest figures
-        return None, f"{name}.run_queries failed: {type(exc).__name__}: {exc}"
+        return None, f"run_queries failed: {type(exc).__name__}: {exc}"
     finally:
         store.close()
     return (
         {t.kind: {"p50_ms": t.p50_ms, "p95_ms": t.p95_ms, "max_ms": t.max_ms} for t in timings},
-        f"{name}.run_queries, {QUERY_RUNS} runs each after a warm-up, on the readings just ingested",
+        f"seamline.bench.querybench.run_queries, {QUERY_RUNS} runs each after a warm-up,"
+        " on the readings just ingested",
     )
 
 
