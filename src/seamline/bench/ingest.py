@@ -566,6 +566,12 @@ def _goals(r: dict[str, Any]) -> dict[str, Any]:
             "value": faster,
             "met": faster is not None and faster >= 1.0,
         }
+        maintained = ratios["readings_per_s_maintained_vs_durable"]
+        goals["faster_than_peer_until_maintained"] = {
+            "goal": "readings_per_s_maintained / peer readings_per_s_durable >= 1.0",
+            "value": maintained,
+            "met": maintained is not None and maintained >= 1.0,
+        }
         goals["smaller_than_peer"] = {
             "goal": "bytes_per_reading ratio <= 1.0",
             "value": smaller,
