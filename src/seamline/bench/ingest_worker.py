@@ -191,13 +191,16 @@ def main(argv: list[str] | None = None) -> int:
                 "value_sum": payloads.value_sum,
             }
         report["complete"] = _wait_processed(platform.ingestor, expect, args.stall_s)
-        # how busy the whole machine was while the messages came in (not during shutdown)
-        report["host_span_s"] = time.monotonic() - host0[0]
-        report["host_busy_cpu_s"] = host_busy_cpu_s() - host0[1]
         threads1, cpu1 = _thread_cpu_s(), _cpu_s()
         passes_in_span = platform.maintenance.passes - passes0
-        report["cpu_s_by_thread"] = _by_role(threads0, threads1, _OTHER_THREADS[backend])
-        report["cpu_s_postgres"] = server.used() if server else {}
+        report |= {
+            # how busy the whole machine was while the messages came in (not during shutdown)
+            "host_span_s": time.monotonic() - host0[0],
+            "host_busy_cpu_s": host_busy_cpu_s() - host0[1],
+            "peak_rss_bytes_span": peak_rss_bytes(os.getpid()),  # before the catch-up pass
+            "cpu_s_by_thread": _by_role(threads0, threads1, _OTHER_THREADS[backend]),
+            "cpu_s_postgres": server.used() if server else {},
+        }
         gc.callbacks.remove(gc_timer)
         report["gc"] = {"collections": gc_timer.collections, "seconds": gc_timer.seconds}
         report["catch_up"] = _wait_caught_up(platform.maintenance, commits.last_commit_ms, args.stall_s)
