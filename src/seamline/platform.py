@@ -85,7 +85,9 @@ class Platform:
             self.ingestor.start()
             self.maintenance.start()
             if self.settings.mqtt_url:
-                self.mqtt = MqttIngest(self.settings.mqtt_url, self.ingestor, site_id=self.factory.site_id)
+                self.mqtt = MqttIngest.from_settings(
+                    self.settings, self.ingestor, site_id=self.factory.site_id
+                )
                 self.mqtt.start()
                 if self.settings.sparkplug_group:
                     self.sparkplug = SparkplugIngest(

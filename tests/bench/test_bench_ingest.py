@@ -18,6 +18,7 @@ from seamline.bench._broker import BenchBroker, BrokerUnavailableError
 from seamline.bench._payloads import WorkloadSpec, encode_workload, stamp
 from seamline.cli import app
 from seamline.ingest.binary import parse_frame, split_frames
+from seamline.settings import Settings
 
 READINGS = "200000"
 FIGURES = ("readings_per_s", "bytes_per_reading", "latency_p50_ms", "latency_p99_ms", "peak_rss_mb")
@@ -37,9 +38,28 @@ def check(r: dict[str, Any]) -> None:
     assert r["readings"] >= int(READINGS)
     assert (r["lost"], r["duplicated"], r["rejected"]) == (0, 0, 0)
     assert r["value_sum_matches"] is True
-    assert r["compaction"] is not None
+    assert r["compaction"]["ran"] is True
     assert "queries" in r
     assert set(r["cpu_s"]) == {"ingest", "publisher", "broker"}
+    # the platform as it ships: its own settings, its maintenance loop caught up before the end
+    shipped = Settings()
+    assert r["platform_settings"]["ingest_max_queue"] == shipped.ingest_max_queue
+    assert r["platform_settings"]["maintenance_interval_s"] == shipped.maintenance_interval_s
+    assert r["maintenance"]["catch_up"]["caught_up"] is True
+    assert r["maintenance"]["passes"] >= 1
+    assert r["readings_per_s_maintained"] < r["readings_per_s"]
+    # every reading is in compacted files, by the loop or by the final pass, and checked there
+    assert r["maintenance"]["compacted_readings"] + r["compaction"]["compacted_readings"] == r["readings"]
+    v = r["verification"]
+    assert v["sensors"] == v["sensors_stored"] > 10_000  # 13 s: the once-a-minute ones may be missing
+    assert (v["sensors_wrong"], v["unexpected"]) == (0, 0)
+    assert v["when"].startswith("after the final compaction")
+    cpu = r["cpu_s_per_million"]
+    assert cpu["ingest"] > 0
+    assert cpu["maintenance"] > 0
+    assert cpu["total"] == pytest.approx(cpu["ingest"] + cpu["maintenance"] + cpu["final_compaction"])
+    assert r["peak_rss_mb_final_compaction"] > 0
+    assert 0 < r["peak_rss_mb_until_last_commit"] <= r["peak_rss_mb"]
 
 
 @pytest.mark.slow
@@ -63,10 +83,56 @@ def test_a_run_beside_victoriametrics_reports_both_and_their_ratios() -> None:
     assert r["ratios"]["bytes_per_reading"] == pytest.approx(
         r["bytes_per_reading"] / peer["bytes_per_reading"]
     )
+    assert set(peer["cpu_s_per_million"]) == {"ingest", "maintenance", "final_compaction", "total"}
+    assert peer["cpu_s_per_million"]["ingest"] > 0
+    assert r["pairing"]["like_for_like"] is True
+    goals = r["goals"]
+    assert goals["faster_than_peer"]["value"] == r["ratios"]["readings_per_s"]
+    assert goals["faster_than_peer"]["met"] == (r["ratios"]["readings_per_s"] >= 1.0)
+    assert goals["smaller_than_peer"]["met"] == (r["ratios"]["bytes_per_reading"] <= 1.0)
+    # until compacted: ours after the catch-up pass, the peer's once flushed (it compresses inline)
+    maintained = r["readings_per_s_maintained"] / peer["readings_per_s"]
+    assert r["ratios"]["readings_per_s_maintained"] == pytest.approx(maintained)
+    assert goals["faster_than_peer_until_maintained"]["met"] == (maintained >= 1.0)
+
+
+@pytest.mark.slow
+def test_the_jittered_workload_goes_through_and_is_checked_per_sensor() -> None:
+    r = bench("--workload", "jittered")
+    check(r)
+    assert r["workload_kind"] == r["workload"]["kind"] == "jittered"
+
+
+@pytest.mark.slow
+def test_maintenance_runs_inside_the_timed_span_when_its_interval_is_short(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the platform's settings come from SEAMLINE_* variables, as in the service; paced to 4 s
+    monkeypatch.setenv("SEAMLINE_MAINTENANCE_INTERVAL_S", "0.05")
+    r = bench("--readings", "1000000", "--rate", "250000")
+    assert r["platform_settings"]["maintenance_interval_s"] == 0.05
+    assert r["maintenance"]["passes_in_span"] >= 2
+    assert r["cpu_s_per_m_readings"]["ingest.maintenance_thread"] > 0  # loop CPU inside the span
+    assert (r["lost"], r["duplicated"]) == (0, 0)
+
+
+def test_inproc_against_a_peer_over_http_is_refused_as_not_like_for_like() -> None:
+    result = CliRunner().invoke(
+        app,
+        ["bench", "ingest", "--readings", "1000", "--transport", "inproc", "--peer", "victoriametrics"],
+    )
+    assert result.exit_code == 1, result.output
+    assert "not like for like" in result.output
+    assert "use --transport mqtt" in result.output
 
 
 def test_an_unknown_transport_or_peer_is_refused() -> None:
-    for args in (["--transport", "carrier-pigeon"], ["--peer", "influxdb"], ["--format", "xml"]):
+    for args in (
+        ["--transport", "carrier-pigeon"],
+        ["--peer", "influxdb"],
+        ["--format", "xml"],
+        ["--workload", "noisy"],
+    ):
         result = CliRunner().invoke(app, ["bench", "ingest", "--readings", "1000", *args])
         assert result.exit_code == 2, result.output
 

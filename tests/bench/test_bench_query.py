@@ -10,11 +10,11 @@ import orjson
 import pytest
 from typer.testing import CliRunner
 
+from seamline.bench.querybench import DEFAULT_START_MS
 from seamline.bench.workload import Workload
 from seamline.cli import app
 from seamline.model.factory import Factory
 from seamline.store.duckdb import DuckDBStore
-from seamline.store.querybench import DEFAULT_START_MS
 
 HOURS = "0.02"  # 72 s of the reference factory, ~1.1 M readings
 LATEST = ("latest_sensor", "latest_device", "latest_line", "latest_factory")

@@ -228,3 +228,73 @@ def test_bad_arguments_are_refused(factory: Factory) -> None:
         next(workload.chunks(1.0, max_readings_per_message=0))
     with pytest.raises(ValueError, match="window_s"):
         next(workload.chunks(1.0, window_s=0.0))
+
+
+# -- the jittered workload -------------------------------------------------------------------------
+
+
+def jittered(factory: Factory, seconds: float, seed: int = 1) -> Columns:
+    return columns(list(Workload(factory, start_ms=T0, seed=seed, kind="jittered").chunks(seconds)))
+
+
+@pytest.mark.parametrize(("seconds", "window_s", "limit"), [(95.0, 1.0, 1000), (31.7, 7.5, 40)])
+def test_the_jittered_readings_count_is_total_readings(
+    factory: Factory, seconds: float, window_s: float, limit: int
+) -> None:
+    workload = Workload(factory, start_ms=T0, seed=3, kind="jittered")
+    chunks = list(workload.chunks(seconds, max_readings_per_message=limit, window_s=window_s))
+    assert sum(len(c) for c in chunks) == workload.total_readings(seconds)
+    regular = Workload(factory, start_ms=T0, seed=3).total_readings(seconds)
+    assert 0.9 * regular < workload.total_readings(seconds) < regular  # the gaps, ~2 % of readings
+    for chunk in chunks:  # still device messages, channel by channel
+        device = factory.devices_by_id[chunk.device_id]
+        np.testing.assert_array_equal(chunk.sensor_ids, device.sensor_base + chunk.channel_idx)
+
+
+def test_jittered_seconds_for_is_the_shortest_run_with_that_many_readings(factory: Factory) -> None:
+    workload = Workload(factory, start_ms=T0, kind="jittered")
+    for wanted in (15_000, 1_234_567):
+        seconds = workload.seconds_for(wanted)
+        assert workload.total_readings(seconds) >= wanted
+        assert workload.total_readings(seconds - 0.001) < wanted
+
+
+def test_jittered_timestamps_wander_off_the_period_but_stay_in_order(factory: Factory) -> None:
+    cols = jittered(factory, 95.0)
+    period = per_sensor(factory, cols)["period_ms"]
+    same = cols.sensor_ids[1:] == cols.sensor_ids[:-1]
+    step = np.diff(cols.ts_ms)[same]
+    assert step.min() > 0  # in order, never two readings of a sensor at one time
+    off_period = np.count_nonzero(step % period[1:][same]) / step.size
+    assert off_period > 0.5  # most intervals are not whole periods
+    # irregular gaps: some sensors miss seconds (and whole devices go quiet), not only a sample
+    missed = step > 1.9 * period[1:][same]
+    assert np.count_nonzero(missed) > 1000  # ~5 % of (sensor, 30 s slot) pairs have a gap
+    assert np.count_nonzero(step > 5 * period[1:][same] + 400) > 500  # seconds, not one sample
+    assert np.count_nonzero(cols.ts_ms < T0) > 0  # device clocks run behind as well as ahead
+
+
+def test_jittered_gauges_are_real_floats_counters_and_states_whole_steps(factory: Factory) -> None:
+    cols = jittered(factory, 30.0)
+    spec = per_sensor(factory, cols)
+    kinds = {s.id: s.channel.kind for s in factory.sensors()}
+    gauge = np.array([kinds[int(i)] is ChannelKind.GAUGE for i in cols.sensor_ids])
+    steps = cols.values / spec["resolution"]
+    on_grid = np.isclose(steps, np.rint(steps), rtol=0.0, atol=1e-6)
+    assert np.count_nonzero(on_grid[gauge]) < 0.05 * np.count_nonzero(gauge)
+    assert on_grid[~gauge].all()
+    g = cols.values[gauge]
+    assert np.all((g >= spec["low"][gauge]) & (g <= spec["high"][gauge]))
+    # the same drift and noise as the standard workload's gauges, only not rounded
+    standard = columns(list(Workload(factory, start_ms=T0, seed=1).chunks(30.0)))
+    assert np.std(cols.values[gauge]) == pytest.approx(
+        np.std(standard.values[np.isin(standard.sensor_ids, cols.sensor_ids[gauge])]), rel=0.05
+    )
+
+
+def test_jittered_is_deterministic_and_unknown_kinds_are_refused(factory: Factory) -> None:
+    a, b = jittered(factory, 31.0, seed=7), jittered(factory, 31.0, seed=7)
+    np.testing.assert_array_equal(a.ts_ms, b.ts_ms)
+    np.testing.assert_array_equal(a.values, b.values)
+    with pytest.raises(ValueError, match="unknown workload 'noisy'"):
+        Workload(factory, start_ms=T0, kind="noisy")  # type: ignore[arg-type]  # the point of the test

@@ -17,7 +17,7 @@ from typing import Any, Final, Literal
 import numpy as np
 import orjson
 
-from seamline.bench.workload import Chunk, Workload
+from seamline.bench.workload import Chunk, Workload, WorkloadKind
 from seamline.ingest.binary import CONTENT_TYPE, SENT_TS_OFFSET, encode_binary
 from seamline.model.loader import load_factory
 
@@ -31,7 +31,7 @@ _I64: Final = struct.Struct("<q")
 
 @dataclass(frozen=True, slots=True)
 class WorkloadSpec:
-    """Which readings a run sends: the standard workload of the reference factory, cut into messages."""
+    """Which readings a run sends: a workload of the reference factory, cut into messages."""
 
     start_ms: int
     seconds: float
@@ -39,9 +39,10 @@ class WorkloadSpec:
     window_s: float = 60.0
     max_readings_per_message: int = 1000
     boot: int = 1
+    kind: WorkloadKind = "standard"
 
     def workload(self) -> Workload:
-        return Workload(load_factory(), start_ms=self.start_ms, seed=self.seed)
+        return Workload(load_factory(), start_ms=self.start_ms, seed=self.seed, kind=self.kind)
 
     def chunks(self, workload: Workload | None = None) -> Iterator[Chunk]:
         w = workload or self.workload()
@@ -58,6 +59,7 @@ class WorkloadSpec:
                 "window_s": self.window_s,
                 "max_readings_per_message": self.max_readings_per_message,
                 "boot": self.boot,
+                "kind": self.kind,
             }
         ).decode()
 

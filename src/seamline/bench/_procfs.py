@@ -65,3 +65,13 @@ def dir_bytes(path: Path) -> int:
             if stat.S_ISREG(st.st_mode):
                 total += st.st_size
     return total
+
+
+def reset_peak_rss() -> bool:
+    """Reset this process's ``VmHWM`` to its current RSS (``/proc/self/clear_refs``, Linux 4.0+),
+    so that a later :func:`peak_rss_bytes` is the peak of what came after; ``False`` if refused."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5", encoding="ascii")
+    except OSError:
+        return False
+    return True

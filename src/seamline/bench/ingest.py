@@ -1,24 +1,37 @@
-"""``seamline bench ingest``: the standard workload through the real ingest path, and a peer beside it.
+"""``seamline bench ingest``: a workload through the platform as it ships, and a peer beside it.
 
 One run, step by step (progress goes to ``progress``, the CLI prints it on stderr):
 
 1. A private Mosquitto on a free loopback port (``--transport mqtt``; see ``_broker.py``).
-2. The ingest process (``ingest_worker.py``): a fresh store -- DuckDB in a temporary directory, or
-   with ``--store postgresql://...`` a schema of its own on that server, dropped afterwards -- the
-   :class:`~seamline.ingest.pipeline.Ingestor` and the transport. A separate process, so its peak
-   RSS (``VmHWM``) and CPU time are its own; on PostgreSQL the CPU time of the server processes
-   that work for the store (its connections, WAL writer, checkpointer, autovacuum) is reported too.
+2. The ingest process (``ingest_worker.py``): the :class:`~seamline.platform.Platform` that
+   ``seamline serve`` runs, from the platform's own default settings, on a fresh store -- DuckDB in
+   a temporary directory, or with ``--store postgresql://...`` a schema of its own on that server,
+   dropped afterwards -- with its store maintenance loop running throughout. A separate process,
+   so its peak RSS (``VmHWM``) and CPU time are its own; on PostgreSQL the CPU time of the server
+   processes that work for the store (its connections, WAL writer, checkpointer, autovacuum) is
+   reported too.
 3. The publisher process (``ingest_publisher.py``) encodes the whole workload *before* the clock
    starts, then sends it as fast as the broker (QoS 1) or the HTTP API accepts, stamping each
    message's ``sent_ts`` as it goes. ``inproc`` has no publisher: the ingest process submits the
    encoded messages itself.
-4. ``readings_per_s`` = readings committed / (last commit - first send). Latency is per message,
-   commit wall time - ``sent_ts``. Then the check: the store must hold exactly the readings sent
-   (count, distinct (sensor, ts) pairs, sum of values): ``lost`` and ``duplicated`` are both 0.
-5. Compaction (:meth:`Store.maintain` with everything closed) and bytes on disk per reading: the
-   data directory for DuckDB, :meth:`Store.disk_bytes` (tables, indexes, TOAST) for PostgreSQL.
-6. Query latencies, when ``seamline.store.querybench`` exists.
+4. ``readings_per_s`` = readings committed / (last commit - first send), maintenance running as
+   it runs in the service. Latency is per message, commit wall time - ``sent_ts``. Then (untimed)
+   the ingest process waits for a maintenance pass that started after the last commit
+   (``readings_per_s_maintained`` adds that pass's time), closes the platform, and runs the final
+   compaction (``maintain(close_all=True)``: the hours still open, closed and merged).
+5. Bytes on disk per reading, in that final state: the data directory for DuckDB,
+   :meth:`Store.disk_bytes` (tables, indexes, TOAST) for PostgreSQL. In the same state, the check:
+   per sensor, the store must hold exactly the readings of the workload (count, distinct
+   timestamps, sum of values; ``_verify.py``): ``lost`` and ``duplicated`` are both 0.
+6. Query latencies (:mod:`seamline.bench.querybench`).
 7. The peer (``--peer victoriametrics``) loads the same readings (:class:`VictoriaMetricsPeer`).
+
+CPU time is reported per million readings, apart for ingest (every thread of the ingest process
+but the maintenance loop's, from the first message to the last commit), maintenance (the loop's
+thread during that span, the whole process while the catch-up pass runs, and the platform's
+shutdown) and the final compaction, with their total; the peer's likewise (ingest and flush; writing
+its in-memory parts to disk; its forced merge). ``--workload jittered`` sends the jittered
+workload (:mod:`seamline.bench.workload`) instead of the standard one.
 
 The machine may be shared: ``host`` says how busy it was (all processes) during the timed span.
 """
@@ -26,9 +39,6 @@ The machine may be shared: ``host`` says how busy it was (all processes) during 
 from __future__ import annotations
 
 import contextlib
-import importlib
-import importlib.util
-import inspect
 import os
 import queue
 import subprocess
@@ -42,7 +52,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Final, Literal
 
-import duckdb
 import orjson
 import psycopg
 from psycopg import sql
@@ -50,9 +59,10 @@ from psycopg import sql
 from seamline.bench._broker import BenchBroker
 from seamline.bench._payloads import Format, WorkloadSpec
 from seamline.bench._procfs import cpu_s, dir_bytes
+from seamline.bench._verify import compare, expected_totals, stored_totals_duckdb, stored_totals_postgres
 from seamline.bench.errors import BenchError
 from seamline.bench.victoriametrics import PeerResult, VictoriaMetricsPeer
-from seamline.bench.workload import Workload
+from seamline.bench.workload import WORKLOAD_KINDS, Workload, WorkloadKind
 from seamline.model.factory import Factory
 from seamline.store.base import Store
 from seamline.store.duckdb import DB_FILENAME
@@ -68,7 +78,6 @@ GOAL_POSTGRES_READINGS_PER_S: Final = 300_000  # either format
 GOAL_BYTES_PER_READING: Final = 1.0
 GOAL_PEAK_RSS_MB: Final = 1024.0
 _MB: Final = 2**20
-_SUM_REL_TOL: Final = 1e-9
 QUERY_RUNS: Final = 20
 
 Progress = Callable[[str], None]
@@ -87,8 +96,7 @@ class IngestBenchOptions:
     max_readings_per_message: int = 1000  # ... up to this many readings
     messages_per_request: int = 100  # http
     http_concurrency: int = 4  # http
-    flush_interval_s: float = 0.25
-    flush_readings: int = 200_000  # the Ingestor's default: measure the platform as it runs
+    workload: WorkloadKind = "standard"
     stall_s: float = 60.0
     rate: float = 0.0  # readings/s the publisher paces to; 0: as fast as the other side accepts
     store: str | None = None  # a postgresql:// URL; None: the embedded DuckDB store
@@ -102,40 +110,57 @@ def run_ingest_bench(
         raise BenchError(f"unknown transport {options.transport!r}; use one of {', '.join(TRANSPORTS)}")
     if options.peer is not None and options.peer not in PEERS:
         raise BenchError(f"unknown peer {options.peer!r}; use one of {', '.join(PEERS)}")
+    if options.workload not in WORKLOAD_KINDS:
+        raise BenchError(f"unknown workload {options.workload!r}; use one of {', '.join(WORKLOAD_KINDS)}")
+    pairing = _pairing(options)
+    if options.peer is not None and not pairing["like_for_like"]:
+        raise BenchError(f"{pairing['reason']}; {pairing['instead']}")
     spec = _spec(factory, options)
-    workload = Workload(factory, start_ms=spec.start_ms, seed=spec.seed)
+    workload = Workload(factory, start_ms=spec.start_ms, seed=spec.seed, kind=spec.kind)
     progress(
-        f"workload: {workload.total_readings(spec.seconds):,} readings of {workload.sensor_count:,} sensors"
-        f" ({spec.seconds:g} s of factory time), {options.format} over {options.transport}"
+        f"{spec.kind} workload: {workload.total_readings(spec.seconds):,} readings of"
+        f" {workload.sensor_count:,} sensors ({spec.seconds:g} s of factory time),"
+        f" {options.format} over {options.transport}"
     )
     with (
         tempfile.TemporaryDirectory(prefix="seamline-bench-ingest-") as tmp,
         _fresh_store(options.store, Path(tmp) / "data", progress) as target,
     ):
         run = _run_ingest(factory, options, spec, Path(tmp), target, progress)
-        progress("checking that every reading is stored once")
-        check = _verify(target, run["published_readings"], run["value_sum"])
-        progress("compacting the store")
-        compaction, disk_bytes = _compact(factory, target)
+        final = run["final_compaction"]
+        if target.backend == "duckdb":
+            disk_bytes = dir_bytes(target.data_dir)
+        else:  # the server's files are not ours to walk: its own sizes of the schema
+            disk_bytes = final.get("store_disk_bytes_open") or 0
+        progress("checking, per sensor, that every reading is stored once (after the final compaction)")
+        check = _verify(target, spec, workload)
         progress("query latencies")
         queries, queries_note = _queries(factory, target, spec)
     readings = run["published_readings"]
+    per_m = 1e6 / readings if readings else 0.0
     result: dict[str, Any] = {
         "store": target.backend,
         "transport": options.transport,
         "format": options.format,
+        "workload_kind": spec.kind,
         "rate": options.rate or None,
         "readings": readings,
         "messages": run["published_messages"],
         "readings_per_s": run["readings_per_s"],
+        "readings_per_s_maintained": run["readings_per_s_maintained"],
         "bytes_per_reading": disk_bytes / readings if readings else None,
         "latency_p50_ms": run["latency_ms"]["p50"],
         "latency_p99_ms": run["latency_ms"]["p99"],
         "latency_max_ms": run["latency_ms"]["max"],
         "peak_rss_mb": run["peak_rss_bytes"] / _MB,
+        "peak_rss_mb_until_last_commit": run["peak_rss_bytes_span"] / _MB,
+        "peak_rss_mb_final_compaction": (
+            final["peak_rss_bytes"] / _MB if final.get("peak_rss_bytes") is not None else None
+        ),
         "lost": check["lost"],
         "duplicated": check["duplicated"],
         "value_sum_matches": check["value_sum_matches"],
+        "verification": check,
         "redelivered": run["duplicates"],
         "rejected": run["rejected"],
         "elapsed_s": run["elapsed_s"],
@@ -143,12 +168,16 @@ def run_ingest_bench(
         "disk_bytes": disk_bytes,
         "commits": run["commits"],
         "cpu_s": run["cpu_s"],
+        "cpu_s_per_million": {k: v * per_m for k, v in run["cpu_s_parts"].items()},
         "cpu_s_per_m_readings": {
-            k: v / readings * 1e6 for k, v in (run["cpu_s"] | run["cpu_s_ingest_threads"]).items()
+            k: v * per_m for k, v in (run["cpu_s"] | run["cpu_s_ingest_threads"]).items()
         },
+        "maintenance": run["maintenance"],
+        "platform_settings": run["settings"],
         "host": run["host"],
         "ingest_gc": run["gc"],
         "workload": {
+            "kind": spec.kind,
             "sensors": workload.sensor_count,
             "devices": len(factory.devices),
             "factory_s": spec.seconds,
@@ -157,9 +186,10 @@ def run_ingest_bench(
             "readings_per_message": readings / run["published_messages"] if run["published_messages"] else 0,
             "seed": spec.seed,
         },
-        "compaction": compaction,
+        "compaction": final,
         "queries": queries,
         "queries_note": queries_note,
+        "pairing": pairing if options.peer else None,
         "peer": None,
         "ratios": None,
     }
@@ -171,6 +201,29 @@ def run_ingest_bench(
         result["ratios"] = _ratios(result, result["peer"])
     result["goals"] = _goals(result)
     return result
+
+
+def _pairing(options: IngestBenchOptions) -> dict[str, Any]:
+    """Whether Seamline's side of the run is comparable with the peer's HTTP import."""
+    if options.transport == "inproc":
+        return {
+            "like_for_like": False,
+            "reason": "--transport inproc submits the readings inside Seamline's own process, with no"
+            " network, broker or request parsing, while VictoriaMetrics is loaded over HTTP: not like"
+            " for like",
+            "instead": "use --transport mqtt (the default) or http with --peer, or drop --peer",
+        }
+    hop = (
+        "a publisher process -> Mosquitto (QoS 1) -> Seamline's MQTT subscriber"
+        if options.transport == "mqtt"
+        else "a publisher process -> Seamline's HTTP API"
+    )
+    return {
+        "like_for_like": True,
+        "reason": f"both over loopback from another process: {hop}; a feeder -> VictoriaMetrics' HTTP"
+        " import (its native format); payloads encoded before the clock on both sides",
+        "instead": "",
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,7 +273,9 @@ def _fresh_store(url: str | None, data_dir: Path, progress: Progress) -> Iterato
 
 
 def _spec(factory: Factory, options: IngestBenchOptions) -> WorkloadSpec:
-    seconds = Workload(factory, start_ms=0, seed=options.seed).seconds_for(options.readings)
+    seconds = Workload(factory, start_ms=0, seed=options.seed, kind=options.workload).seconds_for(
+        options.readings
+    )
     # The readings end two days ago: inside every retention, clear of "now", in closed time blocks.
     end_ms = (int(time.time()) - 2 * 86_400) * 1000
     return WorkloadSpec(
@@ -230,6 +285,7 @@ def _spec(factory: Factory, options: IngestBenchOptions) -> WorkloadSpec:
         window_s=options.window_s,
         max_readings_per_message=options.max_readings_per_message,
         boot=int(time.time()) % 1_000_000,
+        kind=options.workload,
     )
 
 
@@ -245,10 +301,9 @@ def _run_ingest(
     progress: Progress,
 ) -> dict[str, Any]:
     worker_args = [
-        f"--store={target.spec}",
+        f"--data-dir={target.data_dir if target.backend == 'duckdb' else root / 'platform'}",
+        *([f"--store={target.spec}"] if target.backend == "postgresql" else []),
         f"--transport={options.transport}",
-        f"--flush-interval-s={options.flush_interval_s}",
-        f"--flush-readings={options.flush_readings}",
         f"--stall-s={options.stall_s}",
     ]
     with contextlib.ExitStack() as stack:
@@ -324,9 +379,12 @@ def _run_ingest(
         )
     last_commit = report["last_commit_ms"] or first_send_ms
     elapsed_s = max(last_commit - first_send_ms, 1) / 1000.0
+    catch_up = report["catch_up"]
+    maintained_s = elapsed_s + (catch_up["pass_s"] or 0.0) if catch_up["caught_up"] else None
     cpu = {"ingest": report["cpu_s"], "publisher": publisher_cpu, "broker": broker_cpu}
     if target.backend == "postgresql":
         cpu["postgres"] = sum(report["cpu_s_postgres"].values())
+    parts = _cpu_parts(report, cpu.get("postgres", 0.0))
     span_s = max(report["host_span_s"], 1e-3)  # the worker's: from the start of sending to the end
     busy = report["host_busy_cpu_s"]
     return {
@@ -335,9 +393,15 @@ def _run_ingest(
         "payload_bytes": published["payload_bytes"],
         "value_sum": published["value_sum"],
         "readings_per_s": report["readings"] / elapsed_s,
+        "readings_per_s_maintained": report["readings"] / maintained_s if maintained_s else None,
         "elapsed_s": elapsed_s,
+        "cpu_s_parts": parts,
+        "maintenance": report["maintenance"] | {"catch_up": catch_up, "shutdown": report["shutdown"]},
+        "final_compaction": report["final_compaction"],
+        "settings": report["settings"],
         "latency_ms": report["latency_ms"],
         "peak_rss_bytes": report["peak_rss_bytes"],
+        "peak_rss_bytes_span": report["peak_rss_bytes_span"],
         "duplicates": report["duplicates"],
         "rejected": report["rejected"],
         "commits": report["commits"],
@@ -352,6 +416,27 @@ def _run_ingest(
             "load_avg_1m": os.getloadavg()[0],
         },
     }
+
+
+def _cpu_parts(report: dict[str, Any], postgres_s: float) -> dict[str, float]:
+    """The ingest process's CPU seconds, apart: ingest, maintenance, final compaction, total.
+
+    - ingest: every thread but the maintenance loop's, first message to last commit (DuckDB's own
+      worker threads included: they serve the writer's commits and the loop's passes alike), and
+      on PostgreSQL the server processes working for the store meanwhile;
+    - maintenance: the loop's thread in that span, the whole process from the last commit until
+      the catch-up pass finished (nothing else runs then), and the platform's shutdown (its last
+      maintenance pass);
+    - final_compaction: ``maintain(close_all=True)`` and the store's close, reopened.
+    """
+    in_span = report["cpu_s_by_thread"].get("maintenance_thread", 0.0)
+    parts = {
+        "ingest": report["cpu_s"] - in_span + postgres_s,
+        "maintenance": in_span + report["catch_up"]["cpu_s"] + report["shutdown"]["cpu_s"],
+        "final_compaction": report["final_compaction"].get("cpu_s", 0.0),
+    }
+    parts["total"] = sum(parts.values())
+    return parts
 
 
 def _run_timeout(options: IngestBenchOptions) -> float:
@@ -369,88 +454,43 @@ def _free_port() -> int:
 # -- after the run ---------------------------------------------------------------------------
 
 
-def _verify(target: _Target, expected: int, value_sum: float) -> dict[str, Any]:
-    """Exactly the readings sent: no fewer (lost), no (sensor, ts) twice (duplicated), same sum."""
+def _verify(target: _Target, spec: WorkloadSpec, workload: Workload) -> dict[str, Any]:
+    """Per sensor, exactly the workload's readings in the store as it is now (after compaction)."""
+    expected = expected_totals(spec.chunks(workload))
     if target.backend == "duckdb":
-        con = duckdb.connect(str(target.data_dir / DB_FILENAME), read_only=True)
-        try:
-            rows, distinct, total = con.execute(
-                "SELECT count(*), (SELECT count(*) FROM (SELECT DISTINCT sensor_id, ts_ms FROM readings)),"
-                " coalesce(sum(value), 0) FROM readings"
-            ).fetchall()[0]
-        finally:
-            con.close()
+        stored = stored_totals_duckdb(target.data_dir / DB_FILENAME)
     else:
-        conninfo, schema = split_schema(target.spec)
-        with psycopg.connect(conninfo, autocommit=True, options=f"-c search_path={schema}") as pg:
-            pg.execute("SET work_mem = '512MB'")  # the distinct pairs hashed in memory, not sorted on disk
-            got = pg.execute(
-                "SELECT count(*), (SELECT count(*) FROM (SELECT DISTINCT sensor_id, ts FROM readings) d),"
-                " coalesce(sum(value), 0) FROM readings"
-            ).fetchone()
-            assert got is not None  # an aggregate without GROUP BY returns one row
-            rows, distinct, total = got
-    matches = abs(float(total) - value_sum) <= _SUM_REL_TOL * max(abs(value_sum), 1.0)
-    return {
-        "lost": max(0, expected - int(distinct)),
-        "duplicated": int(rows) - int(distinct),
-        "value_sum_matches": matches,
-    }
-
-
-def _compact(factory: Factory, target: _Target) -> tuple[dict[str, Any], int]:
-    """Run the store's maintenance with every time block closed; bytes on disk afterwards."""
-    store = target.opened(factory)
-    info: dict[str, Any]
-    try:
-        kwargs: dict[str, Any] = {"now_ms": int(time.time() * 1000)}
-        if "close_all" in inspect.signature(store.maintain).parameters:
-            kwargs["close_all"] = True
-        started = time.perf_counter()
-        report = store.maintain(**kwargs)
-        info = {
-            "ran": True,
-            "elapsed_s": time.perf_counter() - started,
-            "compacted_readings": report.compacted_readings,
-            "rolled_up_buckets": report.rolled_up_buckets,
-        }
-    except NotImplementedError:
-        info = {"ran": False, "reason": f"{type(store).__name__}.maintain() is not implemented yet"}
-    try:
-        store_bytes: int | None = store.disk_bytes()
-    except NotImplementedError:
-        store_bytes = None
-    store.close()  # DuckDB checkpoints: the write-ahead log is folded into the file
-    info["store_disk_bytes_open"] = store_bytes
-    if target.backend == "duckdb":
-        return info, dir_bytes(target.data_dir)
-    # the server's files are not ours to walk: its own sizes (pg_total_relation_size) of the schema
-    return info, store_bytes or 0
+        stored = stored_totals_postgres(target.spec)
+    return compare(expected, stored) | {"when": "after the final compaction, on the state measured"}
 
 
 def _queries(factory: Factory, target: _Target, spec: WorkloadSpec) -> tuple[dict[str, Any] | None, str]:
-    """Dashboard query latencies on the store just loaded, by ``seamline.store.querybench``."""
-    name = "seamline.store.querybench"
-    if importlib.util.find_spec(name) is None:
-        return None, f"{name} does not exist yet, so no query latencies"
-    run_queries = getattr(importlib.import_module(name), "run_queries", None)
-    if run_queries is None:
-        return None, f"{name} has no run_queries()"
+    """Dashboard query latencies on the store just loaded (:func:`~seamline.bench.querybench.run_queries`)."""
+    from seamline.bench.querybench import run_queries  # noqa: PLC0415  # the query path only when needed
+
     end_ms = spec.start_ms + round(spec.seconds * 1000)
     store = target.opened(factory)
     try:
         timings = run_queries(store, factory, end_ms, spec.seconds / 3600.0, runs=QUERY_RUNS)
     except Exception as exc:  # another capability's work in progress must not void the ingest figures
-        return None, f"{name}.run_queries failed: {type(exc).__name__}: {exc}"
+        return None, f"run_queries failed: {type(exc).__name__}: {exc}"
     finally:
         store.close()
     return (
         {t.kind: {"p50_ms": t.p50_ms, "p95_ms": t.p95_ms, "max_ms": t.max_ms} for t in timings},
-        f"{name}.run_queries, {QUERY_RUNS} runs each after a warm-up, on the readings just ingested",
+        f"seamline.bench.querybench.run_queries, {QUERY_RUNS} runs each after a warm-up,"
+        " on the readings just ingested",
     )
 
 
 def _peer_summary(peer: PeerResult) -> dict[str, Any]:
+    per_m = 1e6 / peer.readings if peer.readings else 0.0
+    cpu = {
+        "ingest": peer.cpu_s,  # ingest and flush: every reading acknowledged and searchable
+        "maintenance": peer.persist_cpu_s,  # until file parts hold every reading
+        "final_compaction": peer.merge_cpu_s,  # /internal/force_merge, the bytes' state
+    }
+    cpu["total"] = sum(cpu.values())
     return {
         "name": peer.peer,
         "version": peer.version,
@@ -466,8 +506,11 @@ def _peer_summary(peer: PeerResult) -> dict[str, Any]:
         "latency_p99_ms": peer.request_latency_p99_s * 1000.0,
         "latency_max_ms": peer.request_latency_max_s * 1000.0,
         "peak_rss_mb": peer.peak_rss_bytes / _MB,
+        "peak_rss_mb_with_merge": peer.peak_rss_end_bytes / _MB,
         "cpu_s": peer.cpu_s,
+        "cpu_s_per_million": {k: v * per_m for k, v in cpu.items()},
         "elapsed_s": peer.elapsed_s,
+        "merge_s": peer.merge_s,
         "busy_cores": peer.host_cpu_s / peer.elapsed_s if peer.elapsed_s > 0 else None,
     }
 
@@ -476,11 +519,21 @@ def _ratios(ours: dict[str, Any], peer: dict[str, Any]) -> dict[str, float | Non
     def ratio(a: float | None, b: float | None) -> float | None:
         return a / b if a is not None and b else None
 
+    mine, theirs = ours["cpu_s_per_million"], peer["cpu_s_per_million"]
     return {
         "readings_per_s": ratio(ours["readings_per_s"], peer["readings_per_s"]),  # >= 1: we are faster
         "readings_per_s_vs_durable": ratio(ours["readings_per_s"], peer["readings_per_s_durable"]),
+        # Until compacted on both sides: ours once the catch-up pass finished; the peer compresses as
+        # it ingests (its bytes before the forced merge are within ~1 % of those after), so its
+        # flushed rate. Against its rate until on disk, the peer would pay for its 1.79 flush timer.
+        "readings_per_s_maintained": ratio(ours["readings_per_s_maintained"], peer["readings_per_s"]),
+        "readings_per_s_maintained_vs_durable": ratio(
+            ours["readings_per_s_maintained"], peer["readings_per_s_durable"]
+        ),
         "bytes_per_reading": ratio(ours["bytes_per_reading"], peer["bytes_per_reading"]),  # <= 1: smaller
         "peak_rss_mb": ratio(ours["peak_rss_mb"], peer["peak_rss_mb"]),
+        "cpu_s_per_million_ingest": ratio(mine["ingest"], theirs["ingest"]),  # <= 1: cheaper
+        "cpu_s_per_million_total": ratio(mine["total"], theirs["total"]),
     }
 
 
@@ -488,20 +541,47 @@ def _goals(r: dict[str, Any]) -> dict[str, Any]:
     postgres = r["store"] == "postgresql"
     rate_goal = GOAL_POSTGRES_READINGS_PER_S if postgres else GOAL_READINGS_PER_S[r["format"]]
     goals: dict[str, Any] = {
-        "readings_per_s": {"goal": rate_goal, "met": r["readings_per_s"] >= rate_goal},
-        "nothing_lost_or_duplicated": {"met": r["lost"] == 0 and r["duplicated"] == 0},
+        "readings_per_s": {
+            "goal": rate_goal,
+            "value": r["readings_per_s"],
+            "met": r["readings_per_s"] >= rate_goal,
+        },
+        "nothing_lost_or_duplicated": {
+            "met": r["lost"] == 0 and r["duplicated"] == 0 and r["value_sum_matches"],
+            "checked": "per sensor, after the final compaction",
+        },
         "bytes_per_reading": {
             "goal": GOAL_BYTES_PER_READING,
+            "value": r["bytes_per_reading"],
             "met": r["bytes_per_reading"] is not None and r["bytes_per_reading"] <= GOAL_BYTES_PER_READING,
         },
-        "peak_rss_mb": {"goal": GOAL_PEAK_RSS_MB, "met": r["peak_rss_mb"] <= GOAL_PEAK_RSS_MB},
+        "peak_rss_mb": {
+            "goal": GOAL_PEAK_RSS_MB,
+            "value": r["peak_rss_mb"],
+            "met": r["peak_rss_mb"] <= GOAL_PEAK_RSS_MB,
+        },
     }
     if postgres:  # the byte goal is the embedded store's compaction; PostgreSQL keeps plain rows
         del goals["bytes_per_reading"]
     if r["ratios"] is not None:
         ratios = r["ratios"]
-        goals["faster_than_peer"] = {"met": (ratios["readings_per_s"] or 0) >= 1.0}
-        goals["smaller_than_peer"] = {"met": (ratios["bytes_per_reading"] or 2.0) <= 1.0}
+        faster, smaller = ratios["readings_per_s"], ratios["bytes_per_reading"]
+        goals["faster_than_peer"] = {
+            "goal": "readings_per_s ratio >= 1.0",
+            "value": faster,
+            "met": faster is not None and faster >= 1.0,
+        }
+        maintained = ratios["readings_per_s_maintained"]
+        goals["faster_than_peer_until_maintained"] = {
+            "goal": "readings_per_s_maintained / peer readings_per_s >= 1.0 (both compacted)",
+            "value": maintained,
+            "met": maintained is not None and maintained >= 1.0,
+        }
+        goals["smaller_than_peer"] = {
+            "goal": "bytes_per_reading ratio <= 1.0",
+            "value": smaller,
+            "met": smaller is not None and smaller <= 1.0,
+        }
     return goals
 
 

@@ -1,10 +1,19 @@
-"""The ingest process of ``seamline bench ingest``: the real ingest path, in a process of its own.
+"""The ingest process of ``seamline bench ingest``: the platform as it ships, in a process of its own.
 
-It opens the store it is given (``--store``: a fresh DuckDB data directory, or a PostgreSQL URL
-naming a fresh schema; see :func:`~seamline.store.select.store_for`), starts the :class:`Ingestor` and one
-transport -- :class:`MqttIngest` on the benchmark's broker, the HTTP API under uvicorn, or
-``inproc``: the workload encoded here and submitted from a thread, as the demo's simulator does --
-and reports what it committed, when, and at what cost. It talks JSON lines::
+It builds what ``seamline serve`` builds -- :class:`~seamline.platform.Platform` from
+:class:`~seamline.settings.Settings` with the platform's own defaults (queue size, flush interval,
+store maintenance interval, DuckDB memory limit, retention; ``SEAMLINE_*`` variables apply as they
+would to the service) and a data directory (``--data-dir``) or PostgreSQL schema (``--store``) of
+its own -- with one transport: MQTT (the platform's own subscriber on the benchmark's broker), the
+HTTP API under uvicorn, or ``inproc`` (the workload encoded here and submitted from a thread, as
+the demo's simulator does). The one hook added is a commit observer, for the latency figures.
+
+The store maintenance loop runs throughout, as in the service. After the last commit the process
+waits (untimed) until a maintenance pass that started after that commit has finished -- everything
+the data's clock has closed is then rolled up and compacted -- closes the platform (its shutdown
+pass included), then runs the final compaction (``maintain(close_all=True)``: what the hours still
+open would get once they close) on the store reopened, and reports each part's CPU time apart.
+It talks JSON lines::
 
     -> stdout {"event": "ready", ...}            it takes messages
     <- stdin  {"expect_messages": N}              (mqtt, http) how many the publisher sends
@@ -20,11 +29,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gc
+import inspect
 import os
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -36,14 +45,16 @@ import psycopg
 
 from seamline.bench._payloads import FORMATS, Format, Payloads, WorkloadSpec, encode_workload, stamp
 from seamline.bench._procfs import cpu_s as process_cpu_s
-from seamline.bench._procfs import host_busy_cpu_s, peak_rss_bytes
-from seamline.ingest.mqtt import MqttIngest
+from seamline.bench._procfs import host_busy_cpu_s, peak_rss_bytes, reset_peak_rss
 from seamline.ingest.pipeline import Ingestor
 from seamline.model.factory import Factory
 from seamline.model.loader import load_factory
+from seamline.platform import Platform
+from seamline.settings import Settings
 from seamline.store.base import Store
+from seamline.store.maintenance import MaintenanceLoop
 from seamline.store.postgres_conn import split_schema
-from seamline.store.select import POSTGRES_SCHEMES, store_for
+from seamline.store.select import store_for
 from seamline.telemetry import DeviceBatch
 
 TRANSPORTS = ("mqtt", "http", "inproc")
@@ -52,6 +63,8 @@ _CLOCK_TICKS_PER_S = os.sysconf("SC_CLK_TCK")
 _THREAD_ROLES = (
     ("seamline-mqtt-ingest", "mqtt_network_thread"),  # paho, decode, submit
     ("seamline-ingest-writer", "writer_thread"),  # write_batch; DuckDB runs part of an insert here
+    ("seamline-store-maintenance", "maintenance_thread"),  # rollups, compaction, retention
+    ("seamline-watchdog", "watchdog_thread"),
     ("bench-uvicorn", "http_event_loop"),  # uvicorn + FastAPI
     ("asyncio", "http_decode_threads"),  # asyncio.to_thread: decode of request bodies
     ("uvloop", "http_decode_threads"),  # ... under uvloop
@@ -59,7 +72,19 @@ _THREAD_ROLES = (
 )
 # threads of no role above: DuckDB's own workers, or (PostgreSQL) none to speak of
 _OTHER_THREADS = {"duckdb": "duckdb_threads", "postgresql": "other_threads"}
+_MAINTENANCE_ROLE = "maintenance_thread"
 _INPROC_GROUP = 64  # messages per submit_messages() call, like one simulator tick
+# the settings reported with the figures (no URLs: they may carry passwords)
+_REPORTED_SETTINGS = {
+    "flush_interval_s",
+    "ingest_max_queue",
+    "maintenance_interval_s",
+    "duckdb_memory_limit",
+    "retention_raw_days",
+    "retention_minute_days",
+    "retention_hour_days",
+    "retention_by_kind",
+}
 
 
 class GcTimer:
@@ -105,17 +130,13 @@ class CommitLog:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description="the ingest process of `seamline bench ingest`")
-    parser.add_argument(
-        "--store", required=True, help="a fresh DuckDB data directory, or postgresql://...?schema=fresh"
-    )
+    parser.add_argument("--data-dir", required=True, help="a fresh data directory (the DuckDB store's home)")
+    parser.add_argument("--store", help="postgresql://...?schema=fresh instead of the embedded store")
     parser.add_argument("--transport", choices=TRANSPORTS, required=True)
     parser.add_argument("--mqtt-url", help="the broker (--transport mqtt)")
     parser.add_argument("--http-port", type=int, default=0, help="(--transport http)")
     parser.add_argument("--spec", help="WorkloadSpec as JSON (--transport inproc)")
     parser.add_argument("--format", choices=FORMATS, default="binary", help="(--transport inproc)")
-    parser.add_argument("--flush-interval-s", type=float, default=0.25)
-    parser.add_argument("--flush-readings", type=int, default=200_000)
-    parser.add_argument("--max-queue", type=int, default=2_000, help="messages queued for the writer")
     parser.add_argument(
         "--stall-s", type=float, default=60.0, help="give up after this long without progress"
     )
@@ -124,55 +145,74 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.transport == "mqtt" and not args.mqtt_url:
+        raise SystemExit("--transport mqtt needs --mqtt-url")
     factory = load_factory()
     commits = CommitLog()
     gc_timer = GcTimer()
-    backend = "postgresql" if args.store.startswith(POSTGRES_SCHEMES) else "duckdb"
-    store = store_for(args.store if backend == "postgresql" else Path(args.store))
-    store.open(factory)
-    ingestor = Ingestor(
-        factory,
-        store,
-        flush_interval_s=args.flush_interval_s,
-        flush_readings=args.flush_readings,
-        max_queue=args.max_queue,
-        on_commit=commits,
+    backend = "postgresql" if args.store else "duckdb"
+    settings = Settings.model_validate(  # the rest: the platform's defaults (or SEAMLINE_* variables)
+        {
+            "data_dir": Path(args.data_dir),
+            "store": args.store,
+            "mqtt_url": args.mqtt_url if args.transport == "mqtt" else None,
+        }
     )
-    report: dict[str, Any] = {"event": "report", "transport": args.transport}
+    platform = Platform(settings, factory)
+    # the one hook: commit times and latencies (the platform itself observes none)
+    platform.ingestor._on_commit = commits  # set before the writer starts
+    report: dict[str, Any] = {
+        "event": "report",
+        "transport": args.transport,
+        "settings": settings.model_dump(mode="json", include=_REPORTED_SETTINGS),
+    }
     payloads: Payloads | None = None
-    with ingestor:
+    server = _PostgresCpu(args.store) if backend == "postgresql" else None
+    with contextlib.ExitStack() as running:
+        platform.__enter__()
+        running.callback(platform.close)
         if args.transport == "mqtt":
-            stop = _start_mqtt(args.mqtt_url, ingestor)
+            _wait_subscribed(platform, args.mqtt_url)
         elif args.transport == "http":
-            stop = _start_http(factory, store, ingestor, args.http_port)
+            running.callback(_start_http(factory, platform.store, platform.ingestor, args.http_port))
         else:
             payloads = encode_workload(WorkloadSpec.from_json(args.spec), args.format)
-            stop = _nothing
-        server = _PostgresCpu(args.store) if backend == "postgresql" else None
-        cpu0, threads0 = _cpu_s(), _thread_cpu_s()
         _emit({"event": "ready", "pid": os.getpid()})
         expect = payloads.messages if payloads else _read_expected()
-        host0 = (time.monotonic(), host_busy_cpu_s())
+        # the clock of CPU time starts here: idle start-up and encoding are not the ingest's
+        cpu0, threads0, host0 = _cpu_s(), _thread_cpu_s(), (time.monotonic(), host_busy_cpu_s())
+        passes0 = platform.maintenance.passes
         gc.callbacks.append(gc_timer)
         if payloads:
-            report |= _submit_inproc(ingestor, payloads.bodies, args.format) | {
+            report |= _submit_inproc(platform.ingestor, payloads.bodies, args.format) | {
                 "published_messages": payloads.messages,
                 "published_readings": payloads.readings,
                 "payload_bytes": payloads.payload_bytes,
                 "value_sum": payloads.value_sum,
             }
-        report["complete"] = _wait_processed(ingestor, expect, args.stall_s)
-        # how busy the whole machine was while the messages came in (not during shutdown)
-        report["host_span_s"] = time.monotonic() - host0[0]
-        report["host_busy_cpu_s"] = host_busy_cpu_s() - host0[1]
-        report["cpu_s_by_thread"] = _by_role(threads0, _thread_cpu_s(), _OTHER_THREADS[backend])
-        report["cpu_s_postgres"] = server.used() if server else {}
+        report["complete"] = _wait_processed(platform.ingestor, expect, args.stall_s)
+        threads1, cpu1 = _thread_cpu_s(), _cpu_s()
+        passes_in_span = platform.maintenance.passes - passes0
+        report |= {
+            # how busy the whole machine was while the messages came in (not during shutdown)
+            "host_span_s": time.monotonic() - host0[0],
+            "host_busy_cpu_s": host_busy_cpu_s() - host0[1],
+            "peak_rss_bytes_span": peak_rss_bytes(os.getpid()),  # before the catch-up pass
+            "cpu_s_by_thread": _by_role(threads0, threads1, _OTHER_THREADS[backend]),
+            "cpu_s_postgres": server.used() if server else {},
+        }
         gc.callbacks.remove(gc_timer)
         report["gc"] = {"collections": gc_timer.collections, "seconds": gc_timer.seconds}
-        stop()
-    cpu_s = _cpu_s() - cpu0  # from ready to the last commit, not the start-up
-    stats = ingestor.stats()
-    store.close()
+        report["catch_up"] = _wait_caught_up(platform.maintenance, commits.last_commit_ms, args.stall_s)
+        report["catch_up"]["cpu_s_by_thread"] = _by_role(threads1, _thread_cpu_s(), _OTHER_THREADS[backend])
+        report["catch_up"]["cpu_s"] = _cpu_s() - cpu1
+        closing = (time.perf_counter(), _cpu_s())
+        running.close()  # stop taking data, flush, the platform's shutdown maintenance pass, close
+    report["shutdown"] = {"elapsed_s": time.perf_counter() - closing[0], "cpu_s": _cpu_s() - closing[1]}
+    report["maintenance"] = _loop_figures(platform.maintenance) | {"passes_in_span": passes_in_span}
+    stats = platform.ingestor.stats()
+    report["peak_rss_bytes"] = peak_rss_bytes(os.getpid())  # ingest and maintenance, up to here
+    report["final_compaction"] = _final_compaction(settings, factory)
     report |= {
         "expected_messages": expect,
         "messages": stats["messages_accepted"],
@@ -184,11 +224,92 @@ def main(argv: list[str] | None = None) -> int:
         "first_commit_ms": commits.first_commit_ms,
         "last_commit_ms": commits.last_commit_ms,
         "latency_ms": commits.latency_ms(),
-        "peak_rss_bytes": peak_rss_bytes(os.getpid()),
-        "cpu_s": cpu_s,
+        "cpu_s": cpu1 - cpu0,  # from the first message expected to the last commit
     }
     _emit(report)
     return 0
+
+
+def _wait_caught_up(loop: MaintenanceLoop, last_commit_ms: int | None, timeout_s: float) -> dict[str, Any]:
+    """Until a maintenance pass that started after the last commit has finished (untimed).
+
+    That pass rolled up and compacted everything the data's clock had closed by then; what waited
+    for it was the loop's own interval, which is idle time, not work.
+    """
+    waited = time.monotonic()
+    # the last commit on the monotonic clock: the wall clock's distance to it, taken off now
+    since = waited - max(0.0, time.time() - (last_commit_ms or 0) / 1000.0) if last_commit_ms else waited
+    deadline = waited + max(timeout_s, 3.0 * loop.interval_s)
+    while loop.last_pass_started_s is None or loop.last_pass_started_s < since:
+        if time.monotonic() > deadline:
+            return {"caught_up": False, "waited_s": time.monotonic() - waited, "pass_s": None}
+        time.sleep(0.005)
+    report = loop.last_report
+    return {
+        "caught_up": True,
+        "waited_s": time.monotonic() - waited,
+        "pass_s": None if report is None else report.elapsed_s,
+        "compacted_readings": None if report is None else report.compacted_readings,
+        "rolled_up_buckets": None if report is None else report.rolled_up_buckets,
+    }
+
+
+def _loop_figures(loop: MaintenanceLoop) -> dict[str, Any]:
+    """What the platform's maintenance loop did, its shutdown pass included."""
+    return {
+        "interval_s": loop.interval_s,
+        "passes": loop.passes,
+        "failures": loop.failures,
+        "busy_s": loop.busy_s,
+        "longest_pass_s": loop.longest_pass_s,
+        "compacted_readings": loop.compacted_readings,
+        "rolled_up_buckets": loop.rolled_up_buckets,
+    }
+
+
+def _final_compaction(settings: Settings, factory: Factory) -> dict[str, Any]:
+    """``maintain(close_all=True)`` on the store reopened as the platform opens it: every hour
+    closed and merged, as the running platform leaves it once the hours have passed. Its CPU time
+    and its own peak RSS (the high-water mark is reset first) are reported apart."""
+    reset = reset_peak_rss()
+    store = _store_like_platform(settings)
+    store.open(factory)
+    info: dict[str, Any] = {"ran": False}
+    try:
+        kwargs: dict[str, Any] = {"now_ms": int(time.time() * 1000)}
+        if "close_all" in inspect.signature(store.maintain).parameters:
+            kwargs["close_all"] = True
+        started, cpu = time.perf_counter(), _cpu_s()
+        done = store.maintain(**kwargs)
+        info = {
+            "ran": True,
+            "close_all": "close_all" in kwargs,
+            "elapsed_s": time.perf_counter() - started,
+            "cpu_s": _cpu_s() - cpu,
+            "compacted_readings": done.compacted_readings,
+            "rolled_up_buckets": done.rolled_up_buckets,
+        }
+    except NotImplementedError:
+        info = {"ran": False, "reason": f"{type(store).__name__}.maintain() is not implemented"}
+    try:
+        info["store_disk_bytes_open"] = store.disk_bytes()
+    except NotImplementedError:
+        info["store_disk_bytes_open"] = None
+    closing = (time.perf_counter(), _cpu_s())
+    store.close()  # DuckDB checkpoints: the write-ahead log is folded into the file
+    info["close_s"] = time.perf_counter() - closing[0]
+    info["cpu_s"] = info.get("cpu_s", 0.0) + _cpu_s() - closing[1]
+    info["peak_rss_bytes"] = peak_rss_bytes(os.getpid()) if reset else None
+    return info
+
+
+def _store_like_platform(settings: Settings) -> Store:
+    """The store as :class:`Platform` constructs it from ``settings`` (unopened)."""
+    return store_for(
+        settings.store_spec,
+        retention=settings.retention_policy(),
+        memory_limit=settings.duckdb_memory_limit,
+    )
 
 
 def _emit(obj: dict[str, Any]) -> None:
@@ -274,17 +395,9 @@ def _nothing() -> None:
     return None
 
 
-def _start_mqtt(url: str | None, ingestor: Ingestor) -> Callable[[], None]:
-    if not url:
-        raise SystemExit("--transport mqtt needs --mqtt-url")
-    sub = MqttIngest(
-        url, ingestor, client_id=f"seamline-bench-ingest-{uuid.uuid4().hex[:8]}", session_expiry_s=300
-    )
-    sub.start()
-    if not sub.wait_subscribed(30.0):
-        sub.stop()
+def _wait_subscribed(platform: Platform, url: str) -> None:
+    if platform.mqtt is None or not platform.mqtt.wait_subscribed(30.0):
         raise SystemExit(f"no subscription on {url} within 30 s")
-    return sub.stop
 
 
 def _start_http(factory: Factory, store: Store, ingestor: Ingestor, port: int) -> Callable[[], None]:

@@ -1,10 +1,10 @@
 """``seamline bench query``: query latencies on a store holding N hours of the reference factory.
 
-Builds the store with :func:`seamline.store.querybench.build_store` (the standard synthetic
+Builds the store with :func:`seamline.bench.querybench.build_store` (the standard synthetic
 workload through the store's own ``write_batch`` and ``maintain``) into ``--data-dir``, or reuses
 the store a previous run built there with the same hours and seed, so that re-measuring a 24-hour
 store (~1.3 billion readings, ~45 minutes to build on 2 cores) does not build it again. Then times each query
-kind the telemetry API serves (:func:`seamline.store.querybench.run_queries`).
+kind the telemetry API serves (:func:`seamline.bench.querybench.run_queries`).
 """
 
 from __future__ import annotations
@@ -93,9 +93,9 @@ def run_query_bench(
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """The benchmark's result as one JSON-ready object: ``build`` and ``queries`` (kind -> figures)."""
+    from seamline.bench.querybench import build_store, run_queries  # noqa: PLC0415
     from seamline.bench.workload import Workload  # noqa: PLC0415
     from seamline.store.duckdb import DuckDBStore  # noqa: PLC0415
-    from seamline.store.querybench import build_store, run_queries  # noqa: PLC0415
 
     build = build_store(data_dir, factory, hours, seed=seed, progress=progress)
     if progress:

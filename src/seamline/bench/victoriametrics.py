@@ -86,6 +86,8 @@ class PeerResult:
     peak_rss_bytes: int  # peak resident memory up to the end of the flush
     peak_rss_end_bytes: int  # ... including the read-back queries and the merge
     request_latency_p99_s: float = math.nan
+    persist_cpu_s: float = math.nan  # the peer's CPU from the flush until file parts hold every reading
+    merge_cpu_s: float = math.nan  # ... during /internal/force_merge (and the read-back before it)
 
     @property
     def elapsed_s(self) -> float:
@@ -347,11 +349,13 @@ class VictoriaMetricsPeer:
         rss_ingest = peak_rss_bytes(pid)
         self._wait_on_disk(payloads.readings)
         durable = time.perf_counter()
+        persist_cpu = cpu_s(pid) - cpu_before - cpu_used
         disk_flushed = self._disk_bytes()
         series = self.verify(payloads)
-        merge_started = time.perf_counter()
+        merge_started, merge_cpu = time.perf_counter(), cpu_s(pid)
         self._force_merge(payloads.min_ts_ms, payloads.max_ts_ms, payloads.readings)
         merge_s = time.perf_counter() - merge_started
+        merge_cpu = cpu_s(pid) - merge_cpu
         lat = np.array(latencies) if latencies else np.zeros(1)
         return PeerResult(
             peer=PEER,
@@ -377,6 +381,8 @@ class VictoriaMetricsPeer:
             peak_rss_bytes=rss_ingest,
             peak_rss_end_bytes=peak_rss_bytes(pid),
             request_latency_p99_s=float(np.percentile(lat, 99)),
+            persist_cpu_s=persist_cpu,
+            merge_cpu_s=merge_cpu,
         )
 
     def _send_all(self, path: str, bodies: tuple[bytes, ...]) -> list[float]:

@@ -3,7 +3,7 @@
 One writer per database file (the ingest writer thread) commits batches of messages; a
 :class:`MaintenanceLoop` rolls up, compacts and applies retention in the background; readers
 query from their own threads. Chart queries (resolution choice, downsampling) are in
-:mod:`seamline.store.query`, the query benchmark in :mod:`seamline.store.querybench`.
+:mod:`seamline.store.query`; the query benchmark lives with the other benchmarks.
 """
 
 from seamline.store._duckdb_schema import SCHEMA_VERSION

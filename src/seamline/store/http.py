@@ -2,7 +2,7 @@
 charts) and machine-state durations.
 
 Each route is a thin shell over a ``*_json`` function of ``(factory, store, ...)``, which the query
-benchmark (:mod:`seamline.store.querybench`) times directly.
+benchmark times directly.
 """
 
 from __future__ import annotations

@@ -199,6 +199,11 @@ class OpcUaConnector:
     def running(self) -> bool:
         return self._task is not None and not self._task.done()
 
+    def ensure_running(self) -> bool:
+        """For the platform's watchdog: the links reconnect by themselves, and a connector whose task
+        ended is shown unhealthy in readiness (an asyncio task is not restarted from another thread)."""
+        return False
+
     def health(self) -> dict[str, Any]:
         """For readiness checks: healthy while the connector runs and every server is subscribed.
 

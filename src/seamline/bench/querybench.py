@@ -1,7 +1,7 @@
 """Query benchmark: a store holding N hours of the reference factory, and query latencies on it.
 
 Pure and reusable (``seamline bench`` calls it): :func:`build_store` fills a data directory with
-the standard synthetic workload (:class:`seamline.bench.workload.Workload`) through the store's
+the standard synthetic workload (:class:`~seamline.bench.workload.Workload`) through the store's
 ordinary ``write_batch`` and ``maintain`` (as the ingest writer and the maintenance loop would,
 only without MQTT), :func:`run_queries` times each query kind the API serves, and
 :func:`query_bench` does both. The reference factory produces ~54 M readings per hour, so 24 hours
@@ -26,9 +26,10 @@ from typing import Any, Final
 
 import numpy as np
 
+from seamline.bench.workload import Workload
 from seamline.model.factory import Factory
 from seamline.store import http as store_http
-from seamline.store.base import HOUR_MS, StoreError
+from seamline.store.base import HOUR_MS, Store, StoreError
 from seamline.store.duckdb import DuckDBStore
 from seamline.telemetry import DeviceBatch
 
@@ -85,8 +86,6 @@ def build_store(
 
     ``progress`` hears of every whole hour of factory time written (readings, readings/s) and of
     the final compaction."""
-    from seamline.bench.workload import Workload  # noqa: PLC0415  # bench is imported only when benchmarking
-
     data_dir.mkdir(parents=True, exist_ok=True)
     marker = data_dir / BUILD_FILE
     if marker.exists():
@@ -191,7 +190,7 @@ def _parts(store: DuckDBStore) -> dict[str, int]:
 
 
 def run_queries(
-    store: DuckDBStore, factory: Factory, end_ms: int, hours: float, *, runs: int = 100, seed: int = 0
+    store: Store, factory: Factory, end_ms: int, hours: float, *, runs: int = 100, seed: int = 0
 ) -> list[QueryTiming]:
     """Time each query kind ``runs`` times (after one warm-up each), on random sensors, devices and lines,
     for ranges ending at ``end_ms`` (the newest data). Times are of the functions the HTTP routes
@@ -269,7 +268,7 @@ def run_queries(
 
 def _ranged_kinds(
     factory: Factory,
-    store: DuckDBStore,
+    store: Store,
     label: str,
     start_ms: int,
     end_ms: int,
