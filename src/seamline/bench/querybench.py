@@ -28,6 +28,7 @@ import numpy as np
 
 from seamline.bench.workload import Workload
 from seamline.model.factory import Factory
+from seamline.production import durations
 from seamline.store import http as store_http
 from seamline.store.base import HOUR_MS, Store, StoreError
 from seamline.store.duckdb import DuckDBStore
@@ -290,10 +291,10 @@ def _ranged_kinds(
         return h.history_json(factory, store, any_sensor(), start_ms, end_ms, "1h", 1000, None)
 
     def device_states() -> object:
-        return h.device_states_json(factory, store, pick(machines), start_ms, end_ms, 3600)
+        return durations.device_states_json(factory, store, pick(machines), start_ms, end_ms, 3600)
 
     def line_states() -> object:
-        return h.line_states_json(factory, store, pick(lines), start_ms, end_ms, 3600)
+        return durations.line_states_json(factory, store, pick(lines), start_ms, end_ms, 3600)
 
     return [
         (f"chart_{label}_any", chart_any, "auto resolution, 1000 px, random sensor"),

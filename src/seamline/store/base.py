@@ -264,6 +264,11 @@ class Store(Protocol):
     def latest(self, sensor_ids: Sequence[int] | None = None) -> list[LatestValue]:
         """Newest reading (by device time) of each sensor that has one; all sensors when ``None``."""
 
+    def latest_arrays(
+        self, sensor_ids: Sequence[int] | None = None
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+        """:meth:`latest` as three parallel arrays (sensor id, ts_ms, value), for dashboards."""
+
     def history(self, sensor_id: int, start_ms: int, end_ms: int, limit: int = 10_000) -> Series:
         """Readings of one sensor with ``start_ms <= ts < end_ms``, in time order, at most ``limit``."""
 

@@ -1,5 +1,5 @@
 """HTTP routes for stored telemetry: latest values, history (raw or rolled up, downsampled for
-charts) and machine-state durations.
+charts). Machine-state durations are production's (``seamline.production.durations``).
 
 Each route is a thin shell over a ``*_json`` function of ``(factory, store, ...)``, which the query
 benchmark times directly.
@@ -16,9 +16,9 @@ import numpy.typing as npt
 from fastapi import APIRouter, Query, Request
 
 from seamline.errors import NotFoundError, SeamlineError
-from seamline.model.factory import Device, Factory, MachineState, Sensor
+from seamline.model.factory import Device, Factory, Sensor
 from seamline.model.http import device_summary, find_device
-from seamline.store.base import Resolution, StateDurations, Store
+from seamline.store.base import Resolution, Store
 from seamline.store.query import MIN_POINTS, chart
 from seamline.timeutil import ms_to_iso, now_ms, to_ms
 
@@ -26,7 +26,6 @@ router = APIRouter(prefix="/api/v1", tags=["telemetry"])
 
 MAX_POINTS = 100_000
 DEFAULT_CHART_POINTS = 1000
-STATE_CHANNEL = "runtime_state"
 ResolutionParam = Literal["auto", "raw", "1m", "1h"]
 
 
@@ -50,15 +49,8 @@ def latest_json(factory: Factory, store: Store, sensor_ids: Sequence[int]) -> di
 
 def columns_latest_json(factory: Factory, store: Store, sensor_ids: Sequence[int] | None) -> dict[str, Any]:
     """Latest values as parallel columns (``sensor_id``, ``ts``, ``value``), cheap for thousands."""
-    arrays = getattr(store, "latest_arrays", None)  # a backend's fast path, without objects
-    if arrays is not None:
-        ids, ts, values = arrays(sensor_ids)
-    else:
-        got = store.latest(sensor_ids)
-        ids = np.fromiter((lv.sensor_id for lv in got), np.int64, len(got))
-        ts = np.fromiter((lv.ts_ms for lv in got), np.int64, len(got))
-        values = np.fromiter((lv.value for lv in got), np.float64, len(got))
-    return {"count": len(ids), "sensor_id": ids.tolist(), "ts": _isos(ts), "value": _floats(values)}
+    ids, ts, values = store.latest_arrays(sensor_ids)
+    return {"count": len(ids), "sensor_id": ids.tolist(), "ts": iso_list(ts), "value": _floats(values)}
 
 
 def device_latest_json(factory: Factory, store: Store, device_id: str) -> dict[str, Any]:
@@ -80,7 +72,7 @@ def device_latest_json(factory: Factory, store: Store, device_id: str) -> dict[s
 
 
 def line_latest_json(factory: Factory, store: Store, line_id: str) -> dict[str, Any]:
-    devices = _line_devices(factory, line_id)
+    devices = line_devices(factory, line_id)
     ids = [i for d in devices for i in range(d.sensor_base, d.sensor_base + d.sensor_count)]
     return {"line": line_id, "devices": [d.id for d in devices], **columns_latest_json(factory, store, ids)}
 
@@ -112,7 +104,7 @@ def history_json(
             "resolution": "raw",
             "count": len(series.ts_ms),
             "downsampled": False,
-            "ts": _isos(series.ts_ms),
+            "ts": iso_list(series.ts_ms),
             "values": _floats(series.values),
         }
     points = max_points or (DEFAULT_CHART_POINTS if resolution == "auto" else MAX_POINTS)
@@ -124,7 +116,7 @@ def history_json(
         "count": len(c.ts_ms),
         "source_count": c.source_points,
         "downsampled": c.downsampled,
-        "ts": _isos(c.ts_ms),
+        "ts": iso_list(c.ts_ms),
         "values": _floats(c.values),
     }
     if c.aggregates is not None:
@@ -138,24 +130,6 @@ def history_json(
             "increase": _floats(a.increase) if a.increase is not None else None,
         }
     return out
-
-
-def device_states_json(
-    factory: Factory, store: Store, device_id: str, start_ms: int, end_ms: int, interval_s: int
-) -> dict[str, Any]:
-    d = find_device(factory, device_id)
-    if STATE_CHANNEL not in d.machine_type.channel_index:
-        raise NotFoundError("channel", f"{device_id}/{STATE_CHANNEL}")
-    got = _durations(store, [d.sensor_id(STATE_CHANNEL)], start_ms, end_ms, interval_s)
-    return {"device": d.id, "sensor_id": d.sensor_id(STATE_CHANNEL), **_states_body(got, interval_s)}
-
-
-def line_states_json(
-    factory: Factory, store: Store, line_id: str, start_ms: int, end_ms: int, interval_s: int
-) -> dict[str, Any]:
-    machines = [d for d in _line_devices(factory, line_id) if STATE_CHANNEL in d.machine_type.channel_index]
-    got = _durations(store, [d.sensor_id(STATE_CHANNEL) for d in machines], start_ms, end_ms, interval_s)
-    return {"line": line_id, "machines": [d.id for d in machines], **_states_body(got, interval_s)}
 
 
 # -- routes ----------------------------------------------------------------------------------------
@@ -196,7 +170,7 @@ def get_history(
         description="at most this many entries (a chart's width in pixels)",
     ),
 ) -> dict[str, Any]:
-    start_ms, end_ms = _range(start, end)
+    start_ms, end_ms = time_range(start, end)
     return history_json(
         request.app.state.factory,
         request.app.state.store,
@@ -231,38 +205,6 @@ def get_channel_history(
     return get_history(request, d.sensor_id(channel), start, end, limit, resolution, max_points)
 
 
-@router.get(
-    "/devices/{device_id}/states", summary="Seconds a machine spent in each runtime state, per interval"
-)
-def get_device_states(
-    request: Request,
-    device_id: str,
-    start: dt.datetime | None = Query(None, description="ISO 8601, inclusive; default: 24 hours before end"),
-    end: dt.datetime | None = Query(None, description="ISO 8601, exclusive; default: now"),
-    interval_s: int = Query(3600, ge=1, description="interval length; intervals start at `start`"),
-) -> dict[str, Any]:
-    start_ms, end_ms = _range(start, end, default_s=86_400)
-    return device_states_json(
-        request.app.state.factory, request.app.state.store, device_id, start_ms, end_ms, interval_s
-    )
-
-
-@router.get(
-    "/lines/{line_id}/states", summary="Machine-seconds a line's machines spent in each state, per interval"
-)
-def get_line_states(
-    request: Request,
-    line_id: str,
-    start: dt.datetime | None = Query(None, description="ISO 8601, inclusive; default: 24 hours before end"),
-    end: dt.datetime | None = Query(None, description="ISO 8601, exclusive; default: now"),
-    interval_s: int = Query(3600, ge=1, description="interval length; intervals start at `start`"),
-) -> dict[str, Any]:
-    start_ms, end_ms = _range(start, end, default_s=86_400)
-    return line_states_json(
-        request.app.state.factory, request.app.state.store, line_id, start_ms, end_ms, interval_s
-    )
-
-
 @router.get("/lines/{line_id}/latest", summary="Latest value of every sensor of a line's devices")
 def get_line_latest(request: Request, line_id: str) -> dict[str, Any]:
     return line_latest_json(request.app.state.factory, request.app.state.store, line_id)
@@ -288,7 +230,7 @@ def _find_sensor(factory: Factory, sensor_id: int) -> Sensor:
         raise NotFoundError("sensor", sensor_id) from None
 
 
-def _line_devices(factory: Factory, line_id: str) -> list[Device]:
+def line_devices(factory: Factory, line_id: str) -> list[Device]:
     line = factory.lines_by_id.get(line_id)
     if line is None:
         raise NotFoundError("line", line_id)
@@ -296,7 +238,7 @@ def _line_devices(factory: Factory, line_id: str) -> list[Device]:
     return [factory.devices_by_id[i] for i in dict.fromkeys(ids) if i in factory.devices_by_id]
 
 
-def _range(start: dt.datetime | None, end: dt.datetime | None, default_s: int = 3600) -> tuple[int, int]:
+def time_range(start: dt.datetime | None, end: dt.datetime | None, default_s: int = 3600) -> tuple[int, int]:
     end_ms = to_ms(end) if end is not None else now_ms() + 1
     start_ms = to_ms(start) if start is not None else end_ms - default_s * 1000
     if start_ms >= end_ms:
@@ -304,52 +246,7 @@ def _range(start: dt.datetime | None, end: dt.datetime | None, default_s: int = 
     return start_ms, end_ms
 
 
-def _durations(
-    store: Store, sensor_ids: list[int], start_ms: int, end_ms: int, interval_s: int
-) -> StateDurations:
-    if start_ms >= end_ms:
-        raise BadTimeRangeError(f"start ({ms_to_iso(start_ms)}) must be before end ({ms_to_iso(end_ms)})")
-    return store.state_durations(sensor_ids, start_ms, end_ms, interval_s * 1000)
-
-
-def _state_name(code: int) -> str:
-    try:
-        return MachineState.from_code(code).value
-    except KeyError:
-        return f"code_{code}"
-
-
-def _states_body(got: StateDurations, interval_s: int) -> dict[str, Any]:
-    """Seconds per state and interval, summed over the sensors (machine-seconds for a line)."""
-    names = [s.value for s in MachineState]
-    per_code = got.duration_ms.sum(axis=0)  # (intervals, codes)
-    seconds: dict[str, npt.NDArray[np.float64]] = {n: np.zeros(len(got.bucket_ms)) for n in names}
-    for j, code in enumerate(got.codes.tolist()):
-        name = _state_name(int(code))
-        seconds[name] = seconds.get(name, np.zeros(len(got.bucket_ms))) + per_code[:, j] / 1000.0
-    unknown = got.unknown_ms.sum(axis=0) / 1000.0
-    intervals = [
-        {
-            "start": iso,
-            "seconds": {n: float(v[k]) for n, v in seconds.items()},
-            "unknown_s": float(unknown[k]),
-        }
-        for k, iso in enumerate(_isos(got.bucket_ms))
-    ]
-    return {
-        "start": ms_to_iso(got.start_ms),
-        "end": ms_to_iso(got.end_ms),
-        "interval_s": interval_s,
-        "states": list(seconds),
-        "intervals": intervals,
-        "total": {
-            "seconds": {n: float(v.sum()) for n, v in seconds.items()},
-            "unknown_s": float(unknown.sum()),
-        },
-    }
-
-
-def _isos(ts_ms: npt.NDArray[np.int64]) -> list[str]:
+def iso_list(ts_ms: npt.NDArray[np.int64]) -> list[str]:
     """ISO 8601 UTC with milliseconds (as :func:`~seamline.timeutil.ms_to_iso`), vectorised."""
     text = np.datetime_as_string(np.asarray(ts_ms, np.int64).astype("datetime64[ms]"), unit="ms")
     return [t + "Z" for t in text.tolist()]

@@ -17,6 +17,7 @@ from seamline.ingest.pipeline import Ingestor
 from seamline.ingest.sparkplug.http import router as sparkplug_router
 from seamline.model.factory import Factory
 from seamline.model.http import router as factory_router
+from seamline.production.durations import router as durations_router
 from seamline.production.http import router as production_router
 from seamline.store.base import Store
 from seamline.store.http import router as telemetry_router
@@ -61,6 +62,7 @@ def create_app(
         factory_router,
         telemetry_router,
         production_router,
+        durations_router,
         ingest_router,
         opcua_router,
         sparkplug_router,
