@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import duckdb
 from e2e_helpers import seamline, wait_for
 
 
@@ -67,3 +68,27 @@ def test_demo_duration_exits_by_itself(tmp_path: Path) -> None:
     with seamline(["demo", "--data-dir", str(tmp_path / "d"), "--duration", "5"], tmp_path) as demo:
         assert demo.proc.wait(timeout=60) == 0
         assert "stopped cleanly" in demo.output()
+
+
+def test_demo_maintains_its_store(tmp_path: Path) -> None:
+    """A fast replay leaves compacted raw files and rollups, and readiness reports maintenance."""
+    data = tmp_path / "d"
+    args = ["demo", "--data-dir", str(data), "--speed", "60", "--duration", "15"]
+    with seamline(args, tmp_path) as demo:
+        ready = demo.get("/readyz")
+        assert {"store_writer", "maintenance"} <= set(ready["components"])
+        assert demo.proc.wait(timeout=180) == 0
+        assert "stopped cleanly" in demo.output()
+        assert "maintenance lag" in demo.output()
+    raw = list((data / "seamline.cold" / "raw").glob("*.parquet"))
+    minutes = list((data / "seamline.cold" / "1m").glob("*.parquet"))
+    assert raw, "no compacted raw file"
+    con = duckdb.connect(str(data / "seamline.duckdb"), read_only=True)
+    try:
+        rolled = con.execute("SELECT count(*) FROM rollup_1m").fetchall()[0][0] + len(minutes)
+        (hot,) = con.execute("SELECT count(*) FROM readings_hot").fetchall()[0]
+        (compacted,) = con.execute("SELECT sum(rows) FROM cold_files WHERE kind = 'raw'").fetchall()[0]
+    finally:
+        con.close()
+    assert rolled > 0
+    assert compacted > hot  # at 60x, 15 s hold 15 simulated minutes: most slices closed
