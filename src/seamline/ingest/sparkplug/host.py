@@ -40,6 +40,7 @@ from seamline.ingest.sparkplug.topic import (
     group_filter,
     state_topic,
 )
+from seamline.settings import redact_url
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +100,7 @@ class SparkplugIngest:
         clock_ms: Callable[[], int] | None = None,
     ) -> None:
         self.url = url
+        self.label = redact_url(url)  # for logs: never the password
         self.broker = parse_mqtt_url(url)
         self.ingestor = ingestor
         site = ingestor.factory.site_id
@@ -270,14 +272,14 @@ class SparkplugIngest:
             try:
                 self._client.connect(self.broker.host, self.broker.port, self.keepalive_s, clean_start=True)
             except OSError as exc:
-                self._wait_before_retry(f"cannot connect to the MQTT broker at {self.url} ({exc})")
+                self._wait_before_retry(f"cannot connect to the MQTT broker at {self.label} ({exc})")
                 continue
             if self._stopping.is_set():  # stop() ran while we were connecting
                 self._client.disconnect()
             self._client.loop_forever()
             self._online.clear()
             if not self._stopping.is_set():
-                self._wait_before_retry(f"lost the connection to the MQTT broker at {self.url}")
+                self._wait_before_retry(f"lost the connection to the MQTT broker at {self.label}")
 
     def _wait_before_retry(self, what: str) -> None:
         self._last_error = what
@@ -290,13 +292,13 @@ class SparkplugIngest:
     ) -> None:
         if reason.is_failure:
             self._last_error = f"the MQTT broker refused the connection: {reason}"
-            log.error("the MQTT broker at %s refused the connection: %s", self.url, reason)
+            log.error("the MQTT broker at %s refused the connection: %s", self.label, reason)
             return
         self._backoff.reset()
         self._last_error = None
         with self._lock:
             self._sessions.lost_connection()
-        log.info("Sparkplug host %r connected to %s", self.host_id, self.url)
+        log.info("Sparkplug host %r connected to %s", self.host_id, self.label)
         client.subscribe(
             [(self.state_topic, SubscribeOptions(qos=1)), (self.data_topic, SubscribeOptions(qos=1))]
         )
@@ -305,7 +307,7 @@ class SparkplugIngest:
         self, client: mqtt.Client, userdata: Any, mid: int, reasons: list[Any], props: Any
     ) -> None:
         if any(r.is_failure for r in reasons):
-            log.error("the MQTT broker at %s refused the Sparkplug subscriptions: %s", self.url, reasons)
+            log.error("the MQTT broker at %s refused the Sparkplug subscriptions: %s", self.label, reasons)
             return
         log.info("subscribed to %s; publishing the STATE birth of host %r", self.data_topic, self.host_id)
         self._publish_birth(client)
