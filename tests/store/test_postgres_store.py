@@ -122,6 +122,41 @@ def test_a_schema_from_another_seamline_version_is_refused(schema: str, factory:
     assert (err.found, err.expected) == (SCHEMA_VERSION + 1, SCHEMA_VERSION)
 
 
+def test_a_version_2_schema_is_upgraded_in_place_and_keeps_its_readings(
+    schema: str, factory: Factory, caplog: pytest.LogCaptureFixture
+) -> None:
+    with PostgresStore(POSTGRES_URL, schema=schema).opened(factory) as store:
+        store.write_batch([one_batch(factory, 1, [T0, T0 + 1000, T0 + 2000])])
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as con:  # what version 2 had
+        con.execute(sql.SQL("DROP INDEX {}.readings_sensor_ts_value").format(sql.Identifier(schema)))
+        con.execute(sql.SQL("UPDATE {}.seamline_schema SET version = 2").format(sql.Identifier(schema)))
+    indexes = "SELECT tablename FROM pg_indexes WHERE schemaname = current_schema()"
+    indexes += " AND indexdef LIKE '%(sensor_id, ts, value)'"
+    parts = "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+    parts += " WHERE i.inhparent = 'readings'::regclass"
+    assert sql_rows(schema, indexes) == []
+    with PostgresStore(POSTGRES_URL, schema=schema).opened(factory) as store:
+        series = store.history(factory.devices_by_id[DEVICE].sensor_base, T0, T0 + 3000)
+    assert series.ts_ms.tolist() == [T0, T0 + 1000, T0 + 2000]
+    indexed = {str(r[0]) for r in sql_rows(schema, indexes)}
+    partitions = {str(r[0]) for r in sql_rows(schema, parts)}
+    assert "readings_p20261122" in partitions
+    assert indexed == partitions | {"readings"}  # the table's index and each partition's
+    assert sql_rows(schema, "SELECT version FROM seamline_schema ORDER BY version") == [(2,), (3,)]
+    assert f"upgrading store schema '{schema}'" in caplog.text
+    assert "to version 3" in caplog.text
+
+
+def test_a_schema_older_than_any_upgrade_is_refused(schema: str, factory: Factory) -> None:
+    PostgresStore(POSTGRES_URL, schema=schema).opened(factory).close()
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as con:
+        con.execute(sql.SQL("UPDATE {}.seamline_schema SET version = 1").format(sql.Identifier(schema)))
+    with pytest.raises(PostgresSchemaVersionError) as info:
+        PostgresStore(POSTGRES_URL, schema=schema).open(factory)
+    assert "no upgrade from versions before 2" in info.value.message
+    assert (info.value.found, info.value.expected) == (1, SCHEMA_VERSION)
+
+
 def test_a_schema_holding_other_tables_is_refused(schema: str, factory: Factory) -> None:
     with psycopg.connect(POSTGRES_URL, autocommit=True) as con:
         con.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))

@@ -1,14 +1,18 @@
-"""``seamline bench query``: query latencies on a store holding N hours of the reference factory.
+"""``seamline bench query``: query latencies on a store holding N hours of the reference factory,
+or, with ``--url``, on the store behind a running ``seamline serve``.
 
 Builds the store with :func:`seamline.bench.querybench.build_store` (the standard synthetic
 workload through the store's own ``write_batch`` and ``maintain``) into ``--data-dir``, or reuses
 the store a previous run built there with the same hours and seed, so that re-measuring a 24-hour
 store (~1.3 billion readings, ~45 minutes to build on 2 cores) does not build it again. Then times each query
-kind the telemetry API serves (:func:`seamline.bench.querybench.run_queries`).
+kind the telemetry API serves (:func:`seamline.bench.querybench.run_queries`). With ``--url`` it
+builds nothing and sends the same requests over HTTP to the server, for ranges ending at the newest
+reading the server holds: that measures what a user of ``seamline serve`` gets, on either backend.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -21,6 +25,7 @@ from rich.console import Console
 from rich.table import Table
 
 if TYPE_CHECKING:
+    from seamline.bench.querybench import QueryTiming
     from seamline.model.factory import Factory
 
 GOAL_P95_MS: Final = 50.0  # every query kind, at 24 hours of the reference factory
@@ -47,6 +52,14 @@ def query(
     ] = None,
     runs: Annotated[int, typer.Option(help="timed runs of each query kind (after one warm-up)", min=1)] = 100,
     seed: Annotated[int, typer.Option(help="workload seed; also picks the queried sensors")] = 0,
+    url: Annotated[
+        str | None,
+        typer.Option(
+            help="time the same requests over HTTP against this running `seamline serve` (e.g."
+            " http://127.0.0.1:8000) instead of building a store; --hours is then how far back"
+            " from its newest reading the ranges reach"
+        ),
+    ] = None,
 ) -> None:
     """Build (or reuse) a store of --hours of the reference factory, then time every query kind.
 
@@ -61,6 +74,17 @@ def query(
     from seamline.errors import SeamlineError  # noqa: PLC0415  # keep `--help` instant
     from seamline.model.loader import load_factory  # noqa: PLC0415
 
+    if url is not None:
+        if data_dir is not None:
+            _err.print("[red]error:[/red] --url times a running server; it takes no --data-dir")
+            raise typer.Exit(2)
+        try:
+            result = run_http_query_bench(url, load_factory(), hours, runs=runs, seed=seed)
+        except SeamlineError as exc:
+            _err.print(f"[red]error:[/red] {exc.message}")
+            raise typer.Exit(1) from None
+        _print(result, json_out)
+        return
     tmp = Path(tempfile.mkdtemp(prefix="seamline-bench-query-")) if data_dir is None else None
     try:
         result = run_query_bench(
@@ -77,10 +101,43 @@ def query(
     finally:
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
+    _print(result, json_out)
+
+
+def _print(result: dict[str, Any], json_out: bool) -> None:
     if json_out:
         typer.echo(orjson.dumps(result).decode())  # not through rich: no markup or emoji codes
     else:
         _out.print(_table(result))
+
+
+def run_http_query_bench(url: str, factory: Factory, hours: float, *, runs: int, seed: int) -> dict[str, Any]:
+    """Every query kind over HTTP against the ``seamline serve`` at ``url`` (same JSON as the
+    in-process run, with ``server`` in place of ``build``)."""
+    import httpx  # noqa: PLC0415
+
+    from seamline.bench.querybench import run_queries  # noqa: PLC0415
+    from seamline.store.base import StoreError  # noqa: PLC0415
+    from seamline.timeutil import to_ms  # noqa: PLC0415
+
+    try:
+        with httpx.Client(base_url=url, timeout=60.0) as client:
+            about = client.get("/api/v1/factory").raise_for_status().json()
+            latest = client.get("/api/v1/latest").raise_for_status().json()
+            if not latest["ts"]:
+                raise StoreError(f"the server at {url} holds no readings yet", reason="bench_http")
+            end_ms = max(to_ms(dt.datetime.fromisoformat(t)) for t in latest["ts"]) + 1
+            timings = run_queries(None, factory, end_ms, hours, runs=runs, seed=seed, client=client)
+    except httpx.HTTPError as exc:
+        raise StoreError(f"{url}: {exc}", reason="bench_http") from None
+    return {
+        "hours": hours,
+        "seed": seed,
+        "url": url,
+        "server": {"readings": about["readings"], "sensors": about["sensors"], "end_ms": end_ms},
+        "queries": _queries(timings),
+        "goal": _goal(timings),
+    }
 
 
 def run_query_bench(
@@ -103,18 +160,6 @@ def run_query_bench(
     with DuckDBStore(data_dir).opened(factory) as store:
         timings = run_queries(store, factory, build.end_ms, hours, runs=runs, seed=seed)
     expected = Workload(factory, start_ms=build.start_ms, seed=seed).total_readings(hours * 3600.0)
-    queries = {
-        t.kind: {
-            "p50_ms": t.p50_ms,
-            "p95_ms": t.p95_ms,
-            "max_ms": t.max_ms,
-            "cpu_p50_ms": t.cpu_p50_ms,
-            "runs": t.runs,
-            "note": t.note,
-        }
-        for t in timings
-    }
-    worst = max((t.p95_ms for t in timings), default=0.0)
     return {
         "hours": hours,
         "seed": seed,
@@ -134,17 +179,43 @@ def run_query_bench(
             "end_ms": build.end_ms,
             "parts": build.parts,
         },
-        "queries": queries,
-        "goal": {"p95_ms": GOAL_P95_MS, "worst_p95_ms": worst, "met": worst <= GOAL_P95_MS},
+        "queries": _queries(timings),
+        "goal": _goal(timings),
     }
 
 
+def _queries(timings: list[QueryTiming]) -> dict[str, dict[str, Any]]:
+    return {
+        t.kind: {
+            "p50_ms": t.p50_ms,
+            "p95_ms": t.p95_ms,
+            "max_ms": t.max_ms,
+            "cpu_p50_ms": t.cpu_p50_ms,
+            "runs": t.runs,
+            "note": t.note,
+        }
+        for t in timings
+    }
+
+
+def _goal(timings: list[QueryTiming]) -> dict[str, Any]:
+    worst = max((t.p95_ms for t in timings), default=0.0)
+    return {"p95_ms": GOAL_P95_MS, "worst_p95_ms": worst, "met": worst <= GOAL_P95_MS}
+
+
 def _table(r: dict[str, Any]) -> Table:
-    b = r["build"]
-    table = Table(
-        title=f"seamline bench query: {b['readings']:,} readings ({r['hours']:g} h),"
-        f" {b['bytes_per_reading']:.3f} bytes/reading, built in {b['build_s']:,.0f} s"
-    )
+    if "build" in r:
+        b = r["build"]
+        title = (
+            f"seamline bench query: {b['readings']:,} readings ({r['hours']:g} h),"
+            f" {b['bytes_per_reading']:.3f} bytes/reading, built in {b['build_s']:,.0f} s"
+        )
+    else:
+        title = (
+            f"seamline bench query over HTTP: {r['url']}, {r['server']['readings']:,} readings,"
+            f" ranges up to {r['hours']:g} h back from the newest (CPU: the client's)"
+        )
+    table = Table(title=title)
     for name in ("query kind", "p50 ms", "p95 ms", "max ms", "CPU p50 ms", "what"):
         table.add_column(name, justify="left" if name in ("query kind", "what") else "right")
     for kind, q in r["queries"].items():

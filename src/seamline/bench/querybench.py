@@ -24,6 +24,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Final
 
+import httpx
 import numpy as np
 
 from seamline.bench.workload import Workload
@@ -33,6 +34,7 @@ from seamline.store import http as store_http
 from seamline.store.base import HOUR_MS, Store, StoreError
 from seamline.store.duckdb import DuckDBStore
 from seamline.telemetry import DeviceBatch
+from seamline.timeutil import ms_to_iso
 
 DEFAULT_START_MS: Final = 1_790_000_000_000  # 2026-09-21T14:13:20Z, a fixed start for comparable runs
 WRITE_READINGS: Final = 200_000  # readings per write_batch, like the ingest writer's flush
@@ -190,18 +192,41 @@ def _parts(store: DuckDBStore) -> dict[str, int]:
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class QueryCall:
+    """One request of a query kind: the function the HTTP route calls, and the route itself."""
+
+    call: Callable[[], object]  # in process: the route's function, JSON-ready output included
+    path: str  # over HTTP: the route under the server's address, with ...
+    params: dict[str, str | int] = field(default_factory=dict)  # ... its query parameters
+
+
 def run_queries(
-    store: Store, factory: Factory, end_ms: int, hours: float, *, runs: int = 100, seed: int = 0
+    store: Store | None,
+    factory: Factory,
+    end_ms: int,
+    hours: float,
+    *,
+    runs: int = 100,
+    seed: int = 0,
+    client: httpx.Client | None = None,
 ) -> list[QueryTiming]:
     """Time each query kind ``runs`` times (after one warm-up each), on random sensors, devices and lines,
-    for ranges ending at ``end_ms`` (the newest data). Times are of the functions the HTTP routes
-    call, JSON-ready output included; HTTP and JSON encoding come on top."""
+    for ranges ending at ``end_ms`` (the newest data).
+
+    In process (``store``), times are of the functions the HTTP routes call, JSON-ready output
+    included; HTTP and JSON encoding come on top. With ``client`` (an ``httpx.Client`` whose
+    ``base_url`` is a running ``seamline serve``), each kind is the same request over HTTP, timed
+    until its whole body has arrived, and the CPU column is the client's, not the server's."""
+    if (store is None) == (client is None):
+        raise ValueError("run_queries needs a store or an HTTP client, not both")
     rng = np.random.default_rng(seed)
     sensors = factory.sensors()
     fast = [s.id for s in sensors if s.channel.period_s <= 0.1]
     lines = [line.id for line in factory.lines]
     machines = [d.id for d in factory.devices if "runtime_state" in d.machine_type.channel_index]
     span_ms = int(hours * HOUR_MS)
+    h = store_http
 
     def since(ms: int) -> int:
         return end_ms - min(ms, span_ms)
@@ -212,42 +237,59 @@ def run_queries(
     def pick(xs: list[Any]) -> Any:
         return xs[int(rng.integers(len(xs)))]
 
-    kinds: list[tuple[str, Callable[[], object], str]] = [
-        ("latest_sensor", lambda: store_http.latest_json(factory, store, [any_sensor()]), ""),
-        (
-            "latest_device",
-            lambda: store_http.device_latest_json(factory, store, pick([d.id for d in factory.devices])),
-            "",
-        ),
-        ("latest_line", lambda: store_http.line_latest_json(factory, store, pick(lines)), ""),
+    def latest_sensor() -> QueryCall:
+        sid = any_sensor()
+        return QueryCall(lambda: h.latest_json(factory, _s(store), [sid]), f"/api/v1/sensors/{sid}")
+
+    def latest_device() -> QueryCall:
+        did = pick([d.id for d in factory.devices])
+        return QueryCall(lambda: h.device_latest_json(factory, _s(store), did), f"/api/v1/devices/{did}")
+
+    def latest_line() -> QueryCall:
+        lid = pick(lines)
+        return QueryCall(lambda: h.line_latest_json(factory, _s(store), lid), f"/api/v1/lines/{lid}/latest")
+
+    def raw_10min() -> QueryCall:
+        return _history(factory, store, any_sensor(), since(600_000), end_ms, "raw", None, 10_000)
+
+    kinds: list[tuple[str, Callable[[], QueryCall], str]] = [
+        ("latest_sensor", latest_sensor, ""),
+        ("latest_device", latest_device, ""),
+        ("latest_line", latest_line, ""),
         (
             "latest_factory",
-            lambda: store_http.factory_latest_json(factory, store),
+            lambda: QueryCall(lambda: h.factory_latest_json(factory, _s(store)), "/api/v1/latest"),
             f"all {len(sensors):,} sensors",
         ),
-        (
-            "raw_10min",
-            lambda: store_http.history_json(
-                factory, store, any_sensor(), since(600_000), end_ms, "raw", None, 10_000
-            ),
-            "raw readings, limit 10,000",
-        ),
+        ("raw_10min", raw_10min, "raw readings, limit 10,000"),
     ]
     for label, ms in (("1h", HOUR_MS), ("8h", 8 * HOUR_MS), ("24h", 24 * HOUR_MS)):  # 8 h: a shift
         if ms <= span_ms:
             kinds += _ranged_kinds(
                 factory, store, label, since(ms), end_ms, any_sensor, fast, lines, machines, pick
             )
-    for _, call, _ in kinds:
-        call()  # warm-up: Parquet footers, first-use code paths
+
+    def run(make: Callable[[], QueryCall]) -> None:
+        q = make()
+        if client is None:
+            q.call()
+            return
+        got = client.get(q.path, params=q.params)
+        if got.status_code != 200:
+            raise StoreError(
+                f"GET {got.request.url} answered {got.status_code}: {got.text[:300]}", reason="bench_http"
+            )
+
+    for _, make, _ in kinds:
+        run(make)  # warm-up: Parquet footers, first-use code paths
     lat: list[list[float]] = [[] for _ in kinds]
     cpu: list[list[float]] = [[] for _ in kinds]
     # Round after round of every kind rather than kind after kind: on a shared machine a burst of
     # load then spreads over all kinds instead of falling on one.
     for _ in range(runs):
-        for k, (_, call, _) in enumerate(kinds):
+        for k, (_, make, _) in enumerate(kinds):
             c, t = time.process_time(), time.perf_counter()
-            call()
+            run(make)
             lat[k].append((time.perf_counter() - t) * 1000.0)
             cpu[k].append((time.process_time() - c) * 1000.0)
     out = []
@@ -267,9 +309,42 @@ def run_queries(
     return out
 
 
+def _s(store: Store | None) -> Store:
+    assert store is not None  # in-process calls are only made when run_queries has a store
+    return store
+
+
+def _history(
+    factory: Factory,
+    store: Store | None,
+    sensor_id: int,
+    start_ms: int,
+    end_ms: int,
+    resolution: str,
+    max_points: int | None,
+    limit: int | None,
+) -> QueryCall:
+    params: dict[str, str | int] = {
+        "start": ms_to_iso(start_ms),
+        "end": ms_to_iso(end_ms),
+        "resolution": resolution,
+    }
+    if max_points is not None:
+        params["max_points"] = max_points
+    if limit is not None:
+        params["limit"] = limit
+    return QueryCall(
+        lambda: store_http.history_json(
+            factory, _s(store), sensor_id, start_ms, end_ms, resolution, max_points, limit
+        ),
+        f"/api/v1/sensors/{sensor_id}/history",
+        params,
+    )
+
+
 def _ranged_kinds(
     factory: Factory,
-    store: Store,
+    store: Store | None,
     label: str,
     start_ms: int,
     end_ms: int,
@@ -278,23 +353,33 @@ def _ranged_kinds(
     lines: list[str],
     machines: list[str],
     pick: Callable[[list[Any]], Any],
-) -> list[tuple[str, Callable[[], object], str]]:
-    h = store_http
+) -> list[tuple[str, Callable[[], QueryCall], str]]:
+    span: dict[str, str | int] = {"start": ms_to_iso(start_ms), "end": ms_to_iso(end_ms), "interval_s": 3600}
 
-    def chart_any() -> object:
-        return h.history_json(factory, store, any_sensor(), start_ms, end_ms, "auto", 1000, None)
+    def chart_any() -> QueryCall:
+        return _history(factory, store, any_sensor(), start_ms, end_ms, "auto", 1000, None)
 
-    def chart_fast() -> object:
-        return h.history_json(factory, store, pick(fast), start_ms, end_ms, "auto", 1000, None)
+    def chart_fast() -> QueryCall:
+        return _history(factory, store, pick(fast), start_ms, end_ms, "auto", 1000, None)
 
-    def hourly() -> object:
-        return h.history_json(factory, store, any_sensor(), start_ms, end_ms, "1h", 1000, None)
+    def hourly() -> QueryCall:
+        return _history(factory, store, any_sensor(), start_ms, end_ms, "1h", 1000, None)
 
-    def device_states() -> object:
-        return durations.device_states_json(factory, store, pick(machines), start_ms, end_ms, 3600)
+    def device_states() -> QueryCall:
+        did = pick(machines)
+        return QueryCall(
+            lambda: durations.device_states_json(factory, _s(store), did, start_ms, end_ms, 3600),
+            f"/api/v1/devices/{did}/states",
+            span,
+        )
 
-    def line_states() -> object:
-        return durations.line_states_json(factory, store, pick(lines), start_ms, end_ms, 3600)
+    def line_states() -> QueryCall:
+        lid = pick(lines)
+        return QueryCall(
+            lambda: durations.line_states_json(factory, _s(store), lid, start_ms, end_ms, 3600),
+            f"/api/v1/lines/{lid}/states",
+            span,
+        )
 
     return [
         (f"chart_{label}_any", chart_any, "auto resolution, 1000 px, random sensor"),
@@ -321,4 +406,4 @@ def query_bench(
     return build, timings
 
 
-__all__ = ["BuildReport", "QueryTiming", "build_store", "query_bench", "run_queries"]
+__all__ = ["BuildReport", "QueryCall", "QueryTiming", "build_store", "query_bench", "run_queries"]

@@ -58,8 +58,10 @@ from seamline.store.postgres_conn import Conn, Pool, first_line, redact, split_s
 from seamline.store.postgres_copy import encode_readings
 from seamline.store.postgres_schema import (
     DDL,
+    OLDEST_UPGRADABLE,
     SCHEMA_VERSION,
     TABLES,
+    UPGRADES,
     create_partition,
     existing_partitions,
     ms_sql,
@@ -125,7 +127,8 @@ class PostgresSchemaVersionError(PostgresStoreError):
         todo = (
             "upgrade Seamline"
             if found > SCHEMA_VERSION
-            else "there is no migration from it; point Seamline at a new schema (?schema=...)"
+            else f"there is no upgrade from versions before {OLDEST_UPGRADABLE}; point Seamline at a new"
+            " schema (?schema=...)"
         )
         super().__init__(
             f"schema {schema!r} at {server} has store version {found}, {what} the version this Seamline"
@@ -314,8 +317,20 @@ class PostgresStore:
                 return
             row = con.execute("SELECT max(version) FROM seamline_schema").fetchone()
             version = int(row[0]) if row and row[0] is not None else 0
-            if version != SCHEMA_VERSION:
+            if version > SCHEMA_VERSION or version < OLDEST_UPGRADABLE:
                 raise PostgresSchemaVersionError(self.server, self.schema, version)
+            for to, what, ddl in UPGRADES:
+                if version < to:
+                    log.warning(
+                        "upgrading store schema %r at %s to version %d: %s",
+                        self.schema,
+                        self.server,
+                        to,
+                        what,
+                    )
+                    con.execute(ddl)
+                    con.execute("INSERT INTO seamline_schema VALUES (%s, %s)", (to, int(time.time() * 1000)))
+                    version = to
             missing = TABLES - tables
             if missing:
                 raise PostgresStoreError(
