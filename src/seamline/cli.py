@@ -206,6 +206,46 @@ def simulate(
     _run(run_fleet(factory, to, seed=seed, speed=speed, duration_s=duration, printer=_say))
 
 
+@app.command("aql")
+def aql_cmd(
+    lot_size: Annotated[int, typer.Option("--lot-size", help="units in the lot (2 or more)")],
+    aql: Annotated[str, typer.Option("--aql", help="acceptance quality limit: 0.010 ... 1000, e.g. 2.5")],
+    level: Annotated[str, typer.Option("--level", help="inspection level: I, II, III, S-1..S-4")] = "II",
+    inspection: Annotated[str, typer.Option(help="normal, tightened or reduced")] = "normal",
+    json_out: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """ISO 2859-1 (ANSI/ASQ Z1.4) single sampling plan: code letter, sample size, accept and reject."""
+    import orjson
+
+    from seamline.quality import single_plan
+
+    try:
+        plan = single_plan(lot_size, level, aql, inspection)
+    except SeamlineError as exc:
+        err.print(f"[red]error:[/red] {escape(exc.message)}")
+        raise typer.Exit(2) from None
+    if json_out:
+        typer.echo(orjson.dumps(plan.as_dict()).decode())  # not through rich: no markup
+        return
+    arrow = (
+        f", the arrow leads to letter {plan.plan_letter}'s plan"
+        if plan.plan_letter != plan.code_letter
+        else ""
+    )
+    _say(
+        f"ISO 2859-1 single sampling, {plan.inspection.value} inspection (Table {plan.table}):"
+        f" lot {plan.lot_size:,}, level {plan.level.value}, AQL {plan.aql}"
+        f" -> code letter {plan.code_letter}{arrow}"
+    )
+    sample = f"sample {plan.sample_size:,} units"
+    if plan.hundred_percent:
+        sample = f"sample {plan.sample_size:,} >= lot: inspect all {plan.lot_size:,} units (100 %)"
+    _say(f"  {sample}; accept with <= {plan.accept} nonconforming, reject with >= {plan.reject}")
+    if plan.reject > plan.accept + 1:
+        between = " to ".join(dict.fromkeys((str(plan.accept + 1), str(plan.reject - 1))))
+        _say(f"  {between} nonconforming: accept, but reinstate normal inspection (ANSI/ASQ Z1.4 10.1.4)")
+
+
 factory_app = typer.Typer(help="Factory files.", no_args_is_help=True)
 app.add_typer(factory_app, name="factory")
 app.add_typer(bench_app, name="bench")

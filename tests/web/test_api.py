@@ -68,6 +68,12 @@ def test_one_error_shape_for_every_kind_of_error(app: FastAPI) -> None:
     )
     assert_error(call(app, "POST", "/api/v1/ingest", content=b"{not json"), 400, "malformed_json")
     assert_error(call(app, "GET", "/api/v1/devices/L01-S01/channels/nope/history"), 404, "not_found")
+    details = assert_error(
+        call(app, "GET", "/api/v1/quality/aql/plan", params={"lot_size": 1, "aql": "2.5"}),
+        400,
+        "invalid_sampling_input",
+    )
+    assert details["field"] == "lot_size"
 
 
 def test_health_openapi_and_docs_need_nothing_from_the_network(app: FastAPI) -> None:

@@ -19,6 +19,7 @@ from seamline.model.factory import Factory
 from seamline.model.http import router as factory_router
 from seamline.production.durations import router as durations_router
 from seamline.production.http import router as production_router
+from seamline.quality.http import router as quality_router
 from seamline.store.base import Store
 from seamline.store.http import router as telemetry_router
 from seamline.web.errors import install_error_handlers
@@ -63,6 +64,7 @@ def create_app(
         telemetry_router,
         production_router,
         durations_router,
+        quality_router,
         ingest_router,
         opcua_router,
         sparkplug_router,
