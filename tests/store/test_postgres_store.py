@@ -232,6 +232,24 @@ def test_maintenance_rolls_up_the_minutes_written_since_the_last_pass(schema: st
     assert sql_rows(schema, "SELECT count(*) FROM dirty") == [(0,)]
 
 
+def test_maintenance_vacuums_the_partitions_written_at_most_once_a_minute(
+    schema: str, factory: Factory
+) -> None:
+    visible = "SELECT relallvisible FROM pg_class WHERE relname = 'readings_p20261122'"
+    visible += " AND relnamespace = current_schema()::regnamespace"
+    with PostgresStore(POSTGRES_URL, schema=schema).opened(factory) as store:
+        store.write_batch([one_batch(factory, 1, [T0, T0 + 1000])])
+        assert sql_rows(schema, visible) == [(0,)]
+        store.maintain(T0 + 60_000)
+        assert sql_rows(schema, visible) == [(1,)]  # its one page is all-visible: index-only scans
+        store.write_batch([one_batch(factory, 2, [T0 + 2000])])  # a new row clears the page's bit
+        store.maintain(T0 + 60_000)
+        assert sql_rows(schema, visible) == [(1,)]  # pg_class keeps the count until the next vacuum
+        reltuples = "SELECT reltuples FROM pg_class WHERE relname = 'readings_p20261122'"
+        reltuples += " AND relnamespace = current_schema()::regnamespace"
+        assert sql_rows(schema, reltuples) == [(2.0,)]  # not analyzed again within the minute
+
+
 def test_select_chooses_the_backend_by_the_spec(schema: str, factory: Factory) -> None:
     assert type(store_for(f"{POSTGRES_URL}?schema={schema}")).__name__ == "PostgresStore"
     assert type(store_for(":memory:")).__name__ == "DuckDBStore"

