@@ -67,8 +67,9 @@ class FloorTruth:
     into a line during the run and ``wip_at_start`` the ones already in it at its first shift
     (``SimConfig.initial_wip``), so a line holds its ``wip_at_start`` + ``bundles_released`` -
     ``bundles_done`` bundles. ``state_s`` gives per device the seconds spent in each
-    ``MachineState`` value (``"off"``, ``"idle"``, ``"running"``, ``"fault"``); ``inspections`` is
-    keyed by ``(line_id, kind)`` with kind ``inline`` / ``end_of_line``.
+    ``MachineState`` value (``"off"``, ``"idle"``, ``"running"``, ``"fault"``) and ``state`` the one it
+    is in at ``at_s``; ``inspections`` is keyed by ``(line_id, kind)`` with kind ``inline`` /
+    ``end_of_line``.
     """
 
     at_s: float
@@ -84,6 +85,7 @@ class FloorTruth:
     attendance: tuple[Attendance, ...]
     state_s: Mapping[str, Mapping[str, float]] = field(hash=False)
     wip_at_start: tuple[WipBundle, ...] = ()
+    state: Mapping[str, str] = field(default_factory=dict, hash=False)
 
 
 class TruthLedger:
@@ -109,7 +111,9 @@ class TruthLedger:
         tot[2] += defective
         tot[3] += defects
 
-    def snapshot(self, at_s: float, state_s: Mapping[str, Mapping[str, float]]) -> FloorTruth:
+    def snapshot(
+        self, at_s: float, state_s: Mapping[str, Mapping[str, float]], state: Mapping[str, str]
+    ) -> FloorTruth:
         return FloorTruth(
             at_s=at_s,
             pieces_by_line=dict(self.pieces_by_line),
@@ -124,4 +128,5 @@ class TruthLedger:
             attendance=tuple(self.attendance),
             state_s=state_s,
             wip_at_start=tuple(self.wip_at_start),
+            state=state,
         )
