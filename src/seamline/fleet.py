@@ -36,7 +36,8 @@ async def run_fleet(
     else:
         raise BadTargetError(f"--to {to!r}: use mqtt://host:port or http://host:port")
     opts = SimOptions(seed, speed)
-    sim = new_simulation(factory, opts, simulation_start(speed, duration_s, factory.shift_minutes))
+    start = simulation_start(speed, duration_s, factory.shift_minutes)
+    sim = new_simulation(factory, opts, start, demo=False)
     sent = 0
 
     def publish(messages: list[dict[str, Any]]) -> None:

@@ -69,9 +69,17 @@ def simulation_start(speed: float, duration_s: float | None, shift_minutes: int)
     return now - dt.timedelta(seconds=span_s)
 
 
-def new_simulation(factory: Factory, opts: SimOptions, start: dt.datetime) -> FloorSimulation:
-    """The floor twin, with its first shift starting at ``start`` so the demo floor is busy at once."""
-    return FloorSimulation(factory, seed=opts.seed, start=start, config=SimConfig(shift_from_start=True))
+def new_simulation(factory: Factory, opts: SimOptions, start: dt.datetime, *, demo: bool) -> FloorSimulation:
+    """The floor twin, at work whatever the hour at the factory.
+
+    The demo's twin runs on the demo calendar (``SimConfig.demo_calendar``): ``start`` falls in
+    the middle of a shift, operators at their seats and lines full from the first second, and shifts
+    follow each other around the clock, so neither the end of a fast replay nor a demo left running
+    for a day shows a dark floor. The device fleet (``seamline simulate``) starts its first shift at
+    ``start`` (operators badge in over its first minutes) and its next ones a day later.
+    """
+    config = SimConfig(demo_calendar=True) if demo else SimConfig(shift_from_start=True)
+    return FloorSimulation(factory, seed=opts.seed, start=start, config=config)
 
 
 async def drive_simulation(
@@ -178,7 +186,7 @@ async def _serve_app(
     sim: FloorSimulation | None = None
     if sim_opts is not None:
         start = simulation_start(sim_opts.speed, duration_s, factory.shift_minutes)
-        sim = new_simulation(factory, sim_opts, start)
+        sim = new_simulation(factory, sim_opts, start, demo=True)
         boot_base = next_boot_epoch(settings.data_dir) * _BOOT_STRIDE
         tasks.append(
             asyncio.create_task(

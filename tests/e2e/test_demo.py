@@ -32,9 +32,12 @@ def test_demo_serves_the_reference_factory_and_keeps_data_across_restarts(tmp_pa
 
         lines = wait_for(all_reporting_and_sewing, 90, "every machine to report a state and some to run")
         assert len(lines) == 6
-        states = {m["state"] for ln in lines for m in ln["machines"]}
-        assert states <= {"off", "idle", "running", "fault"}
-        assert "running" in states
+        reported = [m["state"] for ln in lines for m in ln["machines"]]
+        assert set(reported) <= {"off", "idle", "running", "fault"}
+        assert "running" in reported
+        # Whatever the hour, the demo starts in the middle of a shift: operators are at work.
+        at_work = sum(s in {"idle", "running"} for s in reported)
+        assert at_work >= 0.7 * len(reported), sorted(reported)
 
         # Latest value and history of one sensor, found through the device registry.
         device = demo.get("/api/v1/devices/L01-S03")

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from sim_helpers import START, channel_series, run, state_at, state_timeline
 
 from seamline.model.factory import DeviceCategory, Factory
-from seamline.sim import SimConfig
+from seamline.sim import FloorSimulation, SimConfig, SimulationError
 
 
 def test_the_shift_end_logs_everyone_out_and_switches_machines_off(small: Factory) -> None:
@@ -17,8 +18,11 @@ def test_the_shift_end_logs_everyone_out_and_switches_machines_off(small: Factor
     badges = [e for _, e in r.events if e["type"] == "badge"]
     logins = {e["operator"] for e in badges if e["action"] == "login"}
     logouts = {e["operator"] for e in badges if e["action"] == "logout"}
-    assert logins
-    assert logins == logouts
+    assert r.truth is not None
+    at_work = {op for a in r.truth.attendance if a.shift == 0 for op in a.seated}
+    assert at_work
+    assert not logins  # they badged in hours before the run started
+    assert logouts == at_work
     assert all(e["ts"] >= end - 1000 for e in badges if e["action"] == "logout")
     last_logout = max(e["ts"] for e in badges if e["action"] == "logout")
     assert last_logout < end + 10 * 60_000  # the piece in hand is finished, no new bundle started
@@ -50,3 +54,23 @@ def test_shifts_can_start_with_the_simulation(small: Factory) -> None:
     assert not [e for _, e in idle.events if e["type"] == "badge"]
     busy = run(small, 300.0, start=evening, config=SimConfig(shift_from_start=True))
     assert [e for _, e in busy.events if e["type"] == "badge"]
+
+
+def test_a_run_started_in_a_shift_under_way_finds_its_operators_at_work(small: Factory) -> None:
+    sim = FloorSimulation(
+        small, seed=3, start=START + dt.timedelta(hours=2), config=SimConfig(telemetry=False)
+    )
+    truth = sim.truth  # at the start itself
+    device_of = {w.id: w.device_id for line in small.lines for w in line.workstations}
+    seated = [device_of[ws] for a in truth.attendance for ws in a.seated.values()]
+    assert seated
+    assert {truth.state[d] for d in seated} == {"idle"}  # badged in at 08:00-08:04, before the run
+
+
+def test_the_shift_calendars_are_one_or_the_other(small: Factory) -> None:
+    with pytest.raises(SimulationError) as err:
+        FloorSimulation(small, config=SimConfig(shift_from_start=True, demo_calendar=True))
+    assert err.value.field == "config.demo_calendar"
+    with pytest.raises(SimulationError) as err:
+        FloorSimulation(small, config=SimConfig(demo_calendar=True, demo_shift_elapsed_min=480.0))
+    assert err.value.field == "config.demo_shift_elapsed_min"  # the small factory's shift is 480 min

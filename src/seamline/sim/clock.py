@@ -66,6 +66,22 @@ def shift_windows(
         day += dt.timedelta(days=1)
 
 
+def back_to_back_windows(factory: Factory, elapsed_s: float) -> Iterator[tuple[float, float]]:
+    """Shifts of the factory's length following each other around the clock, the first one begun
+    ``elapsed_s`` before the simulation start (the demo's calendar: its floor is busy at any hour).
+
+    >>> from seamline.model.loader import load_factory
+    >>> windows = back_to_back_windows(load_factory(), 2 * 3600.0)  # 8-hour shifts, 2 h into one
+    >>> [next(windows) for _ in range(2)]
+    [(-7200.0, 21600.0), (21600.0, 50400.0)]
+    """
+    length_s = factory.shift_minutes * 60.0
+    k = 0
+    while True:
+        yield k * length_s - elapsed_s, (k + 1) * length_s - elapsed_s
+        k += 1
+
+
 def stream(seed: int, purpose: str) -> random.Random:
     """A Python random stream for one purpose; string seeds hash stably (SHA-512), unlike ``hash()``."""
     return random.Random(f"seamline-sim:{seed}:{purpose}")

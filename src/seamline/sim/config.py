@@ -40,10 +40,18 @@ class SimConfig:
     resume the style where they left it yesterday, ``learning_resume_days`` of output along the
     learning curve. Without it, lines start empty and the style is fairly new
     (``learning_start_pieces``). A changeover to another style restarts learning either way.
+
+    Shifts follow the factory's calendar (``Factory.shift_start``, ``shift_minutes``, ``timezone``)
+    unless one of two calendars for runs that must be busy at once is chosen: ``shift_from_start``
+    (the first shift begins at ``start``, the next ones a day later) or ``demo_calendar`` (the demo
+    floor never sleeps: shifts of the factory's length follow each other around the clock, and
+    ``start`` falls ``demo_shift_elapsed_min`` into one, with its operators already at work).
     """
 
     telemetry: bool = True  # False: run the floor only (fast what-if runs); advance() returns []
     shift_from_start: bool = False  # True: the first shift starts at `start`, whatever the factory's clock
+    demo_calendar: bool = False  # True: back-to-back shifts, `start` in the middle of one (the demo)
+    demo_shift_elapsed_min: float = 120.0  # with demo_calendar: how long the shift has run at `start`
     initial_wip: bool = True  # lines start mid-order: yesterday's bundles queued at every operation
     controller_reset_per_h: float = 0.02  # per device and wall hour: about one reboot in two days
     clock_skew_ms: int = 150  # device clocks are off by up to this much, either way
@@ -70,6 +78,10 @@ class SimConfig:
 
     def check(self) -> None:
         """Raise :class:`SimulationError` when a rate or size is out of its range."""
+        if self.shift_from_start and self.demo_calendar:
+            raise SimulationError(
+                "config.demo_calendar", "choose one calendar: shift_from_start or demo_calendar, not both"
+            )
         rates = {
             "controller_reset_per_h": self.controller_reset_per_h,
             "thread_break_per_run_h": self.thread_break_per_run_h,
@@ -78,6 +90,7 @@ class SimConfig:
             "inline_defects_per_piece": self.inline_defects_per_piece,
             "end_of_line_defects_per_piece": self.end_of_line_defects_per_piece,
             "clock_skew_ms": self.clock_skew_ms,
+            "demo_shift_elapsed_min": self.demo_shift_elapsed_min,
         }
         for name, value in rates.items():
             if value < 0:

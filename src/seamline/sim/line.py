@@ -3,9 +3,10 @@
 Progressive bundle system (apparel-domain.md 3): cut bundles enter the line in cutting order, each
 operation of the style's current bulletin is done on a whole bundle by one seat, and an operation can
 start on a bundle once all its predecessors are done for that bundle. Each finished operation is
-scanned on the line's bundle scanner. Operators badge in at their seat at shift start; their pace is
-their skill on the machine type, slowed by Wright's learning curve on a new style
-(T_n = T_1 * n^b, b = log2(learning rate), apparel-domain.md 3) and varied piece to piece.
+scanned on the line's bundle scanner. Operators badge in at their seat in the first minutes of the
+shift (a run that starts in a shift under way finds them at work); their pace is their skill on the
+machine type, slowed by Wright's learning curve on a new style (T_n = T_1 * n^b,
+b = log2(learning rate), apparel-domain.md 3) and varied piece to piece.
 
 A run normally starts in the middle of an order (``SimConfig.initial_wip``): the line's first bundles
 are already in it, done up to various operations (:mod:`seamline.sim.wip`), and operators are days
@@ -52,6 +53,7 @@ from seamline.sim.work import PersonalTime, sew_piece, wright_slowdown
 # Earned share of attended minutes on an established line (apparel-domain.md 2.2): how many pieces
 # of an operation an operator sewed per day before the run, for the learning curve.
 _ESTABLISHED_EFFICIENCY = 0.6
+_LOGIN_SPREAD_S = 240.0  # operators badge in over the first minutes of their shift
 
 
 @dataclass(slots=True, eq=False)
@@ -157,7 +159,6 @@ class LineFloor:
                 yield env.timeout(end_s - env.now)
 
     def _start_shift(self, begin_s: float) -> list[Any]:
-        now = self.env.now
         present = [o for o in self.roster if self.attendance_rng.random() >= o.absence_rate]
         absent = [o.id for o in self.roster if o not in present]
         stations = balance.staff(self.line.workstations, len(present), self.bulletin)
@@ -177,10 +178,12 @@ class LineFloor:
                 {op.id: ws for ws, op in self.seated.items()},
             )
         )
-        start = max(now, begin_s)
+        # Logins spread over the shift's first minutes; in a shift already under way at the start
+        # of the run they are in the past, and its operators are at their seats from the first second.
+        logins = [begin_s + self.rng.uniform(0.0, _LOGIN_SPREAD_S) for _ in self.seated]
         return [
-            self.env.process(self._worker(self.seats[ws], op, start + self.rng.uniform(0.0, 240.0)))
-            for ws, op in self.seated.items()
+            self.env.process(self._worker(self.seats[ws], op, login_s))
+            for (ws, op), login_s in zip(self.seated.items(), logins, strict=True)
         ]
 
     def _apply_setup(self) -> None:
@@ -198,7 +201,8 @@ class LineFloor:
         rec = seat.machine.rec
         if login_s > env.now:
             yield env.timeout(login_s - env.now)
-        self._badge(operator, seat, "login")
+        if login_s >= 0.0:  # a badge-in before the run was sent before it: no event for it now
+            self._badge(operator, seat, "login")
         rec.set_state(env.now, IDLE)
         rec.set_present(env.now, True)
         breaks = PersonalTime(self.cfg.personal_time_share, self.rng, env.now)

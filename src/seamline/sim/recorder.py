@@ -43,6 +43,7 @@ class DeviceRecorder:
         "events",
         "increments",
         "last_piece_stitches",
+        "online",
         "packed",
         "speed_spm",
         "state_s",
@@ -61,6 +62,7 @@ class DeviceRecorder:
         self.state_since_s = 0.0
         self.last_piece_stitches = 0.0
         self.bobbin_used = 0.0  # stitches sewn from the current bobbin
+        self.online = True  # False until connect(): state changes are recorded but not sent as events
 
     @property
     def state(self) -> int:
@@ -76,9 +78,15 @@ class DeviceRecorder:
         if state != old_state:
             self.state_s[old_state] += now_s - self.state_since_s
             self.state_since_s = now_s
-            self.event(now_s, "state", state=STATE_NAMES[state])
+            if self.online:
+                self.event(now_s, "state", state=STATE_NAMES[state])
         self.packed = new
         self.changes.append((_ms(now_s), new))
+
+    def connect(self, now_s: float) -> None:
+        """The device comes online and reports the state it is in (a ``state`` event)."""
+        self.online = True
+        self.event(now_s, "state", state=STATE_NAMES[self.state])
 
     def set_present(self, now_s: float, present: bool) -> None:
         """An operator sits down at (or leaves) the machine: the ``operator_present`` channel."""

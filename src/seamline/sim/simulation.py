@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import deque
+from collections.abc import Iterator
 from operator import itemgetter
 from typing import Any
 
@@ -12,9 +13,16 @@ import numpy as np
 import simpy
 
 from seamline.model.factory import Device, DeviceCategory, Factory, Order
-from seamline.sim.clock import default_start, epoch_ms, np_stream, shift_windows, stream
+from seamline.sim.clock import (
+    back_to_back_windows,
+    default_start,
+    epoch_ms,
+    np_stream,
+    shift_windows,
+    stream,
+)
 from seamline.sim.config import SimConfig, SimulationError
-from seamline.sim.equipment import equipment
+from seamline.sim.equipment import equipment, usual_run_share
 from seamline.sim.line import LineFloor
 from seamline.sim.machine import Machine
 from seamline.sim.recorder import STATE_NAMES, DeviceRecorder
@@ -61,6 +69,12 @@ class FloorSimulation:
             )
         self.config = config if config is not None else SimConfig()
         self.config.check()
+        if self.config.demo_calendar and self.config.demo_shift_elapsed_min >= factory.shift_minutes:
+            raise SimulationError(
+                "config.demo_shift_elapsed_min",
+                f"must be shorter than the factory's shift ({factory.shift_minutes} min), "
+                f"got {self.config.demo_shift_elapsed_min}",
+            )
         self.factory = factory
         self.seed = seed
         self.start = (start if start is not None else default_start(factory)).astimezone(dt.UTC)
@@ -93,6 +107,7 @@ class FloorSimulation:
         self._groups_by_type: dict[str, DeviceGroup] = {}
         if self.config.telemetry:
             self._build_telemetry(by_type)
+        self._connect()
 
     # -- construction -----------------------------------------------------------------------------
 
@@ -110,8 +125,26 @@ class FloorSimulation:
             bobbin=self._models[d.machine_type.id].has_bobbin,
         )
         self._machines[d.id] = m
-        rec.event(0.0, "state", state=STATE_NAMES[rec.state])  # devices report their state on connect
+        rec.online = False  # it reports its state on connecting, once the floor is set at t = 0
         return m
+
+    def _windows(self) -> Iterator[tuple[float, float]]:
+        cfg = self.config
+        if cfg.demo_calendar:
+            return back_to_back_windows(self.factory, cfg.demo_shift_elapsed_min * 60.0)
+        return shift_windows(self.factory, self.start, from_start=cfg.shift_from_start)
+
+    def _connect(self) -> None:
+        """Set the floor as it is at ``start`` (a shift in progress is staffed and its machines on),
+        then let every machine report that state, as a device does when it connects."""
+        env = self.env
+        while env.peek() <= 0.0:
+            env.step()
+        for rec in self._recorders.values():
+            if not rec.online:
+                rec.connect(0.0)
+        for g in self._groups:
+            g.warm(usual_run_share(g.model.machine_type))
 
     def _build_floor(self) -> None:
         f, env = self.factory, self.env
@@ -142,7 +175,7 @@ class FloorSimulation:
                 shared,
                 self._ledger,
                 pool,
-                shift_windows(f, self.start, from_start=self.config.shift_from_start),
+                self._windows(),
                 (
                     stream(self.seed, f"attendance:{line.id}"),
                     stream(self.seed, f"work:{line.id}"),
@@ -164,7 +197,7 @@ class FloorSimulation:
                     m,
                     mt.id,
                     stream(self.seed, f"duty:{d.id}"),
-                    shift_windows(f, self.start, from_start=self.config.shift_from_start),
+                    self._windows(),
                 )
             )
 
@@ -293,4 +326,5 @@ class FloorSimulation:
             dev: dict(zip(names, self._recorders[dev].state_seconds(now), strict=True))
             for dev in self._machines
         }
-        return self._ledger.snapshot(now, state_s)
+        state = {dev: names[self._recorders[dev].state] for dev in self._machines}
+        return self._ledger.snapshot(now, state_s, state)

@@ -84,6 +84,18 @@ class DeviceGroup:
         self.counter_names = model.k_names
         self.intervals = 0
 
+    def warm(self, run_share: float) -> None:
+        """Start the slow (thermal) averages from the states the machines are in at the start.
+
+        A machine already on when the run starts has been at work for a while: its motor, box and
+        heaters are as warm as after a few thermal time constants running ``run_share`` of the time.
+        """
+        if not self.machine:
+            return
+        on = np.array([r.state != OFF for r in self.recorders], np.float64)
+        self.on_ema = on
+        self.run_ema = on * run_share
+
     def _reset_gap(self) -> float:
         return self.rng.exponential(self.reset_mean_ms) if math.isfinite(self.reset_mean_ms) else math.inf
 

@@ -67,11 +67,12 @@ class FloorTruth:
     into a line during the run and ``wip_at_start`` the ones already in it at its first shift
     (``SimConfig.initial_wip``), so a line holds its ``wip_at_start`` + ``bundles_released`` -
     ``bundles_done`` bundles. ``state_s`` gives per device the seconds spent in each
-    ``MachineState`` value (``"off"``, ``"idle"``, ``"running"``, ``"fault"``); ``inspections`` is
-    keyed by ``(line_id, kind)`` with kind ``inline`` / ``end_of_line``. ``scanned_by_operator`` and
-    ``scanned_by_operation`` count the pieces the bundle scans report (a scan covers its whole
-    bundle when the operation is finished, so they lag the pieces sewn by the bundles in progress,
-    and include pieces of a started bundle sewn before the run).
+    ``MachineState`` value (``"off"``, ``"idle"``, ``"running"``, ``"fault"``) and ``state`` the one it
+    is in at ``at_s``; ``inspections`` is keyed by ``(line_id, kind)`` with kind ``inline`` /
+    ``end_of_line``. ``scanned_by_operator`` and ``scanned_by_operation`` count the pieces the bundle
+    scans report (a scan covers its whole bundle when the operation is finished, so they lag the
+    pieces sewn by the bundles in progress, and include pieces of a started bundle sewn before the
+    run).
     """
 
     at_s: float
@@ -89,6 +90,7 @@ class FloorTruth:
     wip_at_start: tuple[WipBundle, ...] = ()
     scanned_by_operator: Mapping[str, int] = field(default_factory=dict, hash=False)
     scanned_by_operation: Mapping[tuple[str, str], int] = field(default_factory=dict, hash=False)
+    state: Mapping[str, str] = field(default_factory=dict, hash=False)
 
 
 class TruthLedger:
@@ -116,7 +118,9 @@ class TruthLedger:
         tot[2] += defective
         tot[3] += defects
 
-    def snapshot(self, at_s: float, state_s: Mapping[str, Mapping[str, float]]) -> FloorTruth:
+    def snapshot(
+        self, at_s: float, state_s: Mapping[str, Mapping[str, float]], state: Mapping[str, str]
+    ) -> FloorTruth:
         return FloorTruth(
             at_s=at_s,
             pieces_by_line=dict(self.pieces_by_line),
@@ -133,4 +137,5 @@ class TruthLedger:
             wip_at_start=tuple(self.wip_at_start),
             scanned_by_operator=dict(self.scanned_by_operator),
             scanned_by_operation=dict(self.scanned_by_operation),
+            state=state,
         )
