@@ -1,5 +1,5 @@
-"""The running platform: store, ingest, store maintenance and connectors, with one owner of their
-lifecycles, and a watchdog that restarts a background thread that died."""
+"""The running platform: store, ingest, store maintenance, production records and connectors, with
+one owner of their lifecycles, and a watchdog that restarts a background thread that died."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from seamline.ingest.mqtt import MqttIngest
 from seamline.ingest.pipeline import Ingestor
 from seamline.ingest.sparkplug import SparkplugIngest
 from seamline.model.factory import Factory
+from seamline.production.engine import ProductionEngine
 from seamline.settings import Settings
 from seamline.store.maintenance import MaintenanceLoop
 from seamline.store.select import store_for
@@ -66,6 +67,8 @@ class Platform:
             flush_interval_s=settings.flush_interval_s,
             max_queue=settings.ingest_max_queue,
         )
+        self.production = ProductionEngine(factory, self.store)
+        self.ingestor.add_commit_listener(self.production.committed)
         self.maintenance = MaintenanceLoop(
             self.store, interval_s=settings.maintenance_interval_s, clock_ms=clock_ms
         )
@@ -82,6 +85,7 @@ class Platform:
     def __enter__(self) -> Platform:
         self.store.open(self.factory)
         try:
+            self.production.start()  # rebuilt from the stored events before anything new arrives
             self.ingestor.start()
             self.maintenance.start()
             if self.settings.mqtt_url:
@@ -123,6 +127,7 @@ class Platform:
             self.mqtt.stop()
             self.mqtt = None
         self.ingestor.stop()
+        self.production.stop()
         self.maintenance.stop()
         if self.fatal is None:
             try:  # what the last interval wrote: a restart finds the store up to date
@@ -139,6 +144,7 @@ class Platform:
         found: dict[str, object] = {
             "store_writer": self.ingestor,
             "maintenance": self.maintenance,
+            "production": self.production,
             "mqtt": self.mqtt,
             "sparkplug": self.sparkplug,
             "opcua": self.opcua,

@@ -21,7 +21,8 @@ def test_the_shift_end_logs_everyone_out_and_switches_machines_off(small: Factor
     assert r.truth is not None
     at_work = {op for a in r.truth.attendance if a.shift == 0 for op in a.seated}
     assert at_work
-    assert not logins  # they badged in hours before the run started
+    assert logins == at_work  # at work since hours before the run: badged in at its first second
+    assert all(e["ts"] < t0 + 2000 for e in badges if e["action"] == "login")
     assert logouts == at_work
     assert all(e["ts"] >= end - 1000 for e in badges if e["action"] == "logout")
     last_logout = max(e["ts"] for e in badges if e["action"] == "logout")

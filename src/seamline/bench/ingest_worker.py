@@ -160,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     platform = Platform(settings, factory)
     # the one hook: commit times and latencies (the platform itself observes none)
-    platform.ingestor._on_commit = commits  # set before the writer starts
+    platform.ingestor.add_commit_listener(commits)  # before the writer starts
     report: dict[str, Any] = {
         "event": "report",
         "transport": args.transport,

@@ -143,7 +143,8 @@ class Ingestor:
         clock_ms: Callable[[], int] | None = None,
         on_commit: Committed | None = None,
     ) -> None:
-        """``on_commit(batches, commit_ms)`` runs on the writer thread after each durable commit with
+        """``on_commit(batches, commit_ms)`` (and each :meth:`add_commit_listener`) runs on the writer
+        thread after each durable commit with
         the messages it newly stored and the wall-clock time of the commit (ms); benchmarks measure
         latency with it. It must be quick: the writer waits for it."""
         self.factory = factory
@@ -153,7 +154,7 @@ class Ingestor:
         self.max_batch_readings = max(max_batch_readings, flush_readings)
         self.commit_attempts = commit_attempts
         self._clock_ms = clock_ms or _now_ms
-        self._on_commit = on_commit
+        self._listeners: list[Committed] = [on_commit] if on_commit is not None else []
         # Bounded in messages, not queue items: one item may carry a whole socket read of them.
         self.max_queue = max_queue
         self._queue: queue.Queue[object] = queue.Queue()
@@ -193,6 +194,11 @@ class Ingestor:
         self._writer_error: BaseException | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------
+
+    def add_commit_listener(self, listener: Committed) -> None:
+        """Also call ``listener(batches, commit_ms)`` after each commit (see ``on_commit``); add
+        listeners before :meth:`start`."""
+        self._listeners.append(listener)
 
     def start(self) -> None:
         """Start the writer thread (idempotent)."""
@@ -499,12 +505,14 @@ class Ingestor:
         self._commit_lag_s = now - items[0].enqueued_s
         with self._rate_lock:
             self._rate.append((now, result.readings))
-        if self._on_commit is not None and result.messages:
+        if self._listeners and result.messages:
             stored = [b for b in fresh if b.key not in stored_twice] if stored_twice else fresh
-            try:
-                self._on_commit(stored, _now_ms())
-            except Exception:  # an observer must not stop the writer
-                log.exception("ingest commit observer failed")
+            commit_ms = _now_ms()
+            for listener in self._listeners:
+                try:
+                    listener(stored, commit_ms)
+                except Exception:  # an observer must not stop the writer
+                    log.exception("ingest commit listener %r failed", listener)
         claimed: set[Key] = set()
         for w in items:
             if w.done is None:

@@ -201,8 +201,9 @@ class LineFloor:
         rec = seat.machine.rec
         if login_s > env.now:
             yield env.timeout(login_s - env.now)
-        if login_s >= 0.0:  # a badge-in before the run was sent before it: no event for it now
-            self._badge(operator, seat, "login")
+        # Operators already at work when the run starts badge in at its first second: the platform
+        # knows nothing of the run's past, so their attended time starts with its records.
+        self._badge(operator, seat, "login")
         rec.set_state(env.now, IDLE)
         rec.set_present(env.now, True)
         breaks = PersonalTime(self.cfg.personal_time_share, self.rng, env.now)

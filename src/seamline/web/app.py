@@ -19,6 +19,7 @@ from seamline.model.factory import Factory
 from seamline.model.http import router as factory_router
 from seamline.production.durations import router as durations_router
 from seamline.production.http import router as production_router
+from seamline.production.records_http import router as records_router
 from seamline.quality.http import router as quality_router
 from seamline.store.base import Store
 from seamline.store.http import router as telemetry_router
@@ -51,6 +52,7 @@ def create_app(
     app.state.ingestor = ingestor
     app.state.opcua = None  # the OPC UA connector, when `seamline serve --opcua FILE` runs one
     app.state.platform = platform
+    app.state.production = platform.production if platform is not None else None
     app.state.metrics_registry = metrics_registry(app.state)
     install_error_handlers(app)
 
@@ -63,6 +65,7 @@ def create_app(
         factory_router,
         telemetry_router,
         production_router,
+        records_router,
         durations_router,
         quality_router,
         ingest_router,

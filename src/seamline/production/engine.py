@@ -1,0 +1,153 @@
+"""The production ledger kept up to date while the platform runs.
+
+The ingest writer hands every committed batch to :meth:`ProductionEngine.committed`, which only
+queues its ``scan`` and ``badge`` events; the engine's own thread applies them to the
+:class:`~seamline.production.ledger.ProductionLedger`, so a slow update never holds the writer. On
+start it rebuilds the ledger once from the events already stored (oldest first), then follows new
+commits: no history is scanned again per update.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, Final, TypeVar
+
+from seamline.model.factory import Factory
+from seamline.production.ledger import ProductionLedger
+from seamline.store.base import Store
+from seamline.telemetry import DeviceBatch
+
+log = logging.getLogger(__name__)
+
+TYPES: Final = ("scan", "badge")
+REBUILD_LIMIT: Final = 50_000_000  # events read back at start; a month of the reference factory is ~1 M
+_T = TypeVar("_T")
+_Item = tuple[str, int, str, dict[str, Any], float]  # device, device ts, type, data, queued at
+
+
+class ProductionEngine:
+    """Owns the ledger: rebuild at start, then apply committed events on its own thread.
+
+    Readers call :meth:`read` with a function of the ledger; it runs under the engine's lock so
+    that it sees no half-applied event.
+    """
+
+    def __init__(self, factory: Factory, store: Store) -> None:
+        self.factory = factory
+        self.store = store
+        self.ledger = ProductionLedger(factory)
+        self._lock = threading.Lock()
+        self._queue: queue.SimpleQueue[_Item | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._applied = 0
+        self._rebuilt = 0
+        self._restarts = 0
+        self._last_lag_s = 0.0
+        self._last_error: str | None = None
+        self._started = False
+
+    # -- lifecycle -------------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Rebuild the ledger from the stored events, then follow new commits."""
+        t = time.perf_counter()
+        stored = self.store.events(types=TYPES, limit=REBUILD_LIMIT)
+        with self._lock:
+            for e in reversed(stored):  # oldest first
+                self.ledger.update(e.device_id, e.ts_ms, e.type, e.data)
+        self._rebuilt = len(stored)
+        if stored:
+            log.info(
+                "production records rebuilt from %d stored events in %.1f s: %d records, %d open exceptions",
+                len(stored),
+                time.perf_counter() - t,
+                len(self.ledger.records),
+                sum(1 for x in self.ledger.exceptions if x.status == "open"),
+            )
+        self._started = True
+        self._spawn()
+
+    def stop(self) -> None:
+        """Apply what is queued, then stop the thread."""
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+            self._thread = None
+        self._started = False
+
+    def committed(self, batches: Sequence[DeviceBatch], commit_ms: int) -> None:
+        """The ingest writer's commit listener: queue the events that make production records."""
+        now = time.monotonic()
+        for b in batches:
+            for e in b.events:
+                if e.type in TYPES:
+                    self._queue.put((b.device_id, e.ts_ms, e.type, e.data, now))
+
+    def read(self, fn: Callable[[ProductionLedger], _T]) -> _T:
+        """``fn(ledger)`` with no event half-applied."""
+        with self._lock:
+            return fn(self.ledger)
+
+    def drain(self, timeout_s: float = 10.0) -> bool:
+        """Wait until everything queued so far is applied (tests and the final report)."""
+        done = threading.Event()
+        self._queue.put(("", 0, "_mark", {"event": done}, 0.0))
+        return done.wait(timeout_s)
+
+    # -- supervision -----------------------------------------------------------------------------------
+
+    def health(self) -> dict[str, Any]:
+        alive = self._thread is not None and self._thread.is_alive()
+        with self._lock:
+            open_exceptions = sum(1 for x in self.ledger.exceptions if x.status == "open")
+            records = len(self.ledger.records)
+        return {
+            "healthy": alive or not self._started,
+            "thread_alive": alive,
+            "queue_depth": self._queue.qsize(),
+            "rebuilt_events": self._rebuilt,
+            "applied_events": self._applied,
+            "records": records,
+            "open_exceptions": open_exceptions,
+            "last_lag_s": round(self._last_lag_s, 3),
+            "restarts": self._restarts,
+            "last_error": self._last_error,
+        }
+
+    def ensure_running(self) -> bool:
+        if not self._started or (self._thread is not None and self._thread.is_alive()):
+            return False
+        self._restarts += 1
+        log.error("the production records thread died (%s); restarting it", self._last_error)
+        self._spawn()
+        return True
+
+    def _spawn(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="seamline-production", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            while True:
+                item = self._queue.get()
+                if item is None:
+                    return
+                device_id, ts_ms, event_type, data, queued = item
+                if event_type == "_mark":
+                    data["event"].set()
+                    continue
+                with self._lock:
+                    self.ledger.update(device_id, ts_ms, event_type, data)
+                self._applied += 1
+                self._last_lag_s = time.monotonic() - queued
+        except Exception as exc:  # the watchdog restarts the thread; readiness shows it meanwhile
+            self._last_error = repr(exc)
+            log.exception("production records stopped")
+            raise
+
+
+__all__ = ["ProductionEngine"]

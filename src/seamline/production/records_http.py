@@ -1,0 +1,257 @@
+"""HTTP routes of production records: KPI totals, hourly output of a line, the records themselves
+and the scan exceptions a supervisor resolves or voids."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, Field
+
+from seamline.errors import NotFoundError, SeamlineError
+from seamline.production.engine import ProductionEngine
+from seamline.production.kpi import DIMENSIONS, FORMULA_VERSION, Totals, totals
+from seamline.production.ledger import HOUR_MS, ProductionLedger, ProductionRecord, ScanException
+from seamline.store.http import time_range
+from seamline.timeutil import ms_to_iso
+
+router = APIRouter(prefix="/api/v1", tags=["production"])
+
+DAY_S = 86_400
+
+
+class ResolveBody(BaseModel):
+    """Who did the work, when the scan named someone else (optional)."""
+
+    operator: str | None = Field(None, examples=["L01-OP07"])
+
+
+class ProductionError(SeamlineError):
+    """A production request that cannot be answered as asked."""
+
+    reason = "production"
+
+    def __init__(self, message: str, *, reason: str | None = None, field: str | None = None) -> None:
+        super().__init__(message, reason=reason)
+        self.field = field
+
+    def details(self) -> dict[str, object]:
+        return {"field": self.field} if self.field else {}
+
+
+class ProductionNotRunningError(ProductionError):
+    status_code = 503
+
+    def __init__(self) -> None:
+        super().__init__(
+            "production records are not running in this process (they run in `seamline serve` and"
+            " `seamline demo`)",
+            reason="production_not_running",
+        )
+
+
+def _engine(request: Request) -> ProductionEngine:
+    engine: ProductionEngine | None = request.app.state.production
+    if engine is None:
+        raise ProductionNotRunningError
+    return engine
+
+
+@router.get(
+    "/production/kpi",
+    summary="Pieces, output, earned and attended minutes and efficiency, grouped as asked",
+    description=(
+        "Sums the hourly production facts of the hours overlapping [start, end) per group of `by`"
+        f" (comma-separated, of: {', '.join(DIMENSIONS)}), optionally filtered by any dimension."
+        " Efficiency % = earned minutes / attended minutes x 100 (formula version"
+        f' {FORMULA_VERSION}, README "Production KPIs"); attended minutes exist only for groupings'
+        " by hour, line, workstation and operator. Groups add up: a line's figures are the sums of"
+        " its operators'."
+    ),
+)
+def get_kpi(
+    request: Request,
+    start: dt.datetime | None = Query(None, description="ISO 8601, inclusive; default: 24 hours before end"),
+    end: dt.datetime | None = Query(None, description="ISO 8601, exclusive; default: now"),
+    by: str = Query("line", description=f"comma-separated, of: {', '.join(DIMENSIONS)}"),
+    line: str | None = Query(None),
+    workstation: str | None = Query(None),
+    operator: str | None = Query(None),
+    style: str | None = Query(None),
+    order: str | None = Query(None),
+    operation: str | None = Query(None),
+) -> dict[str, Any]:
+    start_ms, end_ms = time_range(start, end, default_s=DAY_S)
+    dims = [d.strip() for d in by.split(",") if d.strip()]
+    bad = [d for d in dims if d not in DIMENSIONS]
+    if bad or not dims:
+        raise ProductionError(
+            f"by={by!r}: group by one or more of {', '.join(DIMENSIONS)}", reason="bad_grouping", field="by"
+        )
+    given = {"line": line, "workstation": workstation, "operator": operator, "style": style}
+    where = {k: v for k, v in {**given, "order": order, "operation": operation}.items() if v is not None}
+    groups = _engine(request).read(lambda lg: totals(lg, start_ms, end_ms, by=dims, where=where))
+    rows = [_totals_json(dict(zip(dims, key, strict=True)), t) for key, t in sorted(groups.items())]
+    return {
+        "formula_version": FORMULA_VERSION,
+        "start": ms_to_iso(start_ms),
+        "end": ms_to_iso(end_ms),
+        "by": dims,
+        "where": where,
+        "groups": rows,
+    }
+
+
+@router.get("/lines/{line_id}/output", summary="A line's output, earned minutes and efficiency per hour")
+def get_line_output(
+    request: Request,
+    line_id: str,
+    start: dt.datetime | None = Query(None, description="ISO 8601; default: 12 hours before end"),
+    end: dt.datetime | None = Query(None, description="ISO 8601; default: now"),
+) -> dict[str, Any]:
+    if line_id not in request.app.state.factory.lines_by_id:
+        raise NotFoundError("line", line_id)
+    start_ms, end_ms = time_range(start, end, default_s=12 * 3600)
+    groups = _engine(request).read(
+        lambda lg: totals(lg, start_ms, end_ms, by=("hour",), where={"line": line_id})
+    )
+    hours = []
+    hour = start_ms - start_ms % HOUR_MS
+    while hour < end_ms:
+        t = groups.get((hour,), Totals(0, 0, 0.0, 0.0))
+        hours.append(_totals_json({"hour": ms_to_iso(hour)}, t))
+        hour += HOUR_MS
+    return {"line": line_id, "formula_version": FORMULA_VERSION, "hours": hours}
+
+
+@router.get("/production/records", summary="Production records, newest first")
+def get_records(
+    request: Request,
+    start: dt.datetime | None = Query(None, description="ISO 8601; default: 24 hours before end"),
+    end: dt.datetime | None = Query(None, description="ISO 8601; default: now"),
+    line: str | None = Query(None),
+    operator: str | None = Query(None),
+    bundle: str | None = Query(None),
+    limit: int = Query(100, ge=1, le=10_000),
+    offset: int = Query(0, ge=0),
+) -> dict[str, Any]:
+    start_ms, end_ms = time_range(start, end, default_s=DAY_S)
+
+    def pick(lg: ProductionLedger) -> tuple[int, list[ProductionRecord]]:
+        found = [
+            r
+            for r in reversed(lg.records)
+            if start_ms <= r.ts_ms < end_ms
+            and (line is None or r.line_id == line)
+            and (operator is None or r.operator_id == operator)
+            and (bundle is None or r.bundle_id == bundle)
+        ]
+        found.sort(key=lambda r: r.ts_ms, reverse=True)
+        return len(found), found[offset : offset + limit]
+
+    total, page = _engine(request).read(pick)
+    return {"total": total, "offset": offset, "records": [_record_json(r) for r in page]}
+
+
+@router.get("/production/exceptions", summary="Scans that were not counted, with why")
+def get_exceptions(
+    request: Request,
+    status: str | None = Query("open", description="open, resolved, auto_resolved, voided, or all"),
+    line: str | None = Query(None),
+    limit: int = Query(100, ge=1, le=10_000),
+    offset: int = Query(0, ge=0),
+) -> dict[str, Any]:
+    factory = request.app.state.factory
+
+    def pick(lg: ProductionLedger) -> tuple[int, list[dict[str, Any]]]:
+        found = [
+            x
+            for x in reversed(lg.exceptions)
+            if (status in (None, "all") or x.status == status)
+            and (line is None or _exception_line(factory, x) == line)
+        ]
+        return len(found), [_exception_json(factory, x) for x in found[offset : offset + limit]]
+
+    total, page = _engine(request).read(pick)
+    return {"total": total, "offset": offset, "exceptions": page}
+
+
+@router.post("/production/exceptions/{exception_id}/resolve", summary="Count an exception's scan after all")
+def resolve_exception(
+    request: Request,
+    exception_id: int,
+    body: ResolveBody | None = None,
+) -> dict[str, Any]:
+    operator = body.operator if body is not None else None
+    factory = request.app.state.factory
+    return _engine(request).read(
+        lambda lg: _exception_json(factory, _act(lg, exception_id, "resolve", operator))
+    )
+
+
+@router.post("/production/exceptions/{exception_id}/void", summary="Decide an exception's scan is not work")
+def void_exception(request: Request, exception_id: int) -> dict[str, Any]:
+    factory = request.app.state.factory
+    return _engine(request).read(lambda lg: _exception_json(factory, _act(lg, exception_id, "void", None)))
+
+
+def _act(lg: ProductionLedger, exception_id: int, action: str, operator: str | None) -> ScanException:
+    try:
+        if action == "resolve":
+            return lg.resolve(exception_id, operator_id=operator)
+        return lg.void(exception_id)
+    except KeyError:
+        raise NotFoundError("exception", exception_id) from None
+    except ValueError as exc:
+        raise ProductionError(str(exc), reason="exception_not_open") from None
+
+
+def _totals_json(key: dict[str, Any], t: Totals) -> dict[str, Any]:
+    eff = t.efficiency_pct
+    return {
+        **{k: (ms_to_iso(v) if k == "hour" and isinstance(v, int) else v) for k, v in key.items()},
+        "pieces": t.pieces,
+        "output": t.output,
+        "earned_min": round(t.earned_min, 3),
+        "attended_min": None if t.attended_min is None else round(t.attended_min, 3),
+        "efficiency_pct": None if eff is None else round(eff, 2),
+    }
+
+
+def _record_json(r: ProductionRecord) -> dict[str, Any]:
+    return {
+        "ts": ms_to_iso(r.ts_ms),
+        "line": r.line_id,
+        "workstation": r.workstation_id,
+        "operator": r.operator_id,
+        "bundle": r.bundle_id,
+        "order": r.order_id,
+        "style": r.style_id,
+        "bulletin_version": r.bulletin_version,
+        "operation": r.operation_id,
+        "pieces": r.pieces,
+        "sam_min": r.sam_min,
+        "earned_min": round(r.earned_min, 4),
+        "final": r.final,
+        "device": r.device_id,
+    }
+
+
+def _exception_line(factory: Any, x: ScanException) -> str | None:
+    d = factory.devices_by_id.get(x.device_id)
+    return d.line_id if d is not None else None
+
+
+def _exception_json(factory: Any, x: ScanException) -> dict[str, Any]:
+    return {
+        "id": x.id,
+        "ts": ms_to_iso(x.ts_ms),
+        "device": x.device_id,
+        "line": _exception_line(factory, x),
+        "reason": x.reason,
+        "detail": x.detail,
+        "scan": x.scan,
+        "status": x.status,
+        "record": _record_json(x.record) if x.record is not None else None,
+    }

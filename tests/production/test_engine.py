@@ -1,0 +1,132 @@
+"""Production records as `seamline serve` keeps them: the twin's events go through ingest into the
+store, the engine follows the commits, the API answers from it, and a restart rebuilds it."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from seamline.model.factory import Factory
+from seamline.model.loader import parse_factory
+from seamline.platform import Platform
+from seamline.settings import Settings
+from seamline.sim import FloorSimulation, FloorTruth, SimConfig
+from seamline.web import create_app
+
+SMALL_TOML = Path(__file__).parents[1] / "sim" / "small_factory.toml"
+START = dt.datetime(2026, 11, 2, 8, 0, tzinfo=dt.UTC)
+T0 = int(START.timestamp() * 1000)
+SPAN = {"start": "2026-11-02T08:00:00Z", "end": "2026-11-02T10:00:00Z"}
+
+
+@pytest.fixture(scope="module")
+def small() -> Factory:
+    return parse_factory(SMALL_TOML.read_text(encoding="utf-8"), str(SMALL_TOML))
+
+
+def api(app: FastAPI, method: str, url: str, **params: Any) -> Any:
+    async def go() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://seamline.test") as client:
+            return await client.request(method, url, params=params)
+
+    response = asyncio.run(go())
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def run_floor(platform: Platform, factory: Factory, seconds: float) -> FloorTruth:
+    sim = FloorSimulation(factory, seed=4, start=START, config=SimConfig(initial_wip=False))
+    t = 0.0
+    while t < seconds:
+        t = min(seconds, t + 300.0)
+        platform.ingestor.submit_messages(sim.advance(t))
+    platform.ingestor.flush()
+    assert platform.production.drain()
+    return sim.truth
+
+
+def by_operator(app: FastAPI) -> dict[str, int]:
+    got = api(app, "GET", "/api/v1/production/kpi", by="operator", **SPAN)
+    return {g["operator"]: g["pieces"] for g in got["groups"] if g["pieces"]}
+
+
+def test_the_api_counts_what_the_twin_scanned_and_a_restart_rebuilds_it(
+    tmp_path: Path, small: Factory
+) -> None:
+    settings = Settings(data_dir=tmp_path / "data", mqtt_url=None, factory_file=SMALL_TOML)
+    with Platform(settings, small) as platform:
+        truth = run_floor(platform, small, 3600.0)
+        app = create_app(small, platform.store, platform.ingestor, platform=platform)
+        assert by_operator(app) == dict(truth.scanned_by_operator)
+        lines = api(app, "GET", "/api/v1/production/kpi", by="line", **SPAN)["groups"]
+        for g in lines:
+            assert g["output"] == truth.pieces_by_line.get(g["line"], 0)
+            assert g["earned_min"] > 0
+            assert 0 < g["efficiency_pct"] < 150
+            operators = api(app, "GET", "/api/v1/production/kpi", by="operator", line=g["line"], **SPAN)
+            # a line's figures are the sums of its operators' (each rounded to 0.001 in the JSON)
+            assert g["attended_min"] == pytest.approx(
+                sum(o["attended_min"] for o in operators["groups"]), abs=0.01
+            )
+            assert g["earned_min"] == pytest.approx(
+                sum(o["earned_min"] for o in operators["groups"]), abs=0.01
+            )
+        hours = api(app, "GET", "/api/v1/lines/L1/output", **SPAN)["hours"]
+        assert [h["hour"] for h in hours] == ["2026-11-02T08:00:00.000Z", "2026-11-02T09:00:00.000Z"]
+        assert hours[0]["pieces"] == sum(
+            n for (line, _), n in truth.scanned_by_operation.items() if line == "L1"
+        )
+        health = platform.health()["components"]["production"]
+        assert health["healthy"]
+        assert health["records"] == truth.scans
+        assert api(app, "GET", "/api/v1/production/exceptions")["total"] == 0
+    with Platform(settings, small) as again:  # a restart rebuilds the ledger from the stored events
+        app = create_app(small, again.store, again.ingestor, platform=again)
+        assert by_operator(app) == dict(truth.scanned_by_operator)
+        assert again.health()["components"]["production"]["rebuilt_events"] > truth.scans
+
+
+def test_a_scan_that_makes_no_sense_waits_in_the_exceptions_queue_for_a_supervisor(
+    tmp_path: Path, small: Factory
+) -> None:
+    settings = Settings(data_dir=tmp_path / "data", mqtt_url=None, factory_file=SMALL_TOML)
+    scanner = next(d.id for d in small.devices if d.line_id == "L1" and "SCANNER" in d.id.upper())
+    bundle = small.orders[0].bundles()[0]
+    first_op = small.styles[small.orders[0].style_id].bulletin.operations[0].id
+    scans = [
+        {"ts": T0 + 1000, "type": "badge", "operator": "L1-OP01", "action": "login", "workstation": "L1-S01"},
+        {"ts": T0 + 2000, "type": "scan", "bundle": "NO-SUCH-BUNDLE", "operation": first_op,
+         "operator": "L1-OP01", "workstation": "L1-S01", "pieces": 5},
+        {"ts": T0 + 3000, "type": "scan", "bundle": bundle.id, "operation": first_op,
+         "operator": "L1-OP09", "workstation": "L1-S01", "pieces": bundle.quantity},
+    ]  # fmt: skip
+    with Platform(settings, small) as platform:
+        platform.ingestor.submit_messages(
+            [{"device": scanner, "seq": 1, "sent_ts": T0 + 4000, "events": scans}]
+        )
+        platform.ingestor.flush()
+        assert platform.production.drain()
+        app = create_app(small, platform.store, platform.ingestor, platform=platform)
+        got = api(app, "GET", "/api/v1/production/exceptions")
+        assert got["total"] == 2
+        reasons = {x["reason"]: x for x in got["exceptions"]}
+        assert set(reasons) == {"unknown_bundle", "operator_not_logged_in"}
+        assert reasons["unknown_bundle"]["line"] == "L1"
+        voided = api(app, "POST", f"/api/v1/production/exceptions/{reasons['unknown_bundle']['id']}/void")
+        assert voided["status"] == "voided"
+        assert by_operator(app) == {}
+        resolved = api(
+            app, "POST", f"/api/v1/production/exceptions/{reasons['operator_not_logged_in']['id']}/resolve"
+        )
+        assert resolved["status"] == "resolved"
+        assert resolved["record"]["pieces"] == bundle.quantity
+        assert by_operator(app) == {"L1-OP09": bundle.quantity}  # the supervisor's decision counts
+        assert api(app, "GET", "/api/v1/production/exceptions")["total"] == 0
+        assert api(app, "GET", "/api/v1/production/exceptions", status="all")["total"] == 2
