@@ -30,14 +30,14 @@ def small() -> Factory:
     return parse_factory(SMALL_TOML.read_text(encoding="utf-8"), str(SMALL_TOML))
 
 
-def api(app: FastAPI, method: str, url: str, **params: Any) -> Any:
+def api(app: FastAPI, method: str, url: str, expect: int = 200, **params: Any) -> Any:
     async def go() -> httpx.Response:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://seamline.test") as client:
             return await client.request(method, url, params=params)
 
     response = asyncio.run(go())
-    assert response.status_code == 200, response.text
+    assert response.status_code == expect, response.text
     return response.json()
 
 
@@ -83,9 +83,20 @@ def test_the_api_counts_what_the_twin_scanned_and_a_restart_rebuilds_it(
         assert hours[0]["pieces"] == sum(
             n for (line, _), n in truth.scanned_by_operation.items() if line == "L1"
         )
+        quality = api(app, "GET", "/api/v1/quality/inspections", by="line,kind", **SPAN)["groups"]
+        assert {(g["line"], g["kind"]): (g["checked"], g["defects"]) for g in quality} == {
+            k: (v.checked, v.defects) for k, v in truth.reported_inspections.items()
+        }
+        pareto = api(app, "GET", "/api/v1/quality/defects", **SPAN)
+        assert pareto["total"] == sum(v.defects for v in truth.reported_inspections.values())
+        assert pareto["defects"][-1]["cumulative_pct"] == 100.0
         health = platform.health()["components"]["production"]
         assert health["healthy"]
         assert health["records"] == truth.scans
+        bad = api(app, "GET", "/api/v1/production/kpi", expect=400, by="colour")
+        assert bad["error"]["reason"] == "bad_grouping"
+        assert "group by one or more of hour, line" in bad["error"]["message"]
+        assert bad["error"]["details"] == {"field": "by"}
         assert api(app, "GET", "/api/v1/production/exceptions")["total"] == 0
     with Platform(settings, small) as again:  # a restart rebuilds the ledger from the stored events
         app = create_app(small, again.store, again.ingestor, platform=again)

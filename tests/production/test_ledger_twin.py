@@ -12,7 +12,7 @@ import pytest
 
 from seamline.model.factory import Factory
 from seamline.model.loader import parse_factory
-from seamline.production.kpi import totals
+from seamline.production.kpi import defect_pareto, quality_totals, totals
 from seamline.production.ledger import ProductionLedger
 from seamline.sim import FloorSimulation, FloorTruth, SimConfig
 
@@ -79,3 +79,25 @@ def test_a_floor_that_starts_mid_order_counts_only_the_work_of_the_run(small: Fa
     assert truth.wip_at_start  # bundles part-sewn yesterday, first scanned mid-route
     assert dict(by_operation) == dict(truth.scanned_by_operation)
     assert dict(by_operator) == dict(truth.scanned_by_operator)
+
+
+def test_dhu_and_rft_equal_what_the_quality_tablets_reported(small: Factory) -> None:
+    events, truth = simulate(small, SimConfig(), HOURS * 3600.0)
+    ledger = feed(small, events)
+    t0 = int(START.timestamp() * 1000)
+    got = quality_totals(ledger, t0, t0 + HOURS * 3_600_000, by=("line", "kind"))
+    assert truth.reported_inspections  # inline and end-of-line checks were reported in the run
+    assert set(got) == set(truth.reported_inspections)
+    for (line, kind), want in truth.reported_inspections.items():
+        t = got[(line, kind)]
+        assert (t.inspections, t.checked, t.defective, t.defects) == (
+            want.inspections,
+            want.checked,
+            want.defective,
+            want.defects,
+        )
+        assert t.dhu == pytest.approx(want.dhu)
+        assert t.rft_pct == pytest.approx(100.0 - want.defective_pct)
+    pareto = defect_pareto(ledger, t0, t0 + HOURS * 3_600_000)
+    assert sum(n for _, _, n in pareto) == sum(w.defects for w in truth.reported_inspections.values())
+    assert [n for _, _, n in pareto] == sorted((n for _, _, n in pareto), reverse=True)

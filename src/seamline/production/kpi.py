@@ -10,6 +10,9 @@ Definitions (apparel-domain.md 2.2; ISO 22400-2 for the OEE family, which arrive
   a line's and the factory's figures add up: a line's earned and attended minutes are the sums
   of its operators'.
 - **pieces per hour (PPH)**: output per hour of the span (pieces per hour for an operator).
+- **DHU**: defects x 100 / pieces checked; **% defective**: defective pieces x 100 / pieces
+  checked; **RFT %**: 100 - % defective (pieces that passed their check first time), per kind of
+  inspection (inline, end of line) (apparel-domain.md 2.4).
 
 Every figure sums hour buckets of facts written as records arrive; none rescans the records.
 
@@ -93,6 +96,87 @@ def totals(
     return out
 
 
+QUALITY_DIMENSIONS: Final = (*DIMENSIONS, "kind")
+
+
+@dataclass(frozen=True, slots=True)
+class QualityTotals:
+    """Inspections of one group over a span (apparel-domain.md 2.4)."""
+
+    inspections: int
+    checked: int
+    defective: int
+    defects: int
+
+    @property
+    def dhu(self) -> float | None:
+        """Defects per hundred units: defects x 100 / pieces checked."""
+        return 100.0 * self.defects / self.checked if self.checked else None
+
+    @property
+    def defective_pct(self) -> float | None:
+        """Defective pieces x 100 / pieces checked."""
+        return 100.0 * self.defective / self.checked if self.checked else None
+
+    @property
+    def rft_pct(self) -> float | None:
+        """Right first time: pieces that passed their check without a defect x 100 / pieces checked."""
+        return 100.0 - 100.0 * self.defective / self.checked if self.checked else None
+
+
+def quality_totals(
+    ledger: ProductionLedger,
+    start_ms: int,
+    end_ms: int,
+    *,
+    by: Sequence[str] = ("line",),
+    where: dict[str, str] | None = None,
+) -> dict[tuple[str | int, ...], QualityTotals]:
+    """Inspection totals per group of ``by`` (names from :data:`QUALITY_DIMENSIONS`; ``kind`` is
+    ``inline`` or ``end_of_line``) over the hours overlapping ``[start_ms, end_ms)``.
+
+    >>> from seamline.model.loader import load_factory
+    >>> lg = ProductionLedger(load_factory())
+    >>> lg.update("L01-BUNDLESCANNER01", 0, "inspection", {"kind": "end_of_line", "checked": 200,
+    ...     "defective": 15, "defects": [{"code": "skip", "count": 60, "severity": "minor"}]})
+    >>> t = quality_totals(lg, 0, HOUR_MS, by=("kind",))[("end_of_line",)]
+    >>> (t.dhu, t.defective_pct, t.rft_pct)  # 60 x 100 / 200; 15 x 100 / 200
+    (30.0, 7.5, 92.5)
+    """
+    index = {name: i for i, name in enumerate(QUALITY_DIMENSIONS)}
+    unknown = [d for d in (*by, *(where or {})) if d not in index]
+    if unknown:
+        raise ValueError(f"unknown dimension {unknown[0]!r}; one of {', '.join(QUALITY_DIMENSIONS)}")
+    lo = start_ms - start_ms % HOUR_MS
+    filt = [(index[k], v) for k, v in (where or {}).items()]
+    idx = [index[d] for d in by]
+    sums: dict[tuple[str | int, ...], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    for key, counts in ledger.quality.items():
+        if not lo <= key[0] < end_ms or any(key[i] != v for i, v in filt):
+            continue
+        acc = sums[tuple(key[i] for i in idx)]
+        for j in range(4):
+            acc[j] += counts[j]
+    return {k: QualityTotals(*v) for k, v in sums.items()}
+
+
+def defect_pareto(
+    ledger: ProductionLedger, start_ms: int, end_ms: int, *, where: dict[str, str] | None = None
+) -> list[tuple[str, str, int]]:
+    """(code, severity, defects) over the span, most frequent first; ``where`` may name line,
+    kind, operation and operator."""
+    index = {"line": 1, "kind": 2, "operation": 3, "operator": 4}
+    bad = [k for k in (where or {}) if k not in index]
+    if bad:
+        raise ValueError(f"unknown dimension {bad[0]!r}; one of {', '.join(index)}")
+    lo = start_ms - start_ms % HOUR_MS
+    out: dict[tuple[str, str], int] = defaultdict(int)
+    for key, n in ledger.defects.items():
+        if lo <= key[0] < end_ms and all(key[index[k]] == v for k, v in (where or {}).items()):
+            out[(key[5], key[6])] += n
+    return sorted(((c, s, n) for (c, s), n in out.items()), key=lambda x: (-x[2], x[0], x[1]))
+
+
 def attended_by_hour(
     sessions: Iterable[Session], start_ms: int, end_ms: int, now_ms: int
 ) -> dict[tuple[int, str, str, str], float]:
@@ -122,4 +206,14 @@ def _newest(ledger: ProductionLedger) -> int:
     return newest
 
 
-__all__ = ["DIMENSIONS", "FORMULA_VERSION", "Totals", "attended_by_hour", "totals"]
+__all__ = [
+    "DIMENSIONS",
+    "FORMULA_VERSION",
+    "QUALITY_DIMENSIONS",
+    "QualityTotals",
+    "Totals",
+    "attended_by_hour",
+    "defect_pareto",
+    "quality_totals",
+    "totals",
+]

@@ -56,6 +56,9 @@ OPERATION_DONE: Final = "operation_done"
 PREDECESSOR_MISSING: Final = "predecessor_missing"
 NOT_LOGGED_IN: Final = "operator_not_logged_in"
 INVALID_SCAN: Final = "invalid_scan"
+INVALID_INSPECTION: Final = "invalid_inspection"
+INSPECTION_KINDS: Final = frozenset({"inline", "end_of_line"})
+SEVERITIES: Final = frozenset({"critical", "major", "minor"})
 WAITING: Final = frozenset({PREDECESSOR_MISSING, NOT_LOGGED_IN})  # may resolve by themselves
 
 
@@ -95,6 +98,7 @@ class ScanException:
     scan: dict[str, Any]
     status: str = "open"
     record: ProductionRecord | None = None  # the record it became, once resolved
+    event_type: str = "scan"  # or "inspection": a result that could not be read
 
 
 @dataclass(slots=True)
@@ -161,6 +165,13 @@ class ProductionLedger:
         self.facts: dict[tuple[int, str, str, str, str, str, str], list[float]] = defaultdict(
             lambda: [0.0, 0.0, 0.0]
         )
+        # (hour_ms, line, workstation, operator, style, order, operation, kind) -> [inspections,
+        # checked, defective, defects]; and (hour_ms, line, kind, operation, operator, code,
+        # severity) -> defects, for the Pareto. An end-of-line inspection has operation "".
+        self.quality: dict[tuple[int, str, str, str, str, str, str, str], list[int]] = defaultdict(
+            lambda: [0, 0, 0, 0]
+        )
+        self.defects: dict[tuple[int, str, str, str, str, str, str], int] = defaultdict(int)
         self._seat: dict[str, Session] = {}  # workstation -> open session
         self._routes: dict[str, _Route] = {}
         self._workstation_line = {ws.id: line.id for line in factory.lines for ws in line.workstations}
@@ -174,11 +185,17 @@ class ProductionLedger:
             self._scan(device_id, ts_ms, dict(data))
         elif event_type == "badge":
             self._badge(device_id, ts_ms, data)
+        elif event_type == "inspection":
+            self._inspection(device_id, ts_ms, dict(data))
 
     def resolve(self, exception_id: int, *, operator_id: str | None = None) -> ScanException:
         """A supervisor counts an exception's scan after all (optionally naming the operator who did
         the work); the record gets the scan's own time. An operation already done stays refused."""
         exc = self._open_exception(exception_id)
+        if exc.event_type != "scan":
+            raise ValueError(
+                f"exception {exception_id} is an unreadable {exc.event_type}: void it and re-enter it"
+            )
         scan = dict(exc.scan)
         if operator_id is not None:
             scan["operator"] = operator_id
@@ -330,6 +347,41 @@ class ProductionLedger:
         d = self.factory.devices_by_id.get(device_id)
         return (d.line_id if d else None) or ""
 
+    # -- inspections -----------------------------------------------------------------------------------
+
+    def _inspection(self, device_id: str, ts_ms: int, data: dict[str, Any]) -> None:
+        """An inline or end-of-line inspection's result: checked pieces, defective pieces and the
+        defects by code and severity (apparel-domain.md 4.1); DHU and RFT are computed from these."""
+        problem = _inspection_problem(data)
+        if problem is not None:
+            exc = ScanException(
+                len(self.exceptions) + 1,
+                ts_ms,
+                device_id,
+                INVALID_INSPECTION,
+                problem,
+                data,
+                event_type="inspection",
+            )
+            self.exceptions.append(exc)
+            return
+        ref = self.bundles.get(str(data.get("bundle", "")))
+        ws_id = str(data.get("workstation") or "")
+        line_id = self._workstation_line.get(ws_id) or self._device_line(device_id)
+        operator_id, kind = str(data.get("operator") or ""), str(data["kind"])
+        operation = str(data.get("operation") or "")
+        hour = ts_ms - ts_ms % HOUR_MS
+        style, order = (ref.style_id, ref.order.id) if ref is not None else ("", "")
+        q = self.quality[(hour, line_id, ws_id, operator_id, style, order, operation, kind)]
+        q[0] += 1
+        q[1] += int(data["checked"])
+        q[2] += int(data["defective"])
+        for d in data["defects"]:
+            q[3] += int(d["count"])
+            self.defects[
+                (hour, line_id, kind, operation, operator_id, str(d["code"]), str(d["severity"]))
+            ] += int(d["count"])
+
     # -- badges -----------------------------------------------------------------------------------------
 
     def _badge(self, device_id: str, ts_ms: int, data: Mapping[str, Any]) -> None:
@@ -355,6 +407,37 @@ class ProductionLedger:
         elif action == "logout" and current is not None:
             current.logout_ms = max(ts_ms, current.login_ms)
             self._seat.pop(current.workstation_id, None)
+
+
+def _inspection_problem(data: dict[str, Any]) -> str | None:
+    """What makes an inspection result unreadable, or None."""
+    checked, defective = data.get("checked"), data.get("defective")
+    problem = None
+    if data.get("kind") not in INSPECTION_KINDS:
+        problem = f"kind {data.get('kind')!r}: one of {', '.join(sorted(INSPECTION_KINDS))}"
+    elif not isinstance(checked, int) or isinstance(checked, bool) or checked < 1:
+        problem = f"checked {checked!r}: a whole number of pieces, 1 or more"
+    elif not isinstance(defective, int) or isinstance(defective, bool) or not 0 <= defective <= checked:
+        problem = f"defective {defective!r}: a whole number from 0 to checked ({checked})"
+    return problem or _defects_problem(data.get("defects"), int(defective or 0))
+
+
+def _defects_problem(defects: object, defective: int) -> str | None:
+    if not isinstance(defects, list):
+        return "defects: a list of {code, count, severity}"
+    total = 0
+    for i, d in enumerate(defects):
+        count = d.get("count") if isinstance(d, dict) else None
+        if not isinstance(d, dict) or not isinstance(d.get("code"), str):
+            return f"defects[{i}]: needs a code"
+        if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+            return f"defects[{i}].count {count!r}: 1 or more"
+        if d.get("severity") not in SEVERITIES:
+            return f"defects[{i}].severity {d.get('severity')!r}: one of {', '.join(sorted(SEVERITIES))}"
+        total += count
+    if (defective > 0) != (total > 0) or total < defective:
+        return f"{defective} defective pieces with {total} defects: each defective piece has a defect"
+    return None
 
 
 def catalogue(factory: Factory) -> dict[str, BundleRef]:

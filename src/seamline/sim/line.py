@@ -372,6 +372,11 @@ class LineFloor:
         }
         delay = self.rng.uniform(20.0, 180.0) if kind == "inline" else self.rng.uniform(60.0, 300.0)
         self.env.process(self._later(delay, self.scanner, "inspection", fields))
+        self.env.process(self._reported(delay, kind, res.checked, res.defective, res.defect_count))
+
+    def _reported(self, delay_s: float, kind: str, checked: int, defective: int, defects: int) -> Steps:
+        yield self.env.timeout(delay_s)
+        self.truth.inspected(self.line.id, kind, checked, defective, defects, reported=True)
 
     def _later(self, delay_s: float, rec: DeviceRecorder, kind: str, fields: dict[str, Any]) -> Steps:
         yield self.env.timeout(delay_s)

@@ -72,7 +72,8 @@ class FloorTruth:
     ``end_of_line``. ``scanned_by_operator`` and ``scanned_by_operation`` count the pieces the bundle
     scans report (a scan covers its whole bundle when the operation is finished, so they lag the
     pieces sewn by the bundles in progress, and include pieces of a started bundle sewn before the
-    run).
+    run). ``reported_inspections`` are the inspections whose results the quality tablet has sent
+    by ``at_s`` (a result is entered a few minutes after the check).
     """
 
     at_s: float
@@ -88,6 +89,7 @@ class FloorTruth:
     attendance: tuple[Attendance, ...]
     state_s: Mapping[str, Mapping[str, float]] = field(hash=False)
     wip_at_start: tuple[WipBundle, ...] = ()
+    reported_inspections: Mapping[tuple[str, str], InspectionTotals] = field(default_factory=dict, hash=False)
     scanned_by_operator: Mapping[str, int] = field(default_factory=dict, hash=False)
     scanned_by_operation: Mapping[tuple[str, str], int] = field(default_factory=dict, hash=False)
     state: Mapping[str, str] = field(default_factory=dict, hash=False)
@@ -108,11 +110,16 @@ class TruthLedger:
         self.breakdowns = 0
         self.changeovers: list[tuple[str, float, str]] = []
         self.inspections: dict[tuple[str, str], list[int]] = {}
+        self.reported_inspections: dict[tuple[str, str], list[int]] = {}
         self.attendance: list[Attendance] = []
         self.wip_at_start: list[WipBundle] = []
 
-    def inspected(self, line_id: str, kind: str, checked: int, defective: int, defects: int) -> None:
-        tot = self.inspections.setdefault((line_id, kind), [0, 0, 0, 0])
+    def inspected(
+        self, line_id: str, kind: str, checked: int, defective: int, defects: int, *, reported: bool = False
+    ) -> None:
+        """An inspection done (or, with ``reported``, its result sent by the quality tablet)."""
+        table = self.reported_inspections if reported else self.inspections
+        tot = table.setdefault((line_id, kind), [0, 0, 0, 0])
         tot[0] += 1
         tot[1] += checked
         tot[2] += defective
@@ -135,6 +142,7 @@ class TruthLedger:
             attendance=tuple(self.attendance),
             state_s=state_s,
             wip_at_start=tuple(self.wip_at_start),
+            reported_inspections={k: InspectionTotals(*v) for k, v in self.reported_inspections.items()},
             scanned_by_operator=dict(self.scanned_by_operator),
             scanned_by_operation=dict(self.scanned_by_operation),
             state=state,
