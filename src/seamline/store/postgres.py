@@ -235,6 +235,11 @@ class PostgresStore:
         self._readers.close()
         with self._maint_lock:
             if self._maint_con is not None:
+                if self._written_days and not self._maint_con.broken:
+                    # what the last minute wrote: the next start reads it by index-only scans too
+                    with contextlib.suppress(psycopg.Error):
+                        self._vacuumed_at = 0.0
+                        self._vacuum(self._maint_con)
                 self._maint_con.close()
                 self._maint_con = None
         if self._con is not None:
