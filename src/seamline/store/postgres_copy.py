@@ -33,10 +33,6 @@ READING_IN: Final = np.dtype(
         ("value", ">f8"),
     ]
 )
-# (ts timestamptz, value float8), what a history query copies out
-HISTORY_OUT: Final = np.dtype(
-    [("n", ">i2"), ("ts_len", ">i4"), ("ts_us", ">i8"), ("value_len", ">i4"), ("value", ">f8")]
-)
 
 
 def ms_to_pg_us(ts_ms: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
@@ -69,12 +65,6 @@ def encode_readings(
     return b"".join((HEADER, rows.tobytes(), TRAILER))
 
 
-def decode_history(data: bytes) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
-    """Parse a binary COPY of ``(ts timestamptz, value float8)`` rows into ms times and values."""
-    rows = _tuples(data, HISTORY_OUT)
-    return pg_us_to_ms(rows["ts_us"].astype(np.int64)), rows["value"].astype(np.float64)
-
-
 def decode_readings(
     data: bytes,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
@@ -85,6 +75,19 @@ def decode_readings(
         pg_us_to_ms(rows["ts_us"].astype(np.int64)),
         rows["value"].astype(np.float64),
     )
+
+
+PAIRS: Final = np.dtype([("ts_us", ">i8"), ("value", ">f8")])  # timestamptz_send || float8send
+
+
+def decode_pairs(data: bytes) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    """Parse the concatenated binary send forms of ``(ts timestamptz, value float8)`` pairs.
+
+    >>> decode_pairs(bytes.fromhex("0000000000000000" "3ff8000000000000"))
+    (array([946684800000]), array([1.5]))
+    """
+    rows = np.frombuffer(data, PAIRS)
+    return pg_us_to_ms(rows["ts_us"].astype(np.int64)), rows["value"].astype(np.float64)
 
 
 def _tuples(data: bytes, dtype: np.dtype[np.void]) -> npt.NDArray[np.void]:
