@@ -65,6 +65,7 @@ class Platform:
             self.store,
             flush_interval_s=settings.flush_interval_s,
             max_queue=settings.ingest_max_queue,
+            device_timeout_s=settings.device_timeout_s,
         )
         self.maintenance = MaintenanceLoop(
             self.store, interval_s=settings.maintenance_interval_s, clock_ms=clock_ms
