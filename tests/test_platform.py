@@ -125,6 +125,20 @@ def test_bad_retention_settings_say_what_is_wrong(tmp_path: Path) -> None:
     assert settings_for(tmp_path, retention_hour_days="forever").retention_hour_days is None
 
 
+def test_the_device_timeout_is_a_setting_the_ingestors_liveness_follows(
+    tmp_path: Path, factory: Factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SEAMLINE_DEVICE_TIMEOUT_S", raising=False)
+    assert Settings().device_timeout_s is None  # per device: three snapshot periods of its states
+    monkeypatch.setenv("SEAMLINE_DEVICE_TIMEOUT_S", "42.5")
+    settings = Settings(data_dir=tmp_path / "data", mqtt_url=None)
+    assert settings.device_timeout_s == 42.5
+    with Platform(settings, factory) as platform:
+        assert platform.ingestor.liveness.timeout_ms(DEVICE) == 42_500
+    with pytest.raises(ValueError, match="device_timeout_s"):
+        Settings(device_timeout_s=0)
+
+
 def test_readiness_reports_each_component(platform: Platform, factory: Factory) -> None:
     app = create_app(factory, platform.store, platform.ingestor, platform=platform)
     wait_for(lambda: platform.maintenance.passes, "a maintenance pass")

@@ -66,6 +66,7 @@ class Platform:
             self.store,
             flush_interval_s=settings.flush_interval_s,
             max_queue=settings.ingest_max_queue,
+            device_timeout_s=settings.device_timeout_s,
         )
         self.production = ProductionEngine(factory, self.store)
         self.ingestor.add_commit_listener(self.production.committed)

@@ -90,12 +90,13 @@ async def drive_simulation(
     *,
     numpy_columns: bool = False,
     hold: Callable[[], bool] | None = None,
+    paused: Callable[[], None] | None = None,
 ) -> None:
     """Advance ``sim`` at ``opts.speed`` and submit what its devices send.
 
     While ``hold()`` is true (the store's maintenance is far behind a fast replay) the simulated
     clock waits, so a replay never outruns the store's upkeep: the pause is lost replay time, not
-    lost data.
+    lost data. ``paused()`` is called meanwhile: the devices are held back, not silent.
     """
     start_ms = int(sim.now.timestamp() * 1000) - int(sim.now_s * 1000)
     wall0 = time.monotonic()
@@ -103,6 +104,8 @@ async def drive_simulation(
     max_step_s = 10.0 * opts.tick_s
     while True:
         if hold is not None and hold():
+            if paused is not None:
+                paused()
             await asyncio.sleep(opts.tick_s / 4)
             held_s += opts.tick_s / 4
             continue
@@ -197,6 +200,7 @@ async def _serve_app(
                     boot_base,
                     numpy_columns=True,
                     hold=platform.maintenance.behind,
+                    paused=platform.ingestor.liveness.paused,
                 ),
                 name="simulation",
             )

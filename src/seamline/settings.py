@@ -57,6 +57,13 @@ class Settings(BaseSettings):
     ingest_max_queue: int = Field(
         10_000, ge=100, description="messages queued for the writer before producers wait (backpressure)"
     )
+    device_timeout_s: float | None = Field(
+        None,
+        gt=0,
+        description="seconds without a message after which a device that sends on a schedule has no"
+        " signal (line states, state durations); default: 3 snapshot periods of its state channels,"
+        " at least 10 s",
+    )
     maintenance_interval_s: float = Field(
         5.0,
         gt=0,

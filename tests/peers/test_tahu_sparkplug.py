@@ -26,7 +26,7 @@ from peer_process import NodeProcess
 from seamline.ingest import Ingestor
 from seamline.ingest.sparkplug import SparkplugIngest
 from seamline.ingest.sparkplug import router as sparkplug_router
-from seamline.model.factory import Factory
+from seamline.model.factory import NO_SIGNAL_CODE, Factory
 from seamline.store import DuckDBStore
 from seamline.web.errors import install_error_handlers
 
@@ -165,9 +165,11 @@ def test_tahu_edge_node_every_value_stored_once_at_its_own_time(
         health = host.health()
         over_http = stats_over_http(host)
         stored = {c: history(store, factory, c) for c, *_ in CHANNELS}
-        events = [(e.type, e.data.get("sparkplug")) for e in reversed(store.events(device_ids=[DEVICE]))]
+        stored_events = list(reversed(store.events(device_ids=[DEVICE])))
+        events = [(e.type, e.data.get("sparkplug")) for e in stored_events]
 
     assert done == {"event": "done", "rebirths": int(data_first), "data": N_DATA}
+    death_ms = stored_events[-1].ts_ms  # the DDEATH's own timestamp
     for channel, _type, _alias, value in CHANNELS:
         birth = 4_000_000_000 if channel == "stitch_count" else value(-1)
         expected = [(base_ms, stored_value(channel, birth))] + [
@@ -175,6 +177,8 @@ def test_tahu_edge_node_every_value_stored_once_at_its_own_time(
             for i in range(N_DATA)
             for k in [next(k for k, c in enumerate(CHANNELS) if c[0] == channel)]
         ]
+        if channel == "runtime_state":  # the death ends the machine's state: no signal
+            expected.append((death_ms, float(NO_SIGNAL_CODE)))
         assert stored[channel] == expected, f"{channel}: {stored[channel][:5]} ... != {expected[:5]} ..."
     assert stored["motor_temp_c"][1 + 66] == (base_ms + 1000 + 660, 36.6)  # not 36.599998474121094
     assert events == [("heartbeat", "DBIRTH"), ("state", "DDEATH")]
@@ -182,7 +186,7 @@ def test_tahu_edge_node_every_value_stored_once_at_its_own_time(
     assert stats["malformed"] == 0
     assert stats["seq_gaps"] == 0
     assert stats["duplicates"] == 0
-    assert stats["readings"] == len(CHANNELS) * (N_DATA + 1)
+    assert stats["readings"] == len(CHANNELS) * (N_DATA + 1) + 1  # and the death's runtime_state
     assert (stats["node_births"], stats["device_births"], stats["node_deaths"], stats["device_deaths"]) == (
         1,
         1,

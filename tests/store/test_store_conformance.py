@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from postgres_helpers import POSTGRES_URL, fresh_schema
 
 from seamline.ingest import DeviceBatch, Event
-from seamline.model.factory import Factory
+from seamline.model.factory import NO_SIGNAL_CODE, Factory
 from seamline.store import (
     STATE_HOLD_MS,
     Aggregates,
@@ -481,6 +481,33 @@ def test_state_durations_hold_each_code_until_the_next_reading_at_most_the_hold(
     assert (got.unknown_ms[0] // S).tolist() == [0, 200, 100, 0]
     assert (got.duration_ms[1] // S).tolist() == [[0, 0, 0]] * 4  # no readings: all unknown
     assert (got.unknown_ms[1] // S).tolist() == [300, 300, 300, 100]
+
+
+def test_a_death_ends_the_state_at_its_time_even_in_the_same_millisecond(
+    open_extended_store: OpenStore, factory: Factory
+) -> None:
+    """What ingest stores for a death certificate (a runtime_state reading of NO_SIGNAL_CODE at the
+    death) ends the machine's state there, before and after rollups, and is its latest state; the
+    newest reading holds for the hold and no longer (line states and durations build on both)."""
+    store = open_extended_store()
+    channel = factory.devices_by_id[DEVICE].machine_type.channel_index["runtime_state"]
+    runtime = sensor(factory, channel)
+    store.write_batch([batch(factory, 1, [(channel, T0, 2.0), (channel, T0 + 100 * S, 2.0)])])
+    # the death arrives after the last reading, with the same device time
+    store.write_batch([batch(factory, 2, [(channel, T0 + 100 * S, float(NO_SIGNAL_CODE))])])
+
+    def answer() -> tuple[list[int], list[Any], list[Any]]:
+        got = store.state_durations([runtime], T0, T0 + 1000 * S, 300 * S)
+        return got.codes.tolist(), (got.duration_ms[0] // S).tolist(), (got.unknown_ms[0] // S).tolist()
+
+    # running [0, 100) s (the greater value is the later one at 100 s: 255, not 2), no signal for the
+    # hold, [100, 400), then unknown: [0, 300) 100 + 200; [300, 600) 100 + unknown 200; then unknown.
+    expected = ([2, NO_SIGNAL_CODE], [[100, 200], [0, 100], [0, 0], [0, 0]], [0, 200, 300, 100])
+    assert answer() == expected
+    assert [(v.ts_ms, v.value) for v in store.latest([runtime])] == [(T0 + 100 * S, 255.0)]
+    store.maintain(T0 + 3600 * S)
+    assert answer() == expected
+    assert [(v.ts_ms, v.value) for v in store.latest([runtime])] == [(T0 + 100 * S, 255.0)]
 
 
 def test_state_durations_refuse_what_they_cannot_answer(

@@ -14,6 +14,7 @@ from seamline.ingest.decode import (
     encode_message,
 )
 from seamline.ingest.http import HttpPublisher, HttpPublishError, router
+from seamline.ingest.liveness import Heard, Liveness, device_timeout_s
 from seamline.ingest.mqtt import MqttError, MqttIngest, MqttPublisher, parse_mqtt_url, telemetry_topic
 from seamline.ingest.pipeline import Ingestor, IngestorStoppedError, Receipt, Rejection
 from seamline.telemetry import DeviceBatch, Event
@@ -22,11 +23,13 @@ __all__ = [
     "REJECTION_REASONS",
     "DeviceBatch",
     "Event",
+    "Heard",
     "HttpPublishError",
     "HttpPublisher",
     "IngestError",
     "Ingestor",
     "IngestorStoppedError",
+    "Liveness",
     "MqttError",
     "MqttIngest",
     "MqttPublisher",
@@ -35,6 +38,7 @@ __all__ = [
     "Rejection",
     "build_message",
     "decode_message",
+    "device_timeout_s",
     "encode_message",
     "parse_mqtt_url",
     "router",

@@ -42,6 +42,7 @@ from seamline.ingest.decode import (
     decode_message,
     decode_messages,
 )
+from seamline.ingest.liveness import Liveness
 from seamline.model.factory import Factory
 from seamline.store.base import Store, WriteResult
 from seamline.telemetry import DeviceBatch
@@ -142,13 +143,19 @@ class Ingestor:
         commit_attempts: int = 3,
         clock_ms: Callable[[], int] | None = None,
         on_commit: Committed | None = None,
+        device_timeout_s: float | None = None,
     ) -> None:
         """``on_commit(batches, commit_ms)`` (and each :meth:`add_commit_listener`) runs on the writer
         thread after each durable commit with
         the messages it newly stored and the wall-clock time of the commit (ms); benchmarks measure
-        latency with it. It must be quick: the writer waits for it."""
+        latency with it. It must be quick: the writer waits for it.
+
+        ``self.liveness`` (:class:`~seamline.ingest.liveness.Liveness`) records when each device was
+        last heard from, on ``clock_ms``; ``device_timeout_s`` overrides every device's default
+        timeout (:func:`~seamline.ingest.liveness.device_timeout_s`)."""
         self.factory = factory
         self.store = store
+        self.liveness = Liveness(factory, timeout_s=device_timeout_s, clock_ms=clock_ms)
         self.flush_interval_s = flush_interval_s
         self.flush_readings = flush_readings
         self.max_batch_readings = max(max_batch_readings, flush_readings)
@@ -295,6 +302,7 @@ class Ingestor:
                 self._enqueue(_Work([], [Rejection(0, err)], on_done, time.monotonic(), 0), 0)
             return
         self._count_received(transport, 1)
+        self.liveness.heard((batch,), transport)
         self._enqueue(_Work([batch], [], on_done, time.monotonic(), len(batch)), 1)
 
     def submit_messages(self, messages: Sequence[RawMessage], *, transport: str = "sim") -> int:
@@ -384,6 +392,7 @@ class Ingestor:
                 self.record_rejection(outcome, transport=transport)
                 rejected.append(Rejection(i, outcome))
         self._count_received(transport, len(batches))
+        self.liveness.heard(batches, transport)
         return batches, rejected
 
     def _count_received(self, transport: str, n: int) -> None:

@@ -1,6 +1,9 @@
 """The factory model (ISA-95 hierarchy, people, styles, orders) and its file format."""
 
 from seamline.model.factory import (
+    NO_SIGNAL,
+    NO_SIGNAL_CODE,
+    RUNTIME_STATE,
     Area,
     AreaKind,
     Bundle,
@@ -23,6 +26,9 @@ from seamline.model.factory import (
 from seamline.model.loader import FactoryFileError, load_factory, parse_factory, reference_factory_path
 
 __all__ = [
+    "NO_SIGNAL",
+    "NO_SIGNAL_CODE",
+    "RUNTIME_STATE",
     "Area",
     "AreaKind",
     "Bundle",

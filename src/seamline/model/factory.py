@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Final
 
 
 class ChannelKind(StrEnum):
@@ -55,9 +56,28 @@ class MachineState(StrEnum):
     def from_code(cls, code: float) -> MachineState:
         return _STATES_BY_CODE[int(code)]
 
+    @classmethod
+    def of_code(cls, code: float) -> MachineState | None:
+        """The state whose code ``code`` is; None for any other code (no signal, a device's own)."""
+        return _STATES_BY_CODE.get(int(code))
+
 
 _STATE_CODES = {MachineState.OFF: 0, MachineState.IDLE: 1, MachineState.RUNNING: 2, MachineState.FAULT: 3}
 _STATES_BY_CODE = {code: state for state, code in _STATE_CODES.items()}
+
+RUNTIME_STATE: Final = "runtime_state"
+"""The channel that carries a machine's :class:`MachineState` as its code."""
+
+NO_SIGNAL: Final = "no_signal"
+"""What the platform calls a machine it cannot hear: its device died (a Sparkplug NDEATH or DDEATH)
+or fell silent for longer than its timeout. Not a state a machine reports, so not a MachineState."""
+
+NO_SIGNAL_CODE: Final = 255
+"""The ``runtime_state`` code ingest stores when a device dies (at its death certificate's time).
+
+Greater than every :class:`MachineState` code, so that in the store's reading order (among readings
+of one millisecond the greater value is the later one) a death comes after the device's last
+reading even when they share a millisecond."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import paho.mqtt.client as mqtt
 import pytest
 from edge import MetricSpec, SparkplugEdgeNode
@@ -20,6 +22,7 @@ from seamline.ingest.mqtt import parse_mqtt_url
 from seamline.ingest.sparkplug import DataType, SparkplugIngest
 from seamline.model.factory import Factory
 from seamline.store import DuckDBStore
+from seamline.web import create_app
 
 # The metrics a sewing-machine controller behind a gateway announces (all channels of type snls).
 SNLS_METRICS = (
@@ -88,6 +91,20 @@ class Plant:
         sensor = self.factory.devices_by_id[device_id].sensor_id(channel)
         s = self.store.history(sensor, 0, 2**62)
         return list(zip(s.ts_ms.tolist(), s.values.tolist(), strict=True))
+
+    def api(self, url: str, **params: Any) -> Any:
+        """The answer of the platform's HTTP API over this plant's store and ingestor."""
+        self.committed()
+        app = create_app(self.factory, self.store, self.ingestor)
+
+        async def go() -> httpx.Response:
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://seamline.test") as client:
+                return await client.get(url, params=params)
+
+        r = asyncio.run(go())
+        assert r.status_code == 200, r.text
+        return r.json()
 
     def events(self, device_id: str) -> list[dict[str, Any]]:
         """Stored events of a device, oldest first, as ``{"type", "ts", **data}``."""

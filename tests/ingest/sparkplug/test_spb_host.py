@@ -23,6 +23,7 @@ from seamline.ingest.sparkplug import DataType, MessageType, Metric, Payload, st
 from seamline.model.factory import Factory
 from seamline.platform import Platform
 from seamline.settings import Settings
+from seamline.timeutil import ms_to_iso
 from seamline.web import create_app
 
 pytestmark = pytest.mark.mqtt
@@ -211,6 +212,65 @@ def test_the_brokers_will_marks_the_node_and_its_devices_offline(
             assert (off["state"], off["sparkplug"]) == ("off", "NDEATH")
 
 
+def test_a_killed_node_leaves_its_machines_without_signal_from_the_death(
+    mosquitto_url: str, factory: Factory, tmp_path: Path
+) -> None:
+    devices = {"L01-S03": SNLS_METRICS, "L01-S04": SNLS_METRICS}
+    with plant(mosquitto_url, factory, tmp_path) as p:
+        edge = p.edge(devices=devices)
+        edge.connect()
+        wait_for(lambda: p.host.online_devices() == set(devices), "both devices online")
+        running_from = now_ms()  # after the births: their idle comes before
+        for device_id in devices:
+            edge.publish_ddata(device_id, {"runtime_state": "running"}, ts_ms=running_from)
+        wait_for(lambda: p.stat("readings") == 2 * 6 + 2, "the running states")
+        seats = {m["device"]: m for m in p.api("/api/v1/lines/L01")["machines"]}
+        assert [seats[d]["state"] for d in devices] == ["running", "running"]
+
+        edge.kill()  # no DISCONNECT: the broker publishes the Will, the NDEATH
+        wait_for(lambda: all(len(off_events(p, d)) == 1 for d in devices), "both deaths stored")
+        died = {d: int(str(off_events(p, d)[0]["ts"])) for d in devices}
+        line = p.api("/api/v1/lines/L01")
+        seats = {m["device"]: m for m in line["machines"]}
+        for device_id in devices:
+            assert (seats[device_id]["state"], seats[device_id]["since"]) == (
+                "no_signal",
+                ms_to_iso(died[device_id]),
+            )
+        assert (line["counts"]["running"], line["counts"]["no_signal"]) == (0, 2)
+        for device_id in devices:  # what the death stored: no signal (255) at the death
+            assert p.history(device_id, "runtime_state")[-1] == (died[device_id], 255.0)
+
+        # Running from the DDATA until the death, never after: however far the range reaches, and
+        # however late it is asked (the store alone would hold "running" for 300 s).
+        def seconds(device_id: str, end_ms: int) -> dict[str, float]:
+            body = p.api(
+                f"/api/v1/devices/{device_id}/states",
+                start=ms_to_iso(running_from),
+                end=ms_to_iso(end_ms),
+                interval_s=7200,
+            )
+            return dict(body["total"]["seconds"])
+
+        for device_id in devices:
+            ran = (died[device_id] - running_from) / 1000
+            near = seconds(device_id, died[device_id] + 1000)
+            far = seconds(device_id, running_from + 3_600_000)
+            assert (near["running"], near["no_signal"]) == (ran, 1.0)
+            assert far["running"] == ran
+            assert far["no_signal"] > 0
+            assert (far["idle"], far["off"], far["fault"]) == (0.0, 0.0, 0.0)
+        line_durations = p.api(
+            "/api/v1/lines/L01/states",
+            start=ms_to_iso(running_from),
+            end=ms_to_iso(running_from + 3_600_000),
+            interval_s=7200,
+        )
+        assert line_durations["total"]["seconds"]["running"] == sum(
+            (died[d] - running_from) / 1000 for d in devices
+        )
+
+
 def test_a_clean_disconnect_publishes_the_ndeath(
     mosquitto_url: str, factory: Factory, tmp_path: Path
 ) -> None:
@@ -231,6 +291,8 @@ def test_ddeath_marks_one_device_offline(mosquitto_url: str, factory: Factory, t
         assert p.host.online_devices() == {"L01-S03"}
         assert [e["sparkplug"] for e in off_events(p, "L01-S04")] == ["DDEATH"]
         assert off_events(p, "L01-S03") == []
+        seats = {m["device"]: m["state"] for m in p.api("/api/v1/lines/L01")["machines"]}
+        assert (seats["L01-S03"], seats["L01-S04"]) == ("idle", "no_signal")  # idle: its birth value
 
 
 def test_an_edge_node_restart_keeps_every_message_and_ignores_the_old_will(

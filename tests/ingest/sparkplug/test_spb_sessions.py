@@ -17,7 +17,7 @@ from seamline.ingest.sparkplug import (
     SparkplugTopic,
     encode_payload,
 )
-from seamline.model.factory import Factory
+from seamline.model.factory import NO_SIGNAL_CODE, Factory
 
 T0 = 1_795_363_200_000
 GROUP = "g1"
@@ -218,9 +218,11 @@ def test_only_the_ndeath_of_the_current_session_ends_it(host: HostSessions) -> N
     edge.births()
     assert edge.ndeath(6) == []  # the Will of an older connection, delivered late
     assert host.online_devices() == {"L01-S03"}
+    edge.ts = T0 + 5000  # the NDEATH is the Will, written at connection time: it counts on arrival
     (msg,) = edge.ndeath(7)
-    assert msg["events"] == [{"ts": T0, "type": "state", "state": "off", "sparkplug": "NDEATH"}]
-    assert msg["readings"]["ch"] == []
+    assert msg["events"] == [{"ts": T0 + 5000, "type": "state", "state": "off", "sparkplug": "NDEATH"}]
+    # the machine's state ends at the death: no signal (255), not its last state
+    assert readings([msg]) == [("runtime_state", T0 + 5000, float(NO_SIGNAL_CODE))]
     assert host.online_devices() == set()
     assert edge.ndeath(7) == []  # the same death again changes nothing
     stats = host.stats()
@@ -233,9 +235,31 @@ def test_ddeath_ends_one_device(host: HostSessions) -> None:
     edge.dbirth("L01-S04")
     (msg,) = edge.send(MessageType.DDEATH, Payload(T0 + 9, (), edge.next()), "L01-S04")
     assert (msg["device"], msg["events"][0]["state"], msg["events"][0]["ts"]) == ("L01-S04", "off", T0 + 9)
+    assert readings([msg]) == [("runtime_state", T0 + 9, float(NO_SIGNAL_CODE))]
     assert host.online_devices() == {"L01-S03"}
     assert edge.ddata(device="L01-S04") == []  # dead until its next DBIRTH
     assert edge.out.rebirths == [RebirthRequest("e1", "device_data_before_birth", "L01-S04")]
+
+
+def test_a_death_is_a_message_the_wire_format_accepts_and_only_machines_get_a_state(
+    host: HostSessions, factory: Factory
+) -> None:
+    edge = Edge(host)
+    edge.births()
+    edge.dbirth("EM-01", ())  # an energy meter: no runtime_state to end
+    edge.ts = T0 + 7000
+    dead = {m["device"]: m for m in edge.ndeath(0)}
+    assert set(dead) == {"L01-S03", "EM-01"}
+    assert readings([dead["EM-01"]]) == []
+    assert [e["sparkplug"] for e in dead["EM-01"]["events"]] == ["NDEATH"]
+    batch = decode_message(dead["L01-S03"], factory, received_ts_ms=T0 + 7001)
+    runtime = factory.devices_by_id["L01-S03"].sensor_id("runtime_state")
+    assert (batch.sensor_ids.tolist(), batch.ts_ms.tolist(), batch.values.tolist()) == (
+        [runtime],
+        [T0 + 7000],
+        [255.0],
+    )
+    assert host.stats()["readings"] == 4 + 1  # the DBIRTH's four channels, the death's runtime_state
 
 
 def test_every_session_gets_its_own_boot(host: HostSessions) -> None:

@@ -9,7 +9,9 @@ Sessions (Eclipse Sparkplug 3.0.0): an NBIRTH starts an Edge Node session and re
 (chapter 4, NBIRTH); a DBIRTH declares a device's metrics, aliases and datatypes and carries their
 current values (chapter 4, DBIRTH); an NDEATH ends the session only if its ``bdSeq`` is the one of
 the session's NBIRTH (chapter 5, "Edge Node Session Establishment": a late Will must not end a newer
-session); a DDEATH ends one device.
+session); a DDEATH ends one device. A death is stored as the device's ``state`` event ``off`` and, for
+a machine, a ``runtime_state`` reading of ``NO_SIGNAL_CODE`` at the death (the NDEATH's arrival: its
+payload is the Will, written at connection time; the DDEATH's own timestamp).
 
 Ordering (chapter 5, "Sparkplug Host Application Message Ordering"): every NBIRTH, DBIRTH, NDATA,
 DDATA and DDEATH carries ``seq`` 0..255, +1 per message of the Edge Node, wrapping to 0. A message
@@ -49,7 +51,14 @@ from seamline.ingest.sparkplug.codec import (
     decode_payload,
 )
 from seamline.ingest.sparkplug.topic import MessageType, SparkplugTopic, SparkplugTopicError, parse_topic
-from seamline.model.factory import ChannelKind, Device, Factory, MachineState
+from seamline.model.factory import (
+    NO_SIGNAL_CODE,
+    RUNTIME_STATE,
+    ChannelKind,
+    Device,
+    Factory,
+    MachineState,
+)
 
 log = logging.getLogger(__name__)
 
@@ -368,14 +377,28 @@ class HostSessions:
     def _offline(
         self, node: _NodeSession, dev: _DeviceSession, ts_ms: int, verb: MessageType, out: Outcome
     ) -> None:
+        """A death certificate: the device's ``state`` event ``off``, and, for a machine, a
+        ``runtime_state`` reading of :data:`NO_SIGNAL_CODE` at the death, which ends its last state
+        there in line states and state durations (nothing after a death says what it does)."""
         if not dev.online or dev.device is None:
             return
         dev.online = False
         event = {"ts": ts_ms, "type": "state", "state": MachineState.OFF.value, "sparkplug": verb.value}
+        machine = RUNTIME_STATE in dev.device.machine_type.channel_index
         out.messages.append(
-            build_message(dev.device.id, seq=node.index, boot=node.boot, sent_ts_ms=ts_ms, events=[event])
+            build_message(
+                dev.device.id,
+                seq=node.index,
+                boot=node.boot,
+                sent_ts_ms=ts_ms,
+                channels=[RUNTIME_STATE] if machine else [],
+                ts_ms=[ts_ms] if machine else [],
+                values=[float(NO_SIGNAL_CODE)] if machine else [],
+                events=[event],
+            )
         )
         self._stats["messages"] += 1
+        self._stats["readings"] += int(machine)
 
     # -- sequenced messages --------------------------------------------------------------------
 
