@@ -146,7 +146,7 @@ def test_readiness_reports_each_component(platform: Platform, factory: Factory) 
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["ready"] is True
-    assert set(body["components"]) == {"store_writer", "maintenance"}
+    assert set(body["components"]) == {"store_writer", "maintenance", "production"}
     assert body["components"]["maintenance"]["thread_alive"] is True
     assert body["components"]["maintenance"]["lag_s"] >= 0
     assert body["components"]["store_writer"]["queue_depth"] == 0

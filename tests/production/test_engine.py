@@ -90,6 +90,16 @@ def test_the_api_counts_what_the_twin_scanned_and_a_restart_rebuilds_it(
         pareto = api(app, "GET", "/api/v1/quality/defects", **SPAN)
         assert pareto["total"] == sum(v.defects for v in truth.reported_inspections.values())
         assert pareto["defects"][-1]["cumulative_pct"] == 100.0
+        machines = api(app, "GET", "/api/v1/production/machines", line="L1", **SPAN)["machines"]
+        sewing = [m for m in machines if m["device"] in truth.state_s and "running" in m["seconds"]]
+        assert sewing
+        for m in sewing:
+            want = truth.state_s[m["device"]]["running"]
+            assert m["seconds"]["running"] == pytest.approx(want, abs=max(1.0, 0.01 * want))
+            assert 0 < m["utilisation_pct"] <= 100
+        downtime = api(app, "GET", "/api/v1/production/downtime", **SPAN)
+        assert downtime["reasons"]  # no feeding, thread and needle breaks ... with their minutes
+        assert sum(r["stops"] for r in downtime["reasons"]) >= len(downtime["stops"]) > 0
         health = platform.health()["components"]["production"]
         assert health["healthy"]
         assert health["records"] == truth.scans

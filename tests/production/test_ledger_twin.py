@@ -12,6 +12,7 @@ import pytest
 
 from seamline.model.factory import Factory
 from seamline.model.loader import parse_factory
+from seamline.production.downtime import reason_pareto, reliability
 from seamline.production.kpi import defect_pareto, quality_totals, totals
 from seamline.production.ledger import ProductionLedger
 from seamline.sim import FloorSimulation, FloorTruth, SimConfig
@@ -101,3 +102,26 @@ def test_dhu_and_rft_equal_what_the_quality_tablets_reported(small: Factory) -> 
     pareto = defect_pareto(ledger, t0, t0 + HOURS * 3_600_000)
     assert sum(n for _, _, n in pareto) == sum(w.defects for w in truth.reported_inspections.values())
     assert [n for _, _, n in pareto] == sorted((n for _, _, n in pareto), reverse=True)
+
+
+def test_machine_state_seconds_and_downtime_match_the_twin(small: Factory) -> None:
+    events, truth = simulate(small, SimConfig(breakdown_scale=40.0), HOURS * 3600.0)
+    ledger = feed(small, events)
+    t0 = int(START.timestamp() * 1000)
+    end = t0 + HOURS * 3_600_000
+    seconds = ledger.machines.seconds(t0, end, now_ms=end)
+    machines = [d.id for d in small.devices if d.machine_type.category.value == "sewing"]
+    assert machines
+    for device in machines:
+        got = next(v for (_, dev), v in seconds.items() if dev == device)
+        for state in ("idle", "running", "fault"):
+            want = truth.state_s[device][state]
+            assert got.get(state, 0.0) == pytest.approx(want, abs=max(1.0, 0.01 * want)), (device, state)
+    breakdowns = [d for d in ledger.machines.downtimes if d.reason == "machine_breakdown"]
+    assert len(breakdowns) == truth.breakdowns > 0
+    rel = reliability(ledger.machines, t0, end, now_ms=end)
+    assert sum(r.breakdowns for r in rel.values()) == truth.breakdowns
+    assert all(r.mttr_min and r.mttr_min >= 2.0 for r in rel.values() if r.breakdowns)  # repairs last 120 s+
+    pareto = reason_pareto(ledger.machines, t0, end, now_ms=end)
+    assert [m for _, _, m in pareto] == sorted((m for _, _, m in pareto), reverse=True)
+    assert {r for r, _, _ in pareto} >= {"machine_breakdown"}

@@ -23,7 +23,7 @@ from seamline.telemetry import DeviceBatch
 
 log = logging.getLogger(__name__)
 
-TYPES: Final = ("scan", "badge", "inspection")
+TYPES: Final = ("scan", "badge", "inspection", "state", "downtime")
 REBUILD_LIMIT: Final = 50_000_000  # events read back at start; a month of the reference factory is ~1 M
 _T = TypeVar("_T")
 _Item = tuple[str, int, str, dict[str, Any], float]  # device, device ts, type, data, queued at

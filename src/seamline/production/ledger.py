@@ -46,6 +46,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from seamline.model.factory import Bundle, Factory, Operation, OperationBulletin, Order
+from seamline.production.downtime import MachineBook
 
 HOUR_MS: Final = 3_600_000
 
@@ -147,9 +148,9 @@ class _Route:
 class ProductionLedger:
     """Turns device events, in arrival order, into records, sessions and exceptions (in memory).
 
-    ``update`` takes one stored event (device id, device time, type, data); only ``scan`` and
-    ``badge`` events matter here, the rest is ignored. Nothing here reads a clock: the events' own
-    timestamps place every record and session.
+    ``update`` takes one stored event (device id, device time, type, data): ``scan``, ``badge``,
+    ``inspection``, ``state`` and ``downtime`` events matter here, the rest is ignored. Nothing here
+    reads a clock: the events' own timestamps place every record and session.
     """
 
     def __init__(self, factory: Factory, bundles: Mapping[str, BundleRef] | None = None) -> None:
@@ -172,6 +173,7 @@ class ProductionLedger:
             lambda: [0, 0, 0, 0]
         )
         self.defects: dict[tuple[int, str, str, str, str, str, str], int] = defaultdict(int)
+        self.machines = MachineBook()  # state seconds and downtime (production/downtime.py)
         self._seat: dict[str, Session] = {}  # workstation -> open session
         self._routes: dict[str, _Route] = {}
         self._workstation_line = {ws.id: line.id for line in factory.lines for ws in line.workstations}
@@ -187,6 +189,21 @@ class ProductionLedger:
             self._badge(device_id, ts_ms, data)
         elif event_type == "inspection":
             self._inspection(device_id, ts_ms, dict(data))
+        elif event_type == "state" and isinstance(data.get("state"), str):
+            self.machines.state(device_id, self._device_line(device_id), ts_ms, data["state"])
+        elif event_type == "downtime" and isinstance(data.get("reason"), str):
+            duration = data.get("duration_s")
+            ws_id = str(data.get("workstation") or "")
+            self.machines.downtime(
+                device_id,
+                self._workstation_line.get(ws_id) or self._device_line(device_id),
+                ws_id,
+                ts_ms,
+                data["reason"],
+                float(duration)
+                if isinstance(duration, int | float) and not isinstance(duration, bool)
+                else None,
+            )
 
     def resolve(self, exception_id: int, *, operator_id: str | None = None) -> ScanException:
         """A supervisor counts an exception's scan after all (optionally naming the operator who did

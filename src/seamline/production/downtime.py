@@ -1,0 +1,175 @@
+"""Machine time and downtime from device events (apparel-domain.md 2.2-2.4, 7).
+
+``state`` events (``off``, ``idle``, ``running``, ``fault``, sent on each change) give each
+machine's seconds in each state per hour: utilisation is running time over the time the machine
+was on (idle + running + fault). ``downtime`` events from controllers and line tablets open a
+downtime with its reason and close it with ``duration_s``; they become :class:`Downtime` records,
+at most one open per workstation and reason. Breakdowns (``machine_breakdown``) give each
+machine's MTTR (mean repair time) and MTBF (running time per breakdown).
+
+>>> book = MachineBook()
+>>> book.state("L1-S01", "L1", 0, "idle")
+>>> book.state("L1-S01", "L1", 60_000, "running")
+>>> book.state("L1-S01", "L1", 240_000, "idle")
+>>> book.seconds(0, 300_000, now_ms=300_000)[("L1", "L1-S01")]
+{'idle': 120.0, 'running': 180.0}
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Final
+
+HOUR_MS: Final = 3_600_000
+STATES: Final = ("off", "idle", "running", "fault")
+BREAKDOWN: Final = "machine_breakdown"
+
+
+@dataclass(slots=True)
+class Downtime:
+    """A stop of one workstation's machine, with its reason; ``end_ms`` None while it lasts."""
+
+    id: int
+    line_id: str
+    workstation_id: str
+    device_id: str
+    reason: str
+    start_ms: int
+    end_ms: int | None = None
+    source: str = "reported"  # reported by a controller or tablet
+
+    def duration_s(self, now_ms: int) -> float:
+        end = self.end_ms if self.end_ms is not None else max(now_ms, self.start_ms)
+        return (end - self.start_ms) / 1000.0
+
+
+class MachineBook:
+    """State seconds per machine and hour, and downtime records, updated event by event."""
+
+    def __init__(self) -> None:
+        self.state_ms: dict[tuple[int, str, str, str], int] = defaultdict(int)  # (hour, line, device, state)
+        self.current: dict[str, tuple[str, str, int]] = {}  # device -> (line, state, since)
+        self.downtimes: list[Downtime] = []
+        self._open: dict[tuple[str, str], Downtime] = {}  # (workstation, reason) -> open downtime
+        self.late_states = 0  # state changes older than the machine's current state: not replayed
+        self.newest_ms = 0
+
+    def state(self, device_id: str, line_id: str, ts_ms: int, state: str) -> None:
+        if state not in STATES:
+            return
+        self.newest_ms = max(self.newest_ms, ts_ms)
+        cur = self.current.get(device_id)
+        if cur is not None:
+            if ts_ms < cur[2]:
+                self.late_states += 1
+                return
+            self._add(cur[0], device_id, cur[1], cur[2], ts_ms)
+        self.current[device_id] = (line_id, state, ts_ms)
+
+    def downtime(
+        self,
+        device_id: str,
+        line_id: str,
+        workstation_id: str,
+        ts_ms: int,
+        reason: str,
+        duration_s: float | None,
+    ) -> None:
+        """An open (no duration) or closing (with ``duration_s``) downtime report."""
+        self.newest_ms = max(self.newest_ms, ts_ms)
+        key = (workstation_id, reason)
+        if duration_s is None:
+            if key not in self._open:
+                opened = Downtime(len(self.downtimes) + 1, line_id, workstation_id, device_id, reason, ts_ms)
+                self.downtimes.append(opened)
+                self._open[key] = opened
+            return
+        found = self._open.pop(key, None)
+        if found is None:  # only the closing report arrived: its duration says when it began
+            start = ts_ms - round(duration_s * 1000)
+            found = Downtime(len(self.downtimes) + 1, line_id, workstation_id, device_id, reason, start)
+            self.downtimes.append(found)
+        found.end_ms = max(ts_ms, found.start_ms)
+
+    def seconds(
+        self, start_ms: int, end_ms: int, *, now_ms: int | None = None
+    ) -> dict[tuple[str, str], dict[str, float]]:
+        """(line, device) -> seconds per state within the hours overlapping ``[start_ms, end_ms)``,
+        the current state counted until ``now_ms`` (default: the newest event)."""
+        lo = start_ms - start_ms % HOUR_MS
+        out: dict[tuple[str, str], dict[str, float]] = defaultdict(lambda: defaultdict(float))
+        for (hour, line, device, state), ms in self.state_ms.items():
+            if lo <= hour < end_ms:
+                out[(line, device)][state] += ms / 1000.0
+        now = self.newest_ms if now_ms is None else now_ms
+        for device, (line, state, since) in self.current.items():
+            a, b = max(since, lo), min(now, end_ms)
+            if a < b:
+                out[(line, device)][state] += (b - a) / 1000.0
+        return {k: dict(v) for k, v in out.items()}
+
+    def _add(self, line_id: str, device_id: str, state: str, a: int, b: int) -> None:
+        while a < b:
+            hour = a - a % HOUR_MS
+            cut = min(b, hour + HOUR_MS)
+            self.state_ms[(hour, line_id, device_id, state)] += cut - a
+            a = cut
+
+
+@dataclass(frozen=True, slots=True)
+class Reliability:
+    """A machine's breakdowns over a span: MTBF = running hours / breakdowns, MTTR = mean repair."""
+
+    breakdowns: int
+    running_h: float
+    repair_min: float
+
+    @property
+    def mtbf_h(self) -> float | None:
+        return self.running_h / self.breakdowns if self.breakdowns else None
+
+    @property
+    def mttr_min(self) -> float | None:
+        return self.repair_min / self.breakdowns if self.breakdowns else None
+
+
+def reliability(
+    book: MachineBook, start_ms: int, end_ms: int, now_ms: int | None = None
+) -> dict[str, Reliability]:
+    """Per device, the breakdowns that began in ``[start_ms, end_ms)`` and its running time there."""
+    now = book.newest_ms if now_ms is None else now_ms
+    count: dict[str, int] = defaultdict(int)
+    repair: dict[str, float] = defaultdict(float)
+    for d in book.downtimes:
+        if d.reason == BREAKDOWN and start_ms <= d.start_ms < end_ms:
+            count[d.device_id] += 1
+            repair[d.device_id] += d.duration_s(now) / 60.0
+    running = {
+        dev: s.get("running", 0.0) for (_, dev), s in book.seconds(start_ms, end_ms, now_ms=now).items()
+    }
+    return {
+        dev: Reliability(count.get(dev, 0), running.get(dev, 0.0) / 3600.0, repair.get(dev, 0.0))
+        for dev in set(count) | set(running)
+    }
+
+
+def reason_pareto(
+    book: MachineBook, start_ms: int, end_ms: int, *, line_id: str | None = None, now_ms: int | None = None
+) -> list[tuple[str, int, float]]:
+    """(reason, stops, minutes) of the downtime overlapping ``[start_ms, end_ms)``, longest first."""
+    now = book.newest_ms if now_ms is None else now_ms
+    stops: dict[str, int] = defaultdict(int)
+    minutes: dict[str, float] = defaultdict(float)
+    for d in book.downtimes:
+        if line_id is not None and d.line_id != line_id:
+            continue
+        end = d.end_ms if d.end_ms is not None else max(now, d.start_ms)
+        a, b = max(d.start_ms, start_ms), min(end, end_ms)
+        if a < b or (a == b and d.start_ms >= start_ms and d.start_ms < end_ms):
+            stops[d.reason] += 1
+            minutes[d.reason] += max(0, b - a) / 60_000
+    return sorted(((r, stops[r], minutes[r]) for r in stops), key=lambda x: (-x[2], x[0]))
+
+
+__all__ = ["Downtime", "MachineBook", "Reliability", "reason_pareto", "reliability"]
