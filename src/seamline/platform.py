@@ -68,7 +68,11 @@ class Platform:
             max_queue=settings.ingest_max_queue,
             device_timeout_s=settings.device_timeout_s,
         )
-        self.production = ProductionEngine(factory, self.store)
+        self.production = ProductionEngine(
+            factory,
+            self.store,
+            submit=lambda message, on_done: self.ingestor.submit(message, transport="api", on_done=on_done),
+        )
         self.ingestor.add_commit_listener(self.production.committed)
         self.maintenance = MaintenanceLoop(
             self.store, interval_s=settings.maintenance_interval_s, clock_ms=clock_ms

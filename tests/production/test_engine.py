@@ -151,3 +151,18 @@ def test_a_scan_that_makes_no_sense_waits_in_the_exceptions_queue_for_a_supervis
         assert by_operator(app) == {"L1-OP09": bundle.quantity}  # the supervisor's decision counts
         assert api(app, "GET", "/api/v1/production/exceptions")["total"] == 0
         assert api(app, "GET", "/api/v1/production/exceptions", status="all")["total"] == 2
+        again = api(app, "POST", f"/api/v1/production/exceptions/{voided['id']}/resolve", expect=409)
+        assert again["error"]["reason"] == "decision_refused"
+        assert "already voided" in again["error"]["message"]
+        assert (
+            api(app, "POST", "/api/v1/production/exceptions/99/void", expect=404)["error"]["reason"]
+            == "not_found"
+        )
+    with Platform(settings, small) as restarted:  # the decisions were stored: a rebuild applies them
+        app = create_app(small, restarted.store, restarted.ingestor, platform=restarted)
+        statuses = {
+            x["reason"]: x["status"]
+            for x in api(app, "GET", "/api/v1/production/exceptions", status="all")["exceptions"]
+        }
+        assert statuses == {"unknown_bundle": "voided", "operator_not_logged_in": "resolved"}
+        assert by_operator(app) == {"L1-OP09": bundle.quantity}

@@ -448,5 +448,9 @@ _EVENT_FIELDS: Final[dict[str, dict[str, tuple[_Check, bool]]]] = {
         "operator": (_string, True), "workstation": (_string, True), "checked": (_count, True),
         "defective": (_count, True), "defects": (_defects, True),
     },
+    "decision": {  # a supervisor's decision on a production exception (docs/telemetry.md)
+        "action": (_one_of("resolve", "void"), True), "exception": (_string, True),
+        "operator": (_string, False), "by": (_string, False),
+    },
     "heartbeat": {},
 }  # fmt: skip

@@ -16,17 +16,27 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any, Final, TypeVar
 
+from seamline.errors import SeamlineError
 from seamline.model.factory import Factory
-from seamline.production.ledger import ProductionLedger
+from seamline.production.ledger import ProductionLedger, ScanException
 from seamline.store.base import Store
 from seamline.telemetry import DeviceBatch
 
 log = logging.getLogger(__name__)
 
-TYPES: Final = ("scan", "badge", "inspection", "state", "downtime")
+TYPES: Final = ("scan", "badge", "inspection", "state", "downtime", "decision")
+DECISION_BOOT: Final = 4_294_967_295  # the boot number of decisions Seamline sends as a device
+Submit = Callable[[dict[str, Any], Callable[[object], None]], None]  # message, on_done(receipt)
 REBUILD_LIMIT: Final = 50_000_000  # events read back at start; a month of the reference factory is ~1 M
 _T = TypeVar("_T")
 _Item = tuple[str, int, str, dict[str, Any], float]  # device, device ts, type, data, queued at
+
+
+class DecisionRefusedError(SeamlineError):
+    """A supervisor's decision that cannot be applied (the exception is closed, the operation done)."""
+
+    status_code = 409
+    reason = "decision_refused"
 
 
 class ProductionEngine:
@@ -36,9 +46,14 @@ class ProductionEngine:
     that it sees no half-applied event.
     """
 
-    def __init__(self, factory: Factory, store: Store) -> None:
+    def __init__(self, factory: Factory, store: Store, *, submit: Submit | None = None) -> None:
+        """``submit(message, on_done)`` sends a message through ingest (the platform passes its
+        ingestor's); supervisors' decisions travel that way into the store, so that a restart
+        applies them again."""
         self.factory = factory
         self.store = store
+        self._submit = submit
+        self._seq = 0
         self.ledger = ProductionLedger(factory)
         self._lock = threading.Lock()
         self._queue: queue.SimpleQueue[_Item | None] = queue.SimpleQueue()
@@ -98,6 +113,59 @@ class ProductionEngine:
         self._queue.put(("", 0, "_mark", {"event": done}, 0.0))
         return done.wait(timeout_s)
 
+    def decide(
+        self,
+        exception_id: int,
+        action: str,
+        *,
+        operator: str | None = None,
+        by: str | None = None,
+        timeout_s: float = 10.0,
+    ) -> ScanException:
+        """A supervisor resolves (``action="resolve"``, optionally naming who did the work) or voids
+        an exception. The decision is stored as a ``decision`` event of the exception's device
+        before it is applied, and applied from there, as on every rebuild. Raises ``KeyError`` for
+        an unknown exception and :class:`DecisionRefusedError` when it cannot be applied."""
+        with self._lock:
+            problem = self.ledger.decision_problem(exception_id, action, operator)
+            exc = self.ledger.exceptions[exception_id - 1]
+        if problem is not None:
+            raise DecisionRefusedError(problem)
+        if self._submit is None:
+            raise DecisionRefusedError("decisions need the platform's ingest; they run in `seamline serve`")
+        now = int(time.time() * 1000)
+        with self._lock:
+            self._seq = max(self._seq + 1, now)
+            seq = self._seq
+        event: dict[str, Any] = {"ts": now, "type": "decision", "action": action, "exception": exc.key}
+        if operator:
+            event["operator"] = operator
+        if by:
+            event["by"] = by
+        message = {
+            "device": exc.device_id,
+            "boot": DECISION_BOOT,
+            "seq": seq,
+            "sent_ts": now,
+            "events": [event],
+        }
+        done = threading.Event()
+        outcome: list[object] = []
+
+        def on_done(result: object) -> None:
+            outcome.append(result)
+            done.set()
+
+        self._submit(message, on_done)
+        if not done.wait(timeout_s) or isinstance(outcome[0], BaseException):
+            raise DecisionRefusedError(
+                f"the decision could not be stored: {outcome[0] if outcome else 'timeout'}"
+            )
+        if getattr(outcome[0], "rejected", ()):
+            raise DecisionRefusedError(f"the decision was refused by ingest: {outcome[0]}")
+        self.drain(timeout_s)
+        return exc
+
     # -- supervision -----------------------------------------------------------------------------------
 
     def health(self) -> dict[str, Any]:
@@ -150,4 +218,4 @@ class ProductionEngine:
             raise
 
 
-__all__ = ["ProductionEngine"]
+__all__ = ["DECISION_BOOT", "DecisionRefusedError", "ProductionEngine"]

@@ -101,6 +101,20 @@ class ScanException:
     record: ProductionRecord | None = None  # the record it became, once resolved
     event_type: str = "scan"  # or "inspection": a result that could not be read
 
+    @property
+    def key(self) -> str:
+        """What identifies it whatever order the events were applied in: a ``decision`` event names it."""
+        s = self.scan
+        parts = (
+            self.device_id,
+            self.ts_ms,
+            self.event_type,
+            s.get("bundle"),
+            s.get("operation"),
+            s.get("operator"),
+        )
+        return "|".join(str(p) for p in parts)
+
 
 @dataclass(slots=True)
 class Session:
@@ -161,6 +175,8 @@ class ProductionLedger:
         self.sessions: dict[str, list[Session]] = defaultdict(list)  # operator -> sessions, by login
         self.repeats = 0
         self.auto_resolved = 0
+        self.stale_decisions = 0  # decisions on exceptions no longer open (applied twice, or resolved)
+        self.exceptions_by_key: dict[str, ScanException] = {}
         # (hour_ms, line, workstation, operator, style, order, operation) -> [pieces, earned_min,
         # output pieces]: what every KPI reads, so that no figure rescans the records
         self.facts: dict[tuple[int, str, str, str, str, str, str], list[float]] = defaultdict(
@@ -189,6 +205,8 @@ class ProductionLedger:
             self._badge(device_id, ts_ms, data)
         elif event_type == "inspection":
             self._inspection(device_id, ts_ms, dict(data))
+        elif event_type == "decision":
+            self._decision(data)
         elif event_type == "state" and isinstance(data.get("state"), str):
             self.machines.state(device_id, self._device_line(device_id), ts_ms, data["state"])
         elif event_type == "downtime" and isinstance(data.get("reason"), str):
@@ -229,6 +247,44 @@ class ProductionLedger:
         exc.status = "voided"
         return exc
 
+    def decision_problem(self, exception_id: int, action: str, operator_id: str | None = None) -> str | None:
+        """Why :meth:`resolve` or :meth:`void` would refuse, without changing anything; None if not.
+        Raises ``KeyError`` for an exception that does not exist."""
+        exc = self.exceptions[exception_id - 1] if 0 < exception_id <= len(self.exceptions) else None
+        if exc is None:
+            raise KeyError(exception_id)
+        if exc.status != "open":
+            return f"exception {exception_id} is already {exc.status}"
+        if action == "void":
+            return None
+        if exc.event_type != "scan":
+            return f"exception {exception_id} is an unreadable {exc.event_type}: void it and re-enter it"
+        parsed = self._parse({**exc.scan, **({"operator": operator_id} if operator_id else {})})
+        if isinstance(parsed, tuple):
+            return f"exception {exception_id} cannot be counted: {parsed[1]}"
+        prev = parsed.route.done.get(parsed.op.id)
+        if prev is not None:
+            return (
+                f"exception {exception_id} cannot be counted: operation {parsed.op.id} of bundle"
+                f" {parsed.ref.bundle.id} was already done by {prev.operator_id} at {prev.workstation_id}"
+            )
+        return None
+
+    def _decision(self, data: Mapping[str, Any]) -> None:
+        """A supervisor's stored decision (a ``decision`` event), applied again on every rebuild."""
+        exc = self.exceptions_by_key.get(str(data.get("exception")))
+        if exc is None or exc.status != "open":
+            self.stale_decisions += 1
+            return
+        try:
+            if data.get("action") == "resolve":
+                operator = data.get("operator")
+                self.resolve(exc.id, operator_id=operator if isinstance(operator, str) else None)
+            elif data.get("action") == "void":
+                self.void(exc.id)
+        except ValueError:
+            self.stale_decisions += 1
+
     # -- scans ------------------------------------------------------------------------------------------
 
     def _scan(self, device_id: str, ts_ms: int, scan: dict[str, Any]) -> None:
@@ -237,7 +293,7 @@ class ProductionLedger:
             return
         reason, detail = got
         exc = ScanException(len(self.exceptions) + 1, ts_ms, device_id, reason, detail, scan)
-        self.exceptions.append(exc)
+        self._add_exception(exc)
         if reason == PREDECESSOR_MISSING:
             self._waiting[f"bundle:{scan['bundle']}"].append(exc)
         elif reason == NOT_LOGGED_IN:
@@ -352,6 +408,10 @@ class ProductionLedger:
             elif got is not None:
                 exc.reason, exc.detail = got  # now for another reason; a supervisor decides
 
+    def _add_exception(self, exc: ScanException) -> None:
+        self.exceptions.append(exc)
+        self.exceptions_by_key[exc.key] = exc
+
     def _open_exception(self, exception_id: int) -> ScanException:
         if not 0 < exception_id <= len(self.exceptions):
             raise KeyError(exception_id)
@@ -380,7 +440,7 @@ class ProductionLedger:
                 data,
                 event_type="inspection",
             )
-            self.exceptions.append(exc)
+            self._add_exception(exc)
             return
         ref = self.bundles.get(str(data.get("bundle", "")))
         ws_id = str(data.get("workstation") or "")

@@ -342,27 +342,23 @@ def resolve_exception(
     body: ResolveBody | None = None,
 ) -> dict[str, Any]:
     operator = body.operator if body is not None else None
-    factory = request.app.state.factory
-    return _engine(request).read(
-        lambda lg: _exception_json(factory, _act(lg, exception_id, "resolve", operator))
-    )
+    return _decide(request, exception_id, "resolve", operator)
 
 
 @router.post("/production/exceptions/{exception_id}/void", summary="Decide an exception's scan is not work")
 def void_exception(request: Request, exception_id: int) -> dict[str, Any]:
-    factory = request.app.state.factory
-    return _engine(request).read(lambda lg: _exception_json(factory, _act(lg, exception_id, "void", None)))
+    return _decide(request, exception_id, "void", None)
 
 
-def _act(lg: ProductionLedger, exception_id: int, action: str, operator: str | None) -> ScanException:
+def _decide(request: Request, exception_id: int, action: str, operator: str | None) -> dict[str, Any]:
+    """Stored as a ``decision`` event through ingest, then applied: a restart keeps it."""
+    engine = _engine(request)
     try:
-        if action == "resolve":
-            return lg.resolve(exception_id, operator_id=operator)
-        return lg.void(exception_id)
+        exc = engine.decide(exception_id, action, operator=operator)
     except KeyError:
         raise NotFoundError("exception", exception_id) from None
-    except ValueError as exc:
-        raise ProductionError(str(exc), reason="exception_not_open") from None
+    factory = request.app.state.factory
+    return engine.read(lambda _: _exception_json(factory, exc))
 
 
 def _dims(by: str, allowed: tuple[str, ...]) -> list[str]:
