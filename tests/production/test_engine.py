@@ -68,6 +68,9 @@ def test_the_api_counts_what_the_twin_scanned_and_a_restart_rebuilds_it(
         lines = api(app, "GET", "/api/v1/production/kpi", by="line", **SPAN)["groups"]
         for g in lines:
             assert g["output"] == truth.pieces_by_line.get(g["line"], 0)
+            eol = truth.reported_inspections[(g["line"], "end_of_line")]
+            assert g["rft_pct"] == pytest.approx(100.0 - eol.defective_pct, abs=0.01)
+            assert g["oee_pct"] == pytest.approx(g["efficiency_pct"] * g["rft_pct"] / 100.0, abs=0.02)
             assert g["earned_min"] > 0
             assert 0 < g["efficiency_pct"] < 150
             operators = api(app, "GET", "/api/v1/production/kpi", by="operator", line=g["line"], **SPAN)
@@ -90,6 +93,10 @@ def test_the_api_counts_what_the_twin_scanned_and_a_restart_rebuilds_it(
         pareto = api(app, "GET", "/api/v1/quality/defects", **SPAN)
         assert pareto["total"] == sum(v.defects for v in truth.reported_inspections.values())
         assert pareto["defects"][-1]["cumulative_pct"] == 100.0
+        wip = api(app, "GET", "/api/v1/lines/L1/wip")
+        fed = truth.bundles_released.get("L1", 0) - truth.bundles_done.get("L1", 0)
+        assert 0 < wip["bundles_in_progress"] <= fed  # bundles fed in but not yet scanned are not seen
+        assert wip["operations"]
         machines = api(app, "GET", "/api/v1/production/machines", line="L1", **SPAN)["machines"]
         sewing = [m for m in machines if m["device"] in truth.state_s and "running" in m["seconds"]]
         assert sewing

@@ -196,3 +196,18 @@ def test_levels_add_up(small: Factory, work: list[tuple[str, str]]) -> None:
         assert sum(t.earned_min for t in parts.values()) == pytest.approx(line.earned_min)
         assert sum(t.attended_min or 0.0 for t in parts.values()) == pytest.approx(line.attended_min or 0.0)
     assert line.attended_min == pytest.approx(3 * 100.0)
+
+
+def test_wip_waits_at_the_operations_whose_predecessors_are_done(small: Factory) -> None:
+    lg = ProductionLedger(small)
+    login(lg, 0, "L1-OP03", "L1-S01")
+    # TEST-A: A010 -> A020; A030; (A020, A030) -> A040 -> A050
+    scan(lg, 1, "PO-1-B0001", "A010", "L1-OP03", "L1-S01")  # bundle 1 waits at A020 and at A030
+    scan(lg, 2, "PO-1-B0002", "A010", "L1-OP03", "L1-S01")
+    scan(lg, 3, "PO-1-B0002", "A030", "L1-OP03", "L1-S01")  # bundle 2 waits at A020 only
+    for op in ("A010", "A020", "A030", "A040", "A050"):  # bundle 3 is finished: no longer in progress
+        scan(lg, 4, "PO-1-B0003", op, "L1-OP03", "L1-S01")
+    bundles, pieces, waiting = lg.wip("L1")
+    assert (bundles, pieces) == (2, 10)
+    assert waiting == {"A020": (2, 10), "A030": (1, 5)}
+    assert lg.wip("L2") == (0, 0, {})

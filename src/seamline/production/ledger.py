@@ -157,6 +157,8 @@ class _Route:
     bulletin: OperationBulletin
     done: dict[str, ProductionRecord | None] = field(default_factory=dict)  # None: before tracking
     mid_route: bool = False  # first seen past its first operations: earlier work was not tracked
+    line_id: str = ""  # where its last operation was done
+    pieces: int = 0
 
 
 class ProductionLedger:
@@ -270,6 +272,25 @@ class ProductionLedger:
             )
         return None
 
+    def wip(self, line_id: str) -> tuple[int, int, dict[str, tuple[int, int]]]:
+        """Work in progress of a line: bundles and pieces in progress, and per operation the
+        (bundles, pieces) waiting for it (every predecessor done, itself not; a bundle between
+        parallel operations waits at each). A bundle is in progress from its first scan on the line
+        until its every operation is done; bundles fed in but not yet scanned are not seen."""
+        out: dict[str, list[int]] = {}
+        bundles = pieces = 0
+        for route in self._routes.values():
+            if route.line_id != line_id or len(route.done) == len(route.bulletin.operations):
+                continue
+            bundles += 1
+            pieces += route.pieces
+            for op in route.bulletin.operations:
+                if op.id not in route.done and all(p in route.done for p in op.predecessors):
+                    acc = out.setdefault(op.id, [0, 0])
+                    acc[0] += 1
+                    acc[1] += route.pieces
+        return bundles, pieces, {k: (v[0], v[1]) for k, v in out.items()}
+
     def _decision(self, data: Mapping[str, Any]) -> None:
         """A supervisor's stored decision (a ``decision`` event), applied again on every rebuild."""
         exc = self.exceptions_by_key.get(str(data.get("exception")))
@@ -351,6 +372,7 @@ class ProductionLedger:
             device_id=device_id,
         )
         route.done[op.id] = record
+        route.line_id, route.pieces = record.line_id, ref.bundle.quantity
         self.records.append(record)
         key = (ts_ms - ts_ms % HOUR_MS, record.line_id, ws_id, operator_id, ref.style_id, ref.order.id, op.id)
         fact = self.facts[key]

@@ -77,7 +77,9 @@ def _engine(request: Request) -> ProductionEngine:
         " Efficiency % = earned minutes / attended minutes x 100 (formula version"
         f' {FORMULA_VERSION}, README "Production KPIs"); attended minutes exist only for groupings'
         " by hour, line, workstation and operator. Groups add up: a line's figures are the sums of"
-        " its operators'."
+        " its operators'. Grouped by line and/or hour, each group also has `rft_pct` (end-of-line"
+        " inspections) and `oee_pct` = efficiency x RFT / 100: ISO 22400-2's OEE = A x E x QR with"
+        " A x E = earned / attended minutes and QR = the first-pass quality rate."
     ),
 )
 def get_kpi(
@@ -98,6 +100,17 @@ def get_kpi(
     where = {k: v for k, v in {**given, "order": order, "operation": operation}.items() if v is not None}
     groups = _engine(request).read(lambda lg: totals(lg, start_ms, end_ms, by=dims, where=where))
     rows = [_totals_json(dict(zip(dims, key, strict=True)), t) for key, t in sorted(groups.items())]
+    if set(dims) | set(where) <= {"hour", "line"}:  # OEE where quality is measured: per line and hour
+        end_of_line = {**where, "kind": "end_of_line"}
+        quality = _engine(request).read(
+            lambda lg: quality_totals(lg, start_ms, end_ms, by=dims, where=end_of_line)
+        )
+        for (key, _), row in zip(sorted(groups.items()), rows, strict=True):
+            q = quality.get(key)
+            rft = q.rft_pct if q is not None else None
+            eff = row["efficiency_pct"]
+            row["rft_pct"] = None if rft is None else round(rft, 2)
+            row["oee_pct"] = None if rft is None or eff is None else round(eff * rft / 100.0, 2)
     return {
         "formula_version": FORMULA_VERSION,
         "start": ms_to_iso(start_ms),
@@ -281,6 +294,26 @@ def get_line_output(
         hours.append(_totals_json({"hour": ms_to_iso(hour)}, t))
         hour += HOUR_MS
     return {"line": line_id, "formula_version": FORMULA_VERSION, "hours": hours}
+
+
+@router.get("/lines/{line_id}/wip", summary="Bundles and pieces waiting at each operation of a line")
+def get_line_wip(request: Request, line_id: str) -> dict[str, Any]:
+    """Per operation, the bundles whose every predecessor is done and which wait for it; a bundle is
+    in progress from its first scan on the line until its every operation is done."""
+    factory = request.app.state.factory
+    if line_id not in factory.lines_by_id:
+        raise NotFoundError("line", line_id)
+    bundles, pieces, waiting = _engine(request).read(lambda lg: lg.wip(line_id))
+    ops = [
+        {"operation": op, "bundles": n, "pieces": p}
+        for op, (n, p) in sorted(waiting.items(), key=lambda kv: (-kv[1][1], kv[0]))
+    ]
+    return {
+        "line": line_id,
+        "bundles_in_progress": bundles,
+        "pieces_in_progress": pieces,
+        "operations": ops,
+    }
 
 
 @router.get("/production/records", summary="Production records, newest first")
