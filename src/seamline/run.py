@@ -19,6 +19,8 @@ from seamline.errors import SeamlineError
 from seamline.ingest.opcua import OpcUaConfig, OpcUaConnector
 from seamline.model.factory import Factory
 from seamline.platform import Platform
+from seamline.production import kpi
+from seamline.production.ledger import ProductionLedger
 from seamline.settings import Settings
 from seamline.sim import FloorSimulation, SimConfig
 from seamline.timeutil import now_ms
@@ -138,8 +140,26 @@ async def _report(platform: Platform, sim: FloorSimulation | None, printer: Call
             f"{platform.store.disk_bytes() / max(n, 1):.2f} B/reading · "
             f"maintenance lag {upkeep['lag_s']:.0f} s"
             + (" (replay waits for it)" if sim is not None and platform.maintenance.behind() else "")
+            + _production_line(platform)
         )
         last_n, last_t = n, t
+
+
+def _production_line(platform: Platform) -> str:
+    """Garments made, factory efficiency and open exceptions so far, for the status line."""
+
+    def figures(lg: ProductionLedger) -> tuple[int, float, float, int]:
+        made = sum(f[2] for f in lg.facts.values())
+        earned = sum(f[1] for f in lg.facts.values())
+        whole = kpi.totals(lg, 0, 2**62, by=())
+        attended = sum(t.attended_min or 0.0 for t in whole.values())
+        return int(made), earned, attended, sum(1 for x in lg.exceptions if x.status == "open")
+
+    made, earned, attended, open_exceptions = platform.production.read(figures)
+    if not made and not earned:
+        return ""
+    eff = f"{100.0 * earned / attended:.0f} %" if attended else "-"
+    return f" · {made:,} garments · efficiency {eff} · {open_exceptions:,} open exceptions"
 
 
 async def serve(
