@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import random
 from pathlib import Path
 from typing import Any
 
@@ -173,3 +174,33 @@ def test_a_scan_that_makes_no_sense_waits_in_the_exceptions_queue_for_a_supervis
         }
         assert statuses == {"unknown_bundle": "voided", "operator_not_logged_in": "resolved"}
         assert by_operator(app) == {"L1-OP09": bundle.quantity}
+
+
+def test_an_outage_back_filled_out_of_order_with_duplicates_counts_the_same(
+    tmp_path: Path, small: Factory
+) -> None:
+    """The floor's messages arrive late, in any order and some twice (a gateway back-filling after an
+    outage, resending what it was unsure of): the records still equal what the twin scanned."""
+    sim = FloorSimulation(
+        small, seed=4, start=START, config=SimConfig(initial_wip=False, controller_reset_per_h=3.0)
+    )
+    messages: list[dict[str, Any]] = []
+    t = 0.0
+    while t < 3600.0:
+        t = min(3600.0, t + 300.0)
+        messages.extend(sim.advance(t))
+    rng = random.Random(7)
+    outage = messages[len(messages) // 3 : 2 * len(messages) // 3]  # a third of the hour held back
+    arrived = messages[: len(messages) // 3] + messages[2 * len(messages) // 3 :]
+    rng.shuffle(outage)
+    arrived += outage + rng.sample(messages, len(messages) // 10)  # back-fill, then resends
+    settings = Settings(data_dir=tmp_path / "data", mqtt_url=None, factory_file=SMALL_TOML)
+    with Platform(settings, small) as platform:
+        for i in range(0, len(arrived), 500):
+            platform.ingestor.submit_messages(arrived[i : i + 500])
+        platform.ingestor.flush()
+        assert platform.production.drain()
+        assert platform.ingestor.stats()["duplicates"] >= len(messages) // 10
+        app = create_app(small, platform.store, platform.ingestor, platform=platform)
+        assert by_operator(app) == dict(sim.truth.scanned_by_operator)
+        assert api(app, "GET", "/api/v1/production/exceptions")["total"] == 0
