@@ -21,6 +21,7 @@ from seamline.production.durations import router as durations_router
 from seamline.production.http import router as production_router
 from seamline.production.records_http import router as records_router
 from seamline.quality.http import router as quality_router
+from seamline.quality.spc_http import router as spc_router
 from seamline.store.base import Store
 from seamline.store.http import router as telemetry_router
 from seamline.web.errors import install_error_handlers
@@ -68,6 +69,7 @@ def create_app(
         records_router,
         durations_router,
         quality_router,
+        spc_router,
         ingest_router,
         opcua_router,
         sparkplug_router,
