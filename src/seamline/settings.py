@@ -64,6 +64,12 @@ class Settings(BaseSettings):
         " signal (line states, state durations); default: 3 snapshot periods of its state channels,"
         " at least 10 s",
     )
+    downtime_threshold_s: float = Field(
+        120.0,
+        gt=0,
+        description="an idle or fault state this long with no reported downtime over it becomes an"
+        " unassigned stop for a supervisor to give a reason",
+    )
     maintenance_interval_s: float = Field(
         5.0,
         gt=0,

@@ -31,11 +31,11 @@ def small() -> Factory:
     return parse_factory(SMALL_TOML.read_text(encoding="utf-8"), str(SMALL_TOML))
 
 
-def api(app: FastAPI, method: str, url: str, expect: int = 200, **params: Any) -> Any:
+def api(app: FastAPI, method: str, url: str, expect: int = 200, json: Any = None, **params: Any) -> Any:
     async def go() -> httpx.Response:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://seamline.test") as client:
-            return await client.request(method, url, params=params)
+            return await client.request(method, url, params=params, json=json)
 
     response = asyncio.run(go())
     assert response.status_code == expect, response.text
@@ -108,6 +108,22 @@ def test_the_api_counts_what_the_twin_scanned_and_a_restart_rebuilds_it(
         downtime = api(app, "GET", "/api/v1/production/downtime", **SPAN)
         assert downtime["reasons"]  # no feeding, thread and needle breaks ... with their minutes
         assert sum(r["stops"] for r in downtime["reasons"]) >= len(downtime["stops"]) > 0
+        stop = downtime["stops"][0]
+        assigned = api(
+            app,
+            "POST",
+            f"/api/v1/production/downtime/{stop['id']}/reason",
+            json={"reason": "meeting", "by": "sup"},
+        )
+        assert (assigned["reason"], assigned["assigned_by"]) == ("meeting", "sup")
+        refused = api(
+            app,
+            "POST",
+            f"/api/v1/production/downtime/{stop['id']}/reason",
+            expect=409,
+            json={"reason": "coffee"},
+        )
+        assert "reason 'coffee': one of no_feeding" in refused["error"]["message"]
         health = platform.health()["components"]["production"]
         assert health["healthy"]
         assert health["records"] == truth.scans
@@ -119,6 +135,9 @@ def test_the_api_counts_what_the_twin_scanned_and_a_restart_rebuilds_it(
     with Platform(settings, small) as again:  # a restart rebuilds the ledger from the stored events
         app = create_app(small, again.store, again.ingestor, platform=again)
         assert by_operator(app) == dict(truth.scanned_by_operator)
+        kept = api(app, "GET", "/api/v1/production/downtime", **SPAN)["stops"]
+        same = [d for d in kept if (d["device"], d["start"]) == (stop["device"], stop["start"])]
+        assert [(d["reason"], d["assigned_by"]) for d in same] == [("meeting", "sup")]
         assert again.health()["components"]["production"]["rebuilt_events"] > truth.scans
 
 

@@ -211,3 +211,35 @@ def test_wip_waits_at_the_operations_whose_predecessors_are_done(small: Factory)
     assert (bundles, pieces) == (2, 10)
     assert waiting == {"A020": (2, 10), "A030": (1, 5)}
     assert lg.wip("L2") == (0, 0, {})
+
+
+def test_a_long_idle_with_no_report_becomes_an_unassigned_stop(small: Factory) -> None:
+    lg = ProductionLedger(small, downtime_threshold_s=120)
+    dev = "L1-S01"
+
+    def state(at_min: float, s: str) -> None:
+        lg.update(dev, T0 + int(at_min * MIN), "state", {"state": s})
+
+    state(0, "running")
+    state(1, "idle")
+    state(2, "running")  # idle 60 s: under the threshold, no stop
+    state(3, "idle")
+    state(8, "running")  # idle 5 min, nobody said why: unassigned
+    lg.update(dev, T0 + 10 * MIN, "downtime", {"reason": "thread_break", "workstation": "L1-S01"})
+    state(10, "fault")
+    state(14, "idle")  # a 4-minute fault the controller reported: no second stop
+    lg.update(
+        dev, T0 + 14 * MIN, "downtime", {"reason": "thread_break", "workstation": "L1-S01", "duration_s": 240}
+    )
+    stops = [
+        (d.reason, d.source, (d.start_ms - T0) / MIN, (d.end_ms or 0) - d.start_ms)
+        for d in lg.machines.downtimes
+    ]
+    assert stops == [("unassigned", "state", 3.0, 5 * MIN), ("thread_break", "reported", 10.0, 4 * MIN)]
+    lg.update(
+        dev,
+        T0 + 20 * MIN,
+        "decision",
+        {"action": "assign", "exception": lg.machines.downtimes[0].key, "reason": "no_feeding", "by": "sup"},
+    )
+    assert (lg.machines.downtimes[0].reason, lg.machines.downtimes[0].assigned_by) == ("no_feeding", "sup")

@@ -449,8 +449,8 @@ _EVENT_FIELDS: Final[dict[str, dict[str, tuple[_Check, bool]]]] = {
         "defective": (_count, True), "defects": (_defects, True),
     },
     "decision": {  # a supervisor's decision on a production exception (docs/telemetry.md)
-        "action": (_one_of("resolve", "void"), True), "exception": (_string, True),
-        "operator": (_string, False), "by": (_string, False),
+        "action": (_one_of("resolve", "void", "assign"), True), "exception": (_string, True),
+        "operator": (_string, False), "reason": (_one_of(*_DOWNTIME_REASONS), False), "by": (_string, False),
     },
     "heartbeat": {},
 }  # fmt: skip

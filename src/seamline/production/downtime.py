@@ -4,8 +4,11 @@
 machine's seconds in each state per hour: utilisation is running time over the time the machine
 was on (idle + running + fault). ``downtime`` events from controllers and line tablets open a
 downtime with its reason and close it with ``duration_s``; they become :class:`Downtime` records,
-at most one open per workstation and reason. Breakdowns (``machine_breakdown``) give each
-machine's MTTR (mean repair time) and MTBF (running time per breakdown).
+at most one open per workstation and reason. An ``idle`` or ``fault`` state that lasts a threshold
+or longer with no report over it becomes an ``unassigned`` stop, which a supervisor gives its
+reason later (a ``decision`` event with ``action: assign``), so that no lost time goes
+unexplained. Breakdowns (``machine_breakdown``) give each machine's MTTR (mean repair time) and
+MTBF (running time per breakdown).
 
 >>> book = MachineBook()
 >>> book.state("L1-S01", "L1", 0, "idle")
@@ -24,6 +27,9 @@ from typing import Final
 HOUR_MS: Final = 3_600_000
 STATES: Final = ("off", "idle", "running", "fault")
 BREAKDOWN: Final = "machine_breakdown"
+UNASSIGNED: Final = "unassigned"
+STOPPED: Final = frozenset({"idle", "fault"})  # states that are lost time when they last
+DEFAULT_THRESHOLD_S: Final = 120.0
 
 
 @dataclass(slots=True)
@@ -37,7 +43,13 @@ class Downtime:
     reason: str
     start_ms: int
     end_ms: int | None = None
-    source: str = "reported"  # reported by a controller or tablet
+    source: str = "reported"  # reported by a controller or tablet, or "state": a long idle or fault
+    assigned_by: str | None = None  # who gave an unassigned stop its reason
+
+    @property
+    def key(self) -> str:
+        """What a ``decision`` event names to give it a reason, whatever order events came in."""
+        return f"downtime|{self.device_id}|{self.start_ms}"
 
     def duration_s(self, now_ms: int) -> float:
         end = self.end_ms if self.end_ms is not None else max(now_ms, self.start_ms)
@@ -47,7 +59,11 @@ class Downtime:
 class MachineBook:
     """State seconds per machine and hour, and downtime records, updated event by event."""
 
-    def __init__(self) -> None:
+    def __init__(self, threshold_s: float = DEFAULT_THRESHOLD_S) -> None:
+        """An idle or fault state lasting ``threshold_s`` or longer with no reported downtime over it
+        becomes an ``unassigned`` stop for a supervisor or mechanic to give a reason."""
+        self.threshold_ms = int(threshold_s * 1000)
+        self.by_key: dict[str, Downtime] = {}
         self.state_ms: dict[tuple[int, str, str, str], int] = defaultdict(int)  # (hour, line, device, state)
         self.current: dict[str, tuple[str, str, int]] = {}  # device -> (line, state, since)
         self.downtimes: list[Downtime] = []
@@ -65,7 +81,29 @@ class MachineBook:
                 self.late_states += 1
                 return
             self._add(cur[0], device_id, cur[1], cur[2], ts_ms)
+            if cur[1] in STOPPED and ts_ms - cur[2] >= self.threshold_ms:
+                self._unexplained(device_id, cur[0], cur[2], ts_ms)
         self.current[device_id] = (line_id, state, ts_ms)
+
+    def _unexplained(self, device_id: str, line_id: str, start: int, end: int) -> None:
+        for d in self.downtimes:
+            if d.device_id == device_id and d.start_ms < end and (d.end_ms is None or d.end_ms > start):
+                return  # a controller or tablet reported it, with its reason
+        stop = Downtime(
+            len(self.downtimes) + 1, line_id, "", device_id, UNASSIGNED, start, end, source="state"
+        )
+        self._append(stop)
+
+    def assign(self, key: str, reason: str, by: str | None) -> Downtime | None:
+        """Give a stop its reason (a ``decision`` event); None when no such stop is known."""
+        stop = self.by_key.get(key)
+        if stop is not None:
+            stop.reason, stop.assigned_by = reason, by or "supervisor"
+        return stop
+
+    def _append(self, stop: Downtime) -> None:
+        self.downtimes.append(stop)
+        self.by_key[stop.key] = stop
 
     def downtime(
         self,
@@ -82,14 +120,14 @@ class MachineBook:
         if duration_s is None:
             if key not in self._open:
                 opened = Downtime(len(self.downtimes) + 1, line_id, workstation_id, device_id, reason, ts_ms)
-                self.downtimes.append(opened)
+                self._append(opened)
                 self._open[key] = opened
             return
         found = self._open.pop(key, None)
         if found is None:  # only the closing report arrived: its duration says when it began
             start = ts_ms - round(duration_s * 1000)
             found = Downtime(len(self.downtimes) + 1, line_id, workstation_id, device_id, reason, start)
-            self.downtimes.append(found)
+            self._append(found)
         found.end_ms = max(ts_ms, found.start_ms)
 
     def seconds(
@@ -172,4 +210,4 @@ def reason_pareto(
     return sorted(((r, stops[r], minutes[r]) for r in stops), key=lambda x: (-x[2], x[0]))
 
 
-__all__ = ["Downtime", "MachineBook", "Reliability", "reason_pareto", "reliability"]
+__all__ = ["UNASSIGNED", "Downtime", "MachineBook", "Reliability", "reason_pareto", "reliability"]

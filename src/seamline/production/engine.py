@@ -18,6 +18,7 @@ from typing import Any, Final, TypeVar
 
 from seamline.errors import SeamlineError
 from seamline.model.factory import Factory
+from seamline.production.downtime import DEFAULT_THRESHOLD_S, Downtime
 from seamline.production.ledger import ProductionLedger, ScanException
 from seamline.store.base import Store
 from seamline.telemetry import DeviceBatch
@@ -25,6 +26,10 @@ from seamline.telemetry import DeviceBatch
 log = logging.getLogger(__name__)
 
 TYPES: Final = ("scan", "badge", "inspection", "state", "downtime", "decision")
+DOWNTIME_REASONS: Final = (  # as docs/telemetry.md lists them for `downtime` events
+    "no_feeding", "machine_breakdown", "thread_break", "needle_break", "meeting",
+    "rework", "changeover", "power_failure", "waiting_trims",
+)  # fmt: skip
 DECISION_BOOT: Final = 4_294_967_295  # the boot number of decisions Seamline sends as a device
 Submit = Callable[[dict[str, Any], Callable[[object], None]], None]  # message, on_done(receipt)
 REBUILD_LIMIT: Final = 50_000_000  # events read back at start; a month of the reference factory is ~1 M
@@ -46,7 +51,14 @@ class ProductionEngine:
     that it sees no half-applied event.
     """
 
-    def __init__(self, factory: Factory, store: Store, *, submit: Submit | None = None) -> None:
+    def __init__(
+        self,
+        factory: Factory,
+        store: Store,
+        *,
+        submit: Submit | None = None,
+        downtime_threshold_s: float = DEFAULT_THRESHOLD_S,
+    ) -> None:
         """``submit(message, on_done)`` sends a message through ingest (the platform passes its
         ingestor's); supervisors' decisions travel that way into the store, so that a restart
         applies them again."""
@@ -54,7 +66,7 @@ class ProductionEngine:
         self.store = store
         self._submit = submit
         self._seq = 0
-        self.ledger = ProductionLedger(factory)
+        self.ledger = ProductionLedger(factory, downtime_threshold_s=downtime_threshold_s)
         self._lock = threading.Lock()
         self._queue: queue.SimpleQueue[_Item | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
@@ -133,21 +145,51 @@ class ProductionEngine:
             raise DecisionRefusedError(problem)
         if self._submit is None:
             raise DecisionRefusedError("decisions need the platform's ingest; they run in `seamline serve`")
-        now = int(time.time() * 1000)
-        with self._lock:
-            self._seq = max(self._seq + 1, now)
-            seq = self._seq
-        event: dict[str, Any] = {"ts": now, "type": "decision", "action": action, "exception": exc.key}
+        event: dict[str, Any] = {"type": "decision", "action": action, "exception": exc.key}
         if operator:
             event["operator"] = operator
         if by:
             event["by"] = by
+        self._send(exc.device_id, event, timeout_s)
+        return exc
+
+    def assign_reason(
+        self, downtime_id: int, reason: str, *, by: str | None = None, timeout_s: float = 10.0
+    ) -> Downtime:
+        """Give a stop its reason (typically an ``unassigned`` one), stored as a ``decision`` event
+        of its device like the exceptions' decisions. Raises ``KeyError`` for an unknown stop."""
+        if reason not in DOWNTIME_REASONS:
+            raise DecisionRefusedError(f"reason {reason!r}: one of {', '.join(DOWNTIME_REASONS)}")
+        with self._lock:
+            stops = self.ledger.machines.downtimes
+            if not 0 < downtime_id <= len(stops):
+                raise KeyError(downtime_id)
+            stop = stops[downtime_id - 1]
+        event: dict[str, Any] = {
+            "type": "decision",
+            "action": "assign",
+            "exception": stop.key,
+            "reason": reason,
+        }
+        if by:
+            event["by"] = by
+        self._send(stop.device_id, event, timeout_s)
+        return stop
+
+    def _send(self, device_id: str, event: dict[str, Any], timeout_s: float) -> None:
+        """Store a decision through ingest as an event of ``device_id``, then wait until it is applied."""
+        if self._submit is None:
+            raise DecisionRefusedError("decisions need the platform's ingest; they run in `seamline serve`")
+        now = int(time.time() * 1000)
+        with self._lock:
+            self._seq = max(self._seq + 1, now)
+            seq = self._seq
         message = {
-            "device": exc.device_id,
+            "device": device_id,
             "boot": DECISION_BOOT,
             "seq": seq,
             "sent_ts": now,
-            "events": [event],
+            "events": [{"ts": now, **event}],
         }
         done = threading.Event()
         outcome: list[object] = []
@@ -164,7 +206,6 @@ class ProductionEngine:
         if getattr(outcome[0], "rejected", ()):
             raise DecisionRefusedError(f"the decision was refused by ingest: {outcome[0]}")
         self.drain(timeout_s)
-        return exc
 
     # -- supervision -----------------------------------------------------------------------------------
 

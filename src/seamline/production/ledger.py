@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from seamline.model.factory import Bundle, Factory, Operation, OperationBulletin, Order
-from seamline.production.downtime import MachineBook
+from seamline.production.downtime import DEFAULT_THRESHOLD_S, MachineBook
 
 HOUR_MS: Final = 3_600_000
 
@@ -169,7 +169,13 @@ class ProductionLedger:
     reads a clock: the events' own timestamps place every record and session.
     """
 
-    def __init__(self, factory: Factory, bundles: Mapping[str, BundleRef] | None = None) -> None:
+    def __init__(
+        self,
+        factory: Factory,
+        bundles: Mapping[str, BundleRef] | None = None,
+        *,
+        downtime_threshold_s: float = DEFAULT_THRESHOLD_S,
+    ) -> None:
         self.factory = factory
         self.bundles: dict[str, BundleRef] = dict(bundles) if bundles is not None else catalogue(factory)
         self.records: list[ProductionRecord] = []
@@ -191,7 +197,7 @@ class ProductionLedger:
             lambda: [0, 0, 0, 0]
         )
         self.defects: dict[tuple[int, str, str, str, str, str, str], int] = defaultdict(int)
-        self.machines = MachineBook()  # state seconds and downtime (production/downtime.py)
+        self.machines = MachineBook(downtime_threshold_s)  # state seconds, downtime (production/downtime.py)
         self._seat: dict[str, Session] = {}  # workstation -> open session
         self._routes: dict[str, _Route] = {}
         self._workstation_line = {ws.id: line.id for line in factory.lines for ws in line.workstations}
@@ -293,6 +299,14 @@ class ProductionLedger:
 
     def _decision(self, data: Mapping[str, Any]) -> None:
         """A supervisor's stored decision (a ``decision`` event), applied again on every rebuild."""
+        if data.get("action") == "assign":
+            reason, by = data.get("reason"), data.get("by")
+            stop = self.machines.assign(
+                str(data.get("exception")), str(reason), by if isinstance(by, str) else None
+            )
+            if stop is None or not isinstance(reason, str):
+                self.stale_decisions += 1
+            return
         exc = self.exceptions_by_key.get(str(data.get("exception")))
         if exc is None or exc.status != "open":
             self.stale_decisions += 1

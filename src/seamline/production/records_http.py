@@ -266,12 +266,45 @@ def get_downtime(
                     "start": ms_to_iso(d.start_ms),
                     "end": ms_to_iso(d.end_ms) if d.end_ms is not None else None,
                     "duration_s": round(d.duration_s(now), 1),
+                    "source": d.source,
+                    "assigned_by": d.assigned_by,
                 }
                 for d in stops
             ],
         }
 
     return {"start": ms_to_iso(start_ms), "end": ms_to_iso(end_ms), **_engine(request).read(pick)}
+
+
+class ReasonBody(BaseModel):
+    """The reason a stop had, and who says so."""
+
+    reason: str = Field(..., examples=["no_feeding"])
+    by: str | None = Field(None, examples=["supervisor L01"])
+
+
+@router.post(
+    "/production/downtime/{downtime_id}/reason", summary="Give a stop (an unassigned one) its reason"
+)
+def assign_downtime_reason(request: Request, downtime_id: int, body: ReasonBody) -> dict[str, Any]:
+    """Stored as a ``decision`` event of the machine's device, then applied: a restart keeps it."""
+    engine = _engine(request)
+    try:
+        stop = engine.assign_reason(downtime_id, body.reason, by=body.by)
+    except KeyError:
+        raise NotFoundError("downtime", downtime_id) from None
+    return engine.read(
+        lambda _: {
+            "id": stop.id,
+            "device": stop.device_id,
+            "line": stop.line_id,
+            "reason": stop.reason,
+            "source": stop.source,
+            "assigned_by": stop.assigned_by,
+            "start": ms_to_iso(stop.start_ms),
+            "end": ms_to_iso(stop.end_ms) if stop.end_ms is not None else None,
+        }
+    )
 
 
 @router.get("/lines/{line_id}/output", summary="A line's output, earned minutes and efficiency per hour")
