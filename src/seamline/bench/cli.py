@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from seamline.bench.kpi import kpi
 from seamline.bench.query import query
 
 bench_app = typer.Typer(
@@ -168,3 +169,4 @@ def _fmt(value: object, form: str) -> str:
 
 
 bench_app.command("query")(query)
+bench_app.command("kpi")(kpi)

@@ -13,6 +13,7 @@ import logging
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any, Final, TypeVar
 
@@ -34,7 +35,7 @@ DECISION_BOOT: Final = 4_294_967_295  # the boot number of decisions Seamline se
 Submit = Callable[[dict[str, Any], Callable[[object], None]], None]  # message, on_done(receipt)
 REBUILD_LIMIT: Final = 50_000_000  # events read back at start; a month of the reference factory is ~1 M
 _T = TypeVar("_T")
-_Item = tuple[str, int, str, dict[str, Any], float]  # device, device ts, type, data, queued at
+_Item = tuple[str, int, str, dict[str, Any], int]  # device, device ts, type, data, received (wall ms)
 
 
 class DecisionRefusedError(SeamlineError):
@@ -74,6 +75,8 @@ class ProductionEngine:
         self._rebuilt = 0
         self._restarts = 0
         self._last_lag_s = 0.0
+        # received by ingest -> visible in the API, seconds, of the newest events applied
+        self.lags_s: deque[float] = deque(maxlen=100_000)
         self._last_error: str | None = None
         self._started = False
 
@@ -108,11 +111,10 @@ class ProductionEngine:
 
     def committed(self, batches: Sequence[DeviceBatch], commit_ms: int) -> None:
         """The ingest writer's commit listener: queue the events that make production records."""
-        now = time.monotonic()
         for b in batches:
             for e in b.events:
                 if e.type in TYPES:
-                    self._queue.put((b.device_id, e.ts_ms, e.type, e.data, now))
+                    self._queue.put((b.device_id, e.ts_ms, e.type, e.data, b.received_ts_ms))
 
     def read(self, fn: Callable[[ProductionLedger], _T]) -> _T:
         """``fn(ledger)`` with no event half-applied."""
@@ -122,7 +124,7 @@ class ProductionEngine:
     def drain(self, timeout_s: float = 10.0) -> bool:
         """Wait until everything queued so far is applied (tests and the final report)."""
         done = threading.Event()
-        self._queue.put(("", 0, "_mark", {"event": done}, 0.0))
+        self._queue.put(("", 0, "_mark", {"event": done}, 0))
         return done.wait(timeout_s)
 
     def decide(
@@ -222,7 +224,7 @@ class ProductionEngine:
             "applied_events": self._applied,
             "records": records,
             "open_exceptions": open_exceptions,
-            "last_lag_s": round(self._last_lag_s, 3),
+            "last_lag_s": round(self._last_lag_s, 3),  # received by ingest -> visible in the API
             "restarts": self._restarts,
             "last_error": self._last_error,
         }
@@ -245,14 +247,15 @@ class ProductionEngine:
                 item = self._queue.get()
                 if item is None:
                     return
-                device_id, ts_ms, event_type, data, queued = item
+                device_id, ts_ms, event_type, data, received_ms = item
                 if event_type == "_mark":
                     data["event"].set()
                     continue
                 with self._lock:
                     self.ledger.update(device_id, ts_ms, event_type, data)
                 self._applied += 1
-                self._last_lag_s = time.monotonic() - queued
+                self._last_lag_s = time.time() - received_ms / 1000.0
+                self.lags_s.append(self._last_lag_s)
         except Exception as exc:  # the watchdog restarts the thread; readiness shows it meanwhile
             self._last_error = repr(exc)
             log.exception("production records stopped")
