@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -247,8 +248,89 @@ def aql_cmd(
 
 
 factory_app = typer.Typer(help="Factory files.", no_args_is_help=True)
+report_app = typer.Typer(help="Reports from the stored production records.", no_args_is_help=True)
 app.add_typer(factory_app, name="factory")
+app.add_typer(report_app, name="report")
 app.add_typer(bench_app, name="bench")
+
+
+class ReportFormat(StrEnum):
+    CSV = "csv"
+    XLSX = "xlsx"
+    PDF = "pdf"
+
+
+def _usage(message: str) -> NoReturn:
+    err.print(f"[red]error:[/red] {escape(message)}")
+    raise typer.Exit(2)
+
+
+@report_app.command("shift")
+def report_shift(
+    date: Annotated[str, typer.Option("--date", help="the shift's local date in the factory, YYYY-MM-DD")],
+    shift: Annotated[int, typer.Option("--shift", help="the shift's number that day, from 1")],
+    fmt: Annotated[ReportFormat, typer.Option("--format", help="csv, xlsx or pdf")],
+    line: Annotated[str | None, typer.Option("--line", help="only this line (its id) [default: all]")] = None,
+    data_dir: DataDir = None,
+    store: StoreUrl = None,
+    factory_file: FactoryFile = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", help="file to write [default: ./shift-report-DATE-SSHIFT[-LINE].FORMAT]"),
+    ] = None,
+) -> None:
+    """A shift's production per line, hour and operator: output vs target, efficiency, minutes."""
+    import datetime as dt
+
+    from seamline.production.report import WRITERS, build_shift_report, default_filename, read_ledger
+    from seamline.production.shifts import shift_window
+
+    if data_dir is not None and store is not None:
+        _usage("give --data-dir (DuckDB) or --store (PostgreSQL), not both")
+    try:
+        day = dt.date.fromisoformat(date)
+    except ValueError:
+        _usage(f"--date {date!r} is not a date; give the shift's local date as YYYY-MM-DD, e.g. 2026-11-02")
+    settings = _settings(data_dir=data_dir, store=store, factory_file=factory_file)
+    factory = _load(settings)
+    lines = factory.lines
+    if line is not None:
+        chosen = factory.lines_by_id.get(line)
+        if chosen is None:
+            known = ", ".join(x.id for x in factory.lines)
+            _usage(f"--line {line!r}: {factory.site_name} has no such line; its lines are {known}")
+        lines = (chosen,)
+    if settings.store is None and not settings.data_dir.is_dir():
+        _usage(
+            f"no data directory {settings.data_dir}: give the --data-dir that `seamline serve` or"
+            " `seamline demo` writes to (or --store postgresql://...)"
+        )
+    path = output if output is not None else Path(default_filename(day, shift, line, fmt.value))
+    if not path.parent.is_dir():
+        _usage(f"--output {path}: the directory {path.parent} does not exist")
+    try:
+        start_ms, end_ms = shift_window(factory, day, shift)
+        ledger = read_ledger(factory, settings.store_spec)
+        report = build_shift_report(
+            ledger, day, shift, lines=lines, planned_efficiency=settings.planned_efficiency
+        )
+    except SeamlineError as exc:
+        err.print(f"[red]error:[/red] {escape(exc.message)}")
+        code = 2 if exc.reason == "no_store" else getattr(exc, "exit_code", 1)
+        raise typer.Exit(code) from None
+    part = path.with_name(path.name + ".part")  # a report half written never looks finished
+    try:
+        WRITERS[fmt.value](report, part)
+        part.replace(path)
+    finally:
+        part.unlink(missing_ok=True)
+    if not report.records:
+        err.print(
+            f"[yellow]warning:[/yellow] the store has no production records in shift {shift} of {day}"
+            f" ({report.clock(start_ms)}-{report.clock(end_ms)} {factory.timezone}"
+            f"{', line ' + escape(line) if line else ''}); the report shows zeros"
+        )
+    _say(f"wrote {path.resolve()}")
 
 
 @factory_app.command("check")

@@ -92,6 +92,13 @@ class Settings(BaseSettings):
     duckdb_memory_limit: str = Field(
         MEMORY_LIMIT, pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$", description="the DuckDB buffer pool"
     )
+    planned_efficiency: float = Field(
+        0.70,
+        gt=0,
+        le=1.5,
+        description="the line efficiency production plans for (0.70 = 70 %): targets per hour are"
+        " attended minutes x this / the garment's SAM",
+    )
     log_level: str = Field("info", description="debug, info, warning or error")
 
     @field_validator("retention_raw_days", "retention_minute_days", "retention_hour_days", mode="before")

@@ -85,15 +85,13 @@ class ProductionEngine:
     def start(self) -> None:
         """Rebuild the ledger from the stored events, then follow new commits."""
         t = time.perf_counter()
-        stored = self.store.events(types=TYPES, limit=REBUILD_LIMIT)
         with self._lock:
-            for e in reversed(stored):  # oldest first
-                self.ledger.update(e.device_id, e.ts_ms, e.type, e.data)
-        self._rebuilt = len(stored)
-        if stored:
+            rebuilt = replay_stored(self.ledger, self.store)
+        self._rebuilt = rebuilt
+        if rebuilt:
             log.info(
                 "production records rebuilt from %d stored events in %.1f s: %d records, %d open exceptions",
-                len(stored),
+                rebuilt,
                 time.perf_counter() - t,
                 len(self.ledger.records),
                 sum(1 for x in self.ledger.exceptions if x.status == "open"),
@@ -262,4 +260,14 @@ class ProductionEngine:
             raise
 
 
-__all__ = ["DECISION_BOOT", "DecisionRefusedError", "ProductionEngine"]
+def replay_stored(ledger: ProductionLedger, store: Store, *, limit: int = REBUILD_LIMIT) -> int:
+    """Apply the store's production events (:data:`TYPES`) to ``ledger``, oldest first (the newest
+    ``limit`` of them); return how many. What the engine does at start, and what a report that
+    runs outside the service does to see the same records."""
+    stored = store.events(types=TYPES, limit=limit)  # newest first
+    for e in reversed(stored):
+        ledger.update(e.device_id, e.ts_ms, e.type, e.data)
+    return len(stored)
+
+
+__all__ = ["DECISION_BOOT", "DecisionRefusedError", "ProductionEngine", "replay_stored"]

@@ -108,6 +108,11 @@ class DuckDBStore:
     may call :meth:`write_batch` at a time (the ingest writer) and one :meth:`maintain`; the query
     methods may be called from any thread, each on its own cursor.
 
+    ``read_only=True`` opens an existing store for queries only (reports, exports): nothing in the
+    file or its blocks is created, upgraded, registered or tidied, and writing raises
+    :class:`StoreError`. DuckDB lets other processes read a file only while no process writes it,
+    so a read-only open fails with ``reason="store_in_use"`` while ``seamline serve`` runs on it.
+
     >>> from seamline.model.loader import load_factory
     >>> with DuckDBStore(":memory:").opened(load_factory()) as store:
     ...     store.reading_count()
@@ -115,9 +120,15 @@ class DuckDBStore:
     """
 
     def __init__(
-        self, path: Path | str, *, retention: RetentionPolicy | None = None, memory_limit: str = MEMORY_LIMIT
+        self,
+        path: Path | str,
+        *,
+        retention: RetentionPolicy | None = None,
+        memory_limit: str = MEMORY_LIMIT,
+        read_only: bool = False,
     ) -> None:
         self.retention = retention or RetentionPolicy()
+        self.read_only = read_only
         self.memory_limit = memory_limit
         if str(path) == ":memory:":
             self.path: Path | None = None
@@ -149,6 +160,9 @@ class DuckDBStore:
         """Connect, create or upgrade the schema, register the factory, tidy the compacted blocks
         (a crash may have left unlisted files) and load the caches."""
         if self._con is not None:
+            return
+        if self.read_only:
+            self._open_read_only(factory)
             return
         where = str(self.path) if self.path else ":memory:"
         if self.path is not None:
@@ -189,6 +203,66 @@ class DuckDBStore:
             raise
         self._con = con
 
+    def _open_read_only(self, factory: Factory) -> None:
+        """Connect read-only to an existing store and load the caches; write nothing."""
+        if self.path is None:
+            raise StoreFileError(":memory:", "an in-memory store has nothing to read", reason="store_open")
+        where = str(self.path)
+        if not self.path.is_file():
+            raise StoreFileError(
+                where,
+                f"there is no Seamline store at {where}; give the --data-dir that `seamline serve` or"
+                " `seamline demo` writes to",
+                reason="no_store",
+            )
+        try:
+            con = duckdb.connect(where, read_only=True)
+        except duckdb.IOException as exc:
+            raise _open_error(where, exc, read_only=True) from None
+        try:
+            con.execute(f"SET memory_limit = '{self.memory_limit}'")
+            tables = {
+                r[0]
+                for r in con.execute(
+                    "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'"
+                ).fetchall()
+            }
+            version = 0
+            if "seamline_schema" in tables:
+                version = _scalar(con, "SELECT max(version) FROM seamline_schema")
+            if version != SCHEMA_VERSION or TABLES - tables:
+                older = 0 < version < SCHEMA_VERSION
+                raise StoreFileError(
+                    where,
+                    f"{where} is not a Seamline store of schema version {SCHEMA_VERSION} (found"
+                    f" {version or 'none'}); "
+                    + (
+                        "start `seamline serve` on it once to upgrade it, then read it again"
+                        if older
+                        else "upgrade Seamline or point it at a store this version wrote"
+                    ),
+                    reason="store_version" if version else "not_a_store",
+                )
+            self.kinds = {s.id: str(s.channel.kind) for s in factory.sensors()}
+            self._readings = _scalar(con, "SELECT count(*) FROM readings_hot") + _scalar(
+                con, "SELECT COALESCE(sum(rows), 0) FROM cold_files WHERE kind = 'raw'"
+            )
+            self._messages = _scalar(con, "SELECT count(*) FROM messages") + _scalar(
+                con, "SELECT COALESCE(sum(seq_hi - seq_lo + 1), 0) FROM message_ranges"
+            )
+            self._load_latest(con, factory.sensor_count)
+            self.max_ts = int(self._latest_ts.max(initial=_latest.NO_TS))
+        except BaseException:
+            con.close()
+            raise
+        self._con = con
+
+    def _refuse_writes(self) -> None:
+        if self.read_only:
+            raise StoreError(
+                f"{self.path} is open read-only: it takes no writes and no maintenance", reason="read_only"
+            )
+
     def opened(self, factory: Factory) -> Self:
         """Open and return ``self``, for ``with DuckDBStore(path).opened(factory) as store:``."""
         self.open(factory)
@@ -204,6 +278,9 @@ class DuckDBStore:
         self._local = threading.local()
         con, self._con = self._con, None
         if con is None:
+            return
+        if self.read_only:  # someone else's file: no garbage collection, no rewrite
+            con.close()
             return
         copy = None
         try:
@@ -385,6 +462,7 @@ class DuckDBStore:
         The readings are one Arrow append to the hot table: no index, no sorting, no rollup work
         happens here (that is :meth:`maintain`'s job).
         """
+        self._refuse_writes()
         con = self._writer()
         unique: dict[tuple[str, int, int], DeviceBatch] = {}
         for b in batches:
@@ -589,6 +667,7 @@ class DuckDBStore:
         ``close_all`` compacts every slice, even those the data's clock has not closed yet (for
         tests and benchmarks that want everything compacted).
         """
+        self._refuse_writes()
         with self.maintain_lock:
             return _duckdb_maintain.run(
                 self, int(time.time() * 1000) if now_ms is None else now_ms, close_all=close_all
@@ -677,12 +756,22 @@ def _rollback(con: duckdb.DuckDBPyConnection) -> None:
         con.rollback()
 
 
-def _open_error(where: str, exc: duckdb.IOException) -> StoreFileError:
+def _open_error(where: str, exc: duckdb.IOException, *, read_only: bool = False) -> StoreFileError:
     text = str(exc)
     if "lock" in text.lower():
         m = re.search(r"PID (\d+)", text)
         pid = int(m.group(1)) if m else None
         holder = f" (PID {pid})" if pid else ""
+        if read_only:
+            return StoreFileError(
+                where,
+                f"{where} is in use by another process{holder}, most likely a running `seamline serve` or"
+                " `seamline demo`: DuckDB lets no other process read a store file while one writes it."
+                " Stop that service and run this again, or run Seamline on PostgreSQL"
+                " (--store postgresql://...), where readers and the service work side by side",
+                reason="store_in_use",
+                pid=pid,
+            )
         return StoreFileError(
             where,
             f"{where} is locked by another process{holder}: another Seamline may be running on this data"

@@ -155,6 +155,10 @@ class PostgresStore:
     Only one thread may call :meth:`write_batch` at a time; :meth:`maintain` runs on its own
     connection; the query methods may be called from any thread.
 
+    ``read_only=True`` opens an existing store for queries only (reports, exports), beside the
+    process that writes it: no writer lock is taken, nothing is created, upgraded or registered,
+    and writing or maintaining raises :class:`StoreError`.
+
     >>> store = PostgresStore("postgresql://root@127.0.0.1:5432/test?schema=seamline_doctest")
     >>> store.schema, store.server
     ('seamline_doctest', 'postgresql://root@127.0.0.1:5432/test')
@@ -168,8 +172,10 @@ class PostgresStore:
         readers: int = 4,
         retention: RetentionPolicy | None = None,
         connect_timeout_s: int = 5,
+        read_only: bool = False,
     ) -> None:
         self.retention = retention or RetentionPolicy()
+        self.read_only = read_only
         self._conninfo, url_schema = split_schema(url)
         self.schema = schema or url_schema or DEFAULT_SCHEMA
         self.server = redact(self._conninfo)
@@ -205,6 +211,9 @@ class PostgresStore:
         """Connect, create or check the schema, register the factory and load the caches."""
         if self._con is not None:
             return
+        if self.read_only:
+            self._open_read_only(factory)
+            return
         con = self._connect("seamline writer")
         try:
             self._lock_schema(con)
@@ -226,6 +235,59 @@ class PostgresStore:
         self._con = con
         self._readers.reopen()
 
+    def _open_read_only(self, factory: Factory) -> None:
+        """Check that the schema holds a store of this version and load the caches; write nothing.
+        The connection stays open as the store's handle (readers come from the pool)."""
+        con = self._connect("seamline reader", _READER_OPTIONS)
+        try:
+            tables = {
+                str(r[0])
+                for r in con.execute(
+                    "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                    " WHERE n.nspname = %s AND c.relkind IN ('r', 'p', 'v') AND NOT c.relispartition",
+                    (self.schema,),
+                ).fetchall()
+            }
+            if "seamline_schema" not in tables:
+                raise PostgresStoreError(
+                    f"there is no Seamline store in schema {self.schema!r} at {self.server}; give the"
+                    " --store URL (with ?schema=...) that `seamline serve` writes to",
+                    reason="no_store",
+                    server=self.server,
+                    schema=self.schema,
+                )
+            row = con.execute("SELECT max(version) FROM seamline_schema").fetchone()
+            version = int(row[0]) if row and row[0] is not None else 0
+            if version != SCHEMA_VERSION:
+                raise PostgresSchemaVersionError(self.server, self.schema, version)
+            missing = TABLES - tables
+            if missing:
+                raise PostgresStoreError(
+                    f"schema {self.schema!r} at {self.server} lacks tables {sorted(missing)}; it is damaged",
+                    reason="not_a_store",
+                    server=self.server,
+                    schema=self.schema,
+                )
+            self._load_state(con, factory.sensor_count)
+        except psycopg.OperationalError as exc:
+            con.close()
+            raise PostgresUnreachableError(self.server, self.schema, first_line(exc)) from exc
+        except BaseException:
+            con.close()
+            raise
+        self._factory = factory
+        self._kinds = {s.id: str(s.channel.kind) for s in factory.sensors()}
+        self._con = con
+        self._readers.reopen()
+
+    def _refuse_writes(self) -> None:
+        if self.read_only:
+            raise StoreError(
+                f"schema {self.schema!r} at {self.server} is open read-only: it takes no writes and no"
+                " maintenance",
+                reason="read_only",
+            )
+
     def opened(self, factory: Factory) -> Self:
         """Open and return ``self``, for ``with PostgresStore(url).opened(factory) as store:``."""
         self.open(factory)
@@ -243,8 +305,11 @@ class PostgresStore:
                 self._maint_con.close()
                 self._maint_con = None
         if self._con is not None:
-            with contextlib.suppress(psycopg.Error):  # released now, not when the server notices the exit
-                self._con.execute("SELECT pg_advisory_unlock(%s, hashtext(%s))", (_LOCK_CLASS, self.schema))
+            if not self.read_only:  # a reader holds no lock
+                with contextlib.suppress(psycopg.Error):  # released now, not when the server notices the exit
+                    self._con.execute(
+                        "SELECT pg_advisory_unlock(%s, hashtext(%s))", (_LOCK_CLASS, self.schema)
+                    )
             self._con.close()
             self._con = None
 
@@ -414,6 +479,7 @@ class PostgresStore:
 
     def write_batch(self, batches: Sequence[DeviceBatch]) -> WriteResult:
         """Commit these messages in one transaction; already-stored ones are skipped."""
+        self._refuse_writes()
         con = self._writer()
         unique: dict[tuple[str, int, int], DeviceBatch] = {}
         for b in batches:
@@ -603,6 +669,7 @@ class PostgresStore:
         Compaction has nothing to do here: the writer already stores each batch sorted by sensor,
         and rewriting a closed day would have to stop the writer's late readings for that day.
         """
+        self._refuse_writes()
         if self._factory is None:
             raise StoreError("the store is not open; call open(factory) first", reason="store_closed")
         now = int(time.time() * 1000) if now_ms is None else now_ms

@@ -1,0 +1,279 @@
+"""What a shift report holds, computed from a production ledger with :func:`kpi.totals`.
+
+Per line: output (garments off the line), target, pieces, earned and attended minutes and
+efficiency for each clock hour of the shift and for the whole shift; per operator of the line:
+pieces, earned and attended minutes and efficiency over the shift. Definitions are those of
+:mod:`seamline.production.kpi`; the one figure added here is the target:
+
+    target (garments) = attended minutes x planned efficiency / garment SAM
+
+where the garment SAM is the sum of ``sam_min`` over the current bulletin of the style the line
+worked on in that hour (the style with the most earned minutes; the shift's, then the one the
+line is loaded with, when the hour has no records). Attended minutes being what the line really
+had, the target follows absences and late starts rather than a headcount on paper.
+
+Hours are the ledger's hour buckets (hours of UTC, the factory's clock hours wherever its offset
+is a whole number of hours, as in Asia/Dhaka). A shift that starts or ends inside such an hour
+gets that hour's whole pieces in its first or last row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from seamline.model.factory import Factory, Line
+from seamline.production.kpi import Totals, totals
+from seamline.production.ledger import HOUR_MS, ProductionLedger
+from seamline.production.shifts import factory_zone, shift_window
+
+
+@dataclass(frozen=True, slots=True)
+class Figures:
+    """Production of one line, or one operator, over one span."""
+
+    output: int  # garments: pieces of the style's last operation
+    target: float | None  # garments the plan asks for; None: no style, or an operator
+    pieces: int  # pieces of every operation done
+    earned_min: float
+    attended_min: float
+    dhu: float | None = None  # defects per hundred units checked; None: not measured
+    rft_pct: float | None = None  # right first time; None: not measured
+
+    @property
+    def efficiency_pct(self) -> float | None:
+        """Earned / attended minutes x 100; None without attendance."""
+        return 100.0 * self.earned_min / self.attended_min if self.attended_min else None
+
+    @property
+    def variance(self) -> float | None:
+        """Output minus target (negative: behind)."""
+        return None if self.target is None else self.output - self.target
+
+
+@dataclass(frozen=True, slots=True)
+class HourRow:
+    start_ms: int  # clipped to the shift
+    end_ms: int
+    style_id: str | None
+    garment_sam_min: float | None  # of that style's current bulletin
+    figures: Figures
+
+
+@dataclass(frozen=True, slots=True)
+class OperatorRow:
+    operator_id: str
+    name: str
+    figures: Figures
+
+
+@dataclass(frozen=True, slots=True)
+class LineReport:
+    line_id: str
+    name: str
+    style_id: str | None  # the shift's main style (most earned minutes), else the line's loaded style
+    garment_sam_min: float | None
+    hours: tuple[HourRow, ...]
+    shift: Figures
+    operators: tuple[OperatorRow, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ShiftReport:
+    """One shift of one factory (all its lines, or one)."""
+
+    site_name: str
+    timezone: str
+    date: dt.date
+    shift: int
+    start_ms: int
+    end_ms: int
+    planned_efficiency: float
+    lines: tuple[LineReport, ...]
+    records: int  # production records in the shift, on the reported lines
+    newest_event_ms: int | None  # the ledger's newest record or badge event: how fresh the data is
+    quality_measured: bool  # DHU and RFT figures are filled in
+
+    def local(self, ts_ms: int) -> dt.datetime:
+        """``ts_ms`` on the factory's wall clock."""
+        return dt.datetime.fromtimestamp(ts_ms / 1000, dt.UTC).astimezone(ZoneInfo(self.timezone))
+
+    def clock(self, ts_ms: int) -> str:
+        """``ts_ms`` as the factory's wall clock shows it, ``HH:MM``."""
+        return f"{self.local(ts_ms):%H:%M}"
+
+
+def build_shift_report(
+    ledger: ProductionLedger,
+    date: dt.date,
+    shift: int,
+    *,
+    lines: tuple[Line, ...] | None = None,
+    planned_efficiency: float,
+) -> ShiftReport:
+    """The report of shift ``shift`` of the local date ``date``, for ``lines`` (default: every line
+    of the ledger's factory); ``planned_efficiency`` is a fraction (0.70), the setting
+    ``SEAMLINE_PLANNED_EFFICIENCY``."""
+    factory = ledger.factory
+    factory_zone(factory)  # an unknown zone fails here, before any figure
+    start_ms, end_ms = shift_window(factory, date, shift)
+    chosen = lines if lines is not None else factory.lines
+    ids = {line.id for line in chosen}
+    hours = [
+        (max(h, start_ms), min(h + HOUR_MS, end_ms))
+        for h in range(start_ms - start_ms % HOUR_MS, end_ms, HOUR_MS)
+    ]
+    per_hour = [totals(ledger, a, b, by=("line",)) for a, b in hours]
+    styles_per_hour = [_earned_by_style(ledger, a, b) for a, b in hours]
+    shift_styles = _earned_by_style(ledger, start_ms, end_ms)
+    operators = totals(ledger, start_ms, end_ms, by=("line", "operator"))
+    quality = _quality(ledger, hours)
+    reports = []
+    for line in chosen:
+        main_style = _main_style(shift_styles.get(line.id, {})) or line.style_id
+        rows = []
+        for (a, b), by_line, by_style, q in zip(hours, per_hour, styles_per_hour, quality, strict=True):
+            style = _main_style(by_style.get(line.id, {})) or main_style
+            t = by_line.get((line.id,))
+            figures = _figures(factory, t, style, planned_efficiency, q.get(line.id))
+            rows.append(HourRow(a, b, style, _garment_sam(factory, style), figures))
+        shift_q = _quality_sum([q.get(line.id) for q in quality])
+        reports.append(
+            LineReport(
+                line_id=line.id,
+                name=line.name,
+                style_id=main_style,
+                garment_sam_min=_garment_sam(factory, main_style),
+                hours=tuple(rows),
+                shift=_sum(rows, shift_q),
+                operators=tuple(
+                    OperatorRow(
+                        op_id,
+                        _operator_name(factory, op_id),
+                        _figures(factory, t, None, planned_efficiency, None),
+                    )
+                    for (line_id, op_id), t in sorted(operators.items(), key=lambda kv: str(kv[0][1]))
+                    if line_id == line.id and isinstance(op_id, str) and (t.pieces or t.attended_min)
+                ),
+            )
+        )
+    records = sum(1 for r in ledger.records if start_ms <= r.ts_ms < end_ms and r.line_id in ids)
+    return ShiftReport(
+        site_name=factory.site_name,
+        timezone=factory.timezone,
+        date=date,
+        shift=shift,
+        start_ms=start_ms,
+        end_ms=end_ms,
+        planned_efficiency=planned_efficiency,
+        lines=tuple(reports),
+        records=records,
+        newest_event_ms=_newest_event(ledger),
+        quality_measured=any(q for q in quality),
+    )
+
+
+def _figures(
+    factory: Factory, t: Totals | None, style_id: str | None, planned: float, quality: _Quality | None
+) -> Figures:
+    attended = (t.attended_min or 0.0) if t else 0.0
+    sam = _garment_sam(factory, style_id)
+    target = None if sam is None else attended * planned / sam
+    return Figures(
+        output=t.output if t else 0,
+        target=target,
+        pieces=t.pieces if t else 0,
+        earned_min=t.earned_min if t else 0.0,
+        attended_min=attended,
+        dhu=quality.dhu if quality else None,
+        rft_pct=quality.rft_pct if quality else None,
+    )
+
+
+def _sum(rows: list[HourRow], quality: _Quality | None) -> Figures:
+    targets = [r.figures.target for r in rows if r.figures.target is not None]
+    return Figures(
+        output=sum(r.figures.output for r in rows),
+        target=sum(targets) if targets else None,
+        pieces=sum(r.figures.pieces for r in rows),
+        earned_min=sum(r.figures.earned_min for r in rows),
+        attended_min=sum(r.figures.attended_min for r in rows),
+        dhu=quality.dhu if quality else None,
+        rft_pct=quality.rft_pct if quality else None,
+    )
+
+
+def _earned_by_style(ledger: ProductionLedger, start_ms: int, end_ms: int) -> dict[str, dict[str, float]]:
+    out: dict[str, dict[str, float]] = defaultdict(dict)
+    for (line_id, style_id), t in totals(ledger, start_ms, end_ms, by=("line", "style")).items():
+        out[str(line_id)][str(style_id)] = t.earned_min
+    return out
+
+
+def _main_style(earned: dict[str, float]) -> str | None:
+    return max(sorted(earned), key=lambda s: earned[s]) if earned else None
+
+
+def _garment_sam(factory: Factory, style_id: str | None) -> float | None:
+    style = factory.styles.get(style_id) if style_id else None
+    return style.bulletin.garment_sam_min if style else None
+
+
+def _operator_name(factory: Factory, operator_id: str) -> str:
+    op = factory.operators_by_id.get(operator_id)
+    return op.name if op else ""
+
+
+def _newest_event(ledger: ProductionLedger) -> int | None:
+    newest = max((r.ts_ms for r in ledger.records), default=None)
+    for sessions in ledger.sessions.values():
+        for s in sessions:
+            t = s.logout_ms if s.logout_ms is not None else s.login_ms
+            newest = t if newest is None else max(newest, t)
+    return newest
+
+
+# -- quality ------------------------------------------------------------------------------------------
+# QUALITY HOOK: DHU and RFT per line and hour come from ``kpi.quality_totals`` (checked, defective,
+# defects, dhu, rft_pct per group), which the quality work is adding. Until it exists, _quality
+# returns no figures, every ``dhu`` and ``rft_pct`` stays None and the writers print "not yet
+# measured". Fill _quality in and the whole report carries them.
+
+
+@dataclass(frozen=True, slots=True)
+class _Quality:
+    checked: int
+    defective: int
+    defects: int
+
+    @property
+    def dhu(self) -> float | None:
+        return 100.0 * self.defects / self.checked if self.checked else None
+
+    @property
+    def rft_pct(self) -> float | None:
+        return 100.0 * (self.checked - self.defective) / self.checked if self.checked else None
+
+
+def _quality(ledger: ProductionLedger, hours: list[tuple[int, int]]) -> list[dict[str, _Quality]]:
+    """Quality counts per line, for each hour of the shift (none yet; see the hook above)."""
+    return [{} for _ in hours]
+
+
+def _quality_sum(parts: list[_Quality | None]) -> _Quality | None:
+    got = [p for p in parts if p is not None]
+    if not got:
+        return None
+    return _Quality(sum(p.checked for p in got), sum(p.defective for p in got), sum(p.defects for p in got))
+
+
+__all__ = [
+    "Figures",
+    "HourRow",
+    "LineReport",
+    "OperatorRow",
+    "ShiftReport",
+    "build_shift_report",
+]
