@@ -310,7 +310,7 @@ def report_shift(
         _usage(f"--output {path}: the directory {path.parent} does not exist")
     try:
         start_ms, end_ms = shift_window(factory, day, shift)
-        ledger = read_ledger(factory, settings.store_spec)
+        ledger = read_ledger(factory, settings.store_spec, downtime_threshold_s=settings.downtime_threshold_s)
         report = build_shift_report(
             ledger, day, shift, lines=lines, planned_efficiency=settings.planned_efficiency
         )

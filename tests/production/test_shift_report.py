@@ -8,19 +8,23 @@ import datetime as dt
 import io
 import subprocess
 import sys
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 import openpyxl
+import psycopg
 import pypdf
 import pytest
+from psycopg import sql
 from typer.testing import CliRunner
 
 from seamline.cli import app
 from seamline.model.factory import Factory
 from seamline.model.loader import parse_factory
 from seamline.platform import Platform
-from seamline.production.kpi import totals
+from seamline.production.downtime import reason_pareto
+from seamline.production.kpi import quality_totals, totals
 from seamline.production.ledger import HOUR_MS, ProductionLedger
 from seamline.production.report import read_ledger
 from seamline.production.report.csv_out import COLUMNS
@@ -93,7 +97,17 @@ def test_the_csv_holds_what_kpi_totals_and_the_twin_say(floor: Floor, tmp_path: 
         assert float(row["attended_min"]) == pytest.approx(t.attended_min, abs=5e-4)
         assert float(row["efficiency_pct"]) == pytest.approx(100 * t.earned_min / t.attended_min, abs=5e-4)
         assert (row["start"], row["end"]) == ("2026-11-02T08:00:00+00:00", "2026-11-02T16:00:00+00:00")
-        assert row["dhu"] == row["rft_pct"] == ""  # not measured yet
+        # DHU and RFT from the end-of-line inspections the quality tablets reported
+        q = quality_totals(ledger, T0, SHIFT_END, by=("line",), where={"kind": "end_of_line"})[(line_id,)]
+        eol = truth.reported_inspections[(line_id, "end_of_line")]
+        assert (q.checked, q.defects) == (eol.checked, eol.defects)
+        assert float(row["dhu"]) == pytest.approx(100.0 * eol.defects / eol.checked, abs=5e-4)
+        assert float(row["rft_pct"]) == pytest.approx(100.0 - eol.defective_pct, abs=5e-4)
+        # OEE = efficiency x RFT / 100, as the KPI API gives it
+        want_oee = float(row["efficiency_pct"]) * float(row["rft_pct"]) / 100.0
+        assert float(row["oee_pct"]) == pytest.approx(want_oee, abs=5e-3)
+        pareto = reason_pareto(ledger.machines, T0, SHIFT_END, line_id=line_id)
+        assert float(row["downtime_min"]) == pytest.approx(sum(m for _, _, m in pareto), abs=5e-3)
     assert sum(int(r["output"]) for r in shift.values()) > 0  # the run made garments
     hours = [r for r in rows if r["level"] == "hour"]
     assert len(hours) == 2 * 8  # every hour of the shift, for each line, hours without work too
@@ -112,10 +126,18 @@ def test_the_csv_holds_what_kpi_totals_and_the_twin_say(floor: Floor, tmp_path: 
             assert (r["output"], r["pieces"], r["attended_min"], r["efficiency_pct"]) == ("0", "0", "0", "")
     for line_id in ("L1", "L2"):  # a line's hours add up to its shift
         line_hours = [r for r in hours if r["line"] == line_id]
+        # after the run the line is idle on the style it last worked on (L2 changed style)
+        assert {r["style"] for r in line_hours[HOURS:]} == {line_hours[HOURS - 1]["style"]}
         assert sum(int(r["output"]) for r in line_hours) == int(shift[line_id]["output"])
         assert sum(float(r["target"]) for r in line_hours) == pytest.approx(
             float(shift[line_id]["target"]), abs=0.05
         )
+    downtime = [r for r in rows if r["level"] == "downtime"]
+    assert downtime  # the twin's lines wait for work and stop for breaks
+    for line_id in ("L1", "L2"):
+        want = reason_pareto(ledger.machines, T0, SHIFT_END, line_id=line_id)
+        got_stops = [(r["reason"], int(r["stops"])) for r in downtime if r["line"] == line_id]
+        assert got_stops == [(reason, stops) for reason, stops, _ in want]  # longest first
     operators = [r for r in rows if r["level"] == "operator"]
     got = {r["operator"]: int(r["pieces"]) for r in operators if int(r["pieces"])}
     assert got == dict(truth.scanned_by_operator)
@@ -162,8 +184,11 @@ def test_the_workbook_has_a_sheet_per_line_with_a_chart_and_the_operators(
         assert row[4] == t.output == floor.truth.pieces_by_line.get(str(row[0]), 0)
         assert row[7] == t.pieces
         assert row[8] == pytest.approx(t.earned_min)
-    cells = {c.value for row in summary.iter_rows() for c in row}
-    assert {"OEE", "Downtime Pareto", "not yet measured"} <= cells
+    assert heads[-3:] == ["RFT %", "OEE %", "Downtime min"]
+    eol = floor.truth.reported_inspections[("L1", "end_of_line")]
+    l1 = next(summary.iter_rows(min_row=6, max_row=6, values_only=True))
+    assert l1[-3] == pytest.approx(100.0 - eol.defective_pct)
+    assert l1[-2] == pytest.approx(l1[10] * l1[-3] / 100.0)  # OEE = efficiency x RFT / 100
     sheet = wb["L1 Line 1"]
     assert [c.value for c in sheet[4]][:4] == ["Hour", "Style", "Output", "Target"]
     hours = list(sheet.iter_rows(min_row=5, max_row=12, values_only=True))
@@ -176,6 +201,11 @@ def test_the_workbook_has_a_sheet_per_line_with_a_chart_and_the_operators(
     assert total[2] == by_line[("L1",)].output
     charts = sheet._charts  # openpyxl reads the drawing back: the native chart is there
     assert len(charts) == 1
+    cells = [c.value for row in sheet.iter_rows() for c in row]
+    assert "Downtime by reason" in cells
+    pareto = reason_pareto(floor.ledger.machines, T0, SHIFT_END, line_id="L1")
+    if pareto:
+        assert {"Reason", "Stops", "Minutes", "Share"} <= set(cells)
     operators = list(wb["Operators"].iter_rows(min_row=2, values_only=True))
     assert {str(r[1]): r[3] for r in operators if r[3]} == dict(floor.truth.scanned_by_operator)
 
@@ -194,7 +224,9 @@ def test_the_pdf_names_the_shift_the_lines_and_their_totals(floor: Floor, tmp_pa
     assert "Shift report: Test unit" in text
     assert "2026-11-02, shift 1: 08:00 to 16:00 (UTC)" in text
     assert f"Page 1 of {len(pdf.pages)}" in text
-    assert "not yet measured" in text
+    assert "not yet measured" not in text
+    assert "DHU and RFT come from end-of-line inspections" in text
+    assert "Downtime by reason" in text
     by_line = totals(floor.ledger, T0, SHIFT_END, by=("line",))
     for line in floor.factory.lines:
         assert f"{line.name} ({line.id})" in text
@@ -229,7 +261,7 @@ def test_a_shift_without_records_is_written_with_zeros_and_a_warning(floor: Floo
     assert "wrote" in stdout
     rows = read_csv(out)
     assert rows
-    assert {r["output"] for r in rows if r["level"] != "operator"} == {"0"}
+    assert {r["output"] for r in rows if r["level"] in ("hour", "shift")} == {"0"}
 
 
 @pytest.mark.parametrize(
@@ -300,4 +332,39 @@ def test_csv_is_one_tidy_table(floor: Floor, tmp_path: Path) -> None:
     table = list(csv.reader(io.StringIO(raw)))
     assert table[0] == list(COLUMNS)
     assert {len(r) for r in table} == {len(COLUMNS)}
-    assert {r[2] for r in table[1:]} == {"hour", "shift", "operator"}
+    assert {r[2] for r in table[1:]} == {"hour", "shift", "operator", "downtime"}
+
+
+def test_on_postgresql_the_report_runs_beside_the_service(floor: Floor, tmp_path: Path) -> None:
+    """The advice the DuckDB refusal gives holds: with --store, the report reads while the service
+    writes, and says what the DuckDB report said."""
+    url = "postgresql://root@127.0.0.1:5432/test"
+    try:
+        psycopg.connect(url, connect_timeout=3).close()
+    except psycopg.OperationalError as exc:
+        pytest.fail(f"no PostgreSQL at {url} ({exc}); start it with `pg_ctlcluster --skip-systemctl-redirect"
+                    " $(ls /etc/postgresql) main start`")  # fmt: skip
+    schema = f"seamline_test_{uuid.uuid4().hex[:12]}"
+    store = f"{url}?schema={schema}"
+    settings = Settings(store=store, mqtt_url=None, factory_file=SMALL_TOML)
+    try:
+        with Platform(settings, floor.factory) as platform:  # the service, holding the writer's lock
+            sim = FloorSimulation(floor.factory, seed=4, start=START, config=SimConfig(initial_wip=False))
+            t = 0.0
+            while t < HOURS * 3600.0:
+                t = min(HOURS * 3600.0, t + 300.0)
+                platform.ingestor.submit_messages(sim.advance(t))
+            platform.ingestor.flush()
+            argv = ["report", "shift", "--store", store, "--factory", str(SMALL_TOML), "--date", "2026-11-02",
+                    "--shift", "1", "--format", "csv", "--output", str(tmp_path / "pg.csv")]  # fmt: skip
+            result = CliRunner().invoke(app, argv)
+            assert result.exit_code == 0, result.stderr
+        code, _, stderr = report(floor, "--date", "2026-11-02", "--shift", "1", "--format", "csv",
+                                 "--output", str(tmp_path / "duckdb.csv"))  # fmt: skip
+        assert code == 0, stderr
+        assert read_csv(tmp_path / "pg.csv") == read_csv(
+            tmp_path / "duckdb.csv"
+        )  # the same twin, the same report
+    finally:
+        with psycopg.connect(url, autocommit=True) as con:
+            con.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))

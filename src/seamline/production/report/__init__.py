@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Final
 
 from seamline.model.factory import Factory
+from seamline.production.downtime import DEFAULT_THRESHOLD_S
 from seamline.production.engine import replay_stored
 from seamline.production.ledger import ProductionLedger
 from seamline.production.report.build import (
@@ -38,13 +39,16 @@ WRITERS: Final[dict[str, Callable[[ShiftReport, Path], None]]] = {
 }
 
 
-def read_ledger(factory: Factory, spec: str | Path) -> ProductionLedger:
+def read_ledger(
+    factory: Factory, spec: str | Path, *, downtime_threshold_s: float = DEFAULT_THRESHOLD_S
+) -> ProductionLedger:
     """The production ledger of the store ``spec`` (a DuckDB file or a PostgreSQL URL), opened
-    read-only: every stored scan and badge event applied oldest first, as the service does."""
+    read-only: every stored production event applied oldest first, as the service does (give it
+    the service's ``downtime_threshold_s`` to see the same unassigned stops)."""
     store = store_for(spec, read_only=True)
     store.open(factory)
     try:
-        ledger = ProductionLedger(factory)
+        ledger = ProductionLedger(factory, downtime_threshold_s=downtime_threshold_s)
         replay_stored(ledger, store)
     finally:
         store.close()

@@ -1,16 +1,20 @@
-"""What a shift report holds, computed from a production ledger with :func:`kpi.totals`.
+"""What a shift report holds, computed from a production ledger with :func:`kpi.totals` and
+:func:`kpi.quality_totals`.
 
-Per line: output (garments off the line), target, pieces, earned and attended minutes and
-efficiency for each clock hour of the shift and for the whole shift; per operator of the line:
-pieces, earned and attended minutes and efficiency over the shift. Definitions are those of
-:mod:`seamline.production.kpi`; the one figure added here is the target:
+Per line: output (garments off the line), target, pieces, earned and attended minutes,
+efficiency, DHU, RFT and OEE for each clock hour of the shift and for the whole shift, and its
+downtime by reason; per operator of the line: pieces, earned and attended minutes and efficiency
+over the shift. Definitions are those of :mod:`seamline.production.kpi` and the KPI API: DHU and
+RFT from end-of-line inspections, OEE = efficiency x end-of-line RFT / 100 (ISO 22400-2's
+A x E x QR, with A x E = earned / attended minutes). The one figure added here is the target:
 
     target (garments) = attended minutes x planned efficiency / garment SAM
 
 where the garment SAM is the sum of ``sam_min`` over the current bulletin of the style the line
-worked on in that hour (the style with the most earned minutes; the shift's, then the one the
-line is loaded with, when the hour has no records). Attended minutes being what the line really
-had, the target follows absences and late starts rather than a headcount on paper.
+worked on in that hour (the style with the most earned minutes; in an hour without records, the
+previous hour's, else the shift's, else the one the line is loaded with). Attended minutes being
+what the line really had, the target follows absences and late starts rather than a headcount on
+paper.
 
 Hours are the ledger's hour buckets (hours of UTC, the factory's clock hours wherever its offset
 is a whole number of hours, as in Asia/Dhaka). A shift that starts or ends inside such an hour
@@ -25,7 +29,8 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from seamline.model.factory import Factory, Line
-from seamline.production.kpi import Totals, totals
+from seamline.production.downtime import reason_pareto
+from seamline.production.kpi import QualityTotals, Totals, quality_totals, totals
 from seamline.production.ledger import HOUR_MS, ProductionLedger
 from seamline.production.shifts import factory_zone, shift_window
 
@@ -39,13 +44,19 @@ class Figures:
     pieces: int  # pieces of every operation done
     earned_min: float
     attended_min: float
-    dhu: float | None = None  # defects per hundred units checked; None: not measured
-    rft_pct: float | None = None  # right first time; None: not measured
+    dhu: float | None = None  # end-of-line defects per hundred units checked; None: none checked
+    rft_pct: float | None = None  # end-of-line right first time, %; None: none checked
 
     @property
     def efficiency_pct(self) -> float | None:
         """Earned / attended minutes x 100; None without attendance."""
         return 100.0 * self.earned_min / self.attended_min if self.attended_min else None
+
+    @property
+    def oee_pct(self) -> float | None:
+        """Efficiency x RFT / 100, as the KPI API gives it; None without either."""
+        eff = self.efficiency_pct
+        return None if eff is None or self.rft_pct is None else eff * self.rft_pct / 100.0
 
     @property
     def variance(self) -> float | None:
@@ -70,6 +81,15 @@ class OperatorRow:
 
 
 @dataclass(frozen=True, slots=True)
+class DowntimeRow:
+    """One reason's downtime on a line within the shift (stops overlapping it)."""
+
+    reason: str
+    stops: int
+    minutes: float
+
+
+@dataclass(frozen=True, slots=True)
 class LineReport:
     line_id: str
     name: str
@@ -78,6 +98,11 @@ class LineReport:
     hours: tuple[HourRow, ...]
     shift: Figures
     operators: tuple[OperatorRow, ...]
+    downtime: tuple[DowntimeRow, ...]  # by reason, longest first
+
+    @property
+    def downtime_min(self) -> float:
+        return sum(d.minutes for d in self.downtime)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,8 +118,8 @@ class ShiftReport:
     planned_efficiency: float
     lines: tuple[LineReport, ...]
     records: int  # production records in the shift, on the reported lines
-    newest_event_ms: int | None  # the ledger's newest record or badge event: how fresh the data is
-    quality_measured: bool  # DHU and RFT figures are filled in
+    newest_event_ms: int | None  # the ledger's newest production event: how fresh the data is
+    quality_measured: bool  # end-of-line inspections in the shift: DHU, RFT and OEE are filled in
 
     def local(self, ts_ms: int) -> dt.datetime:
         """``ts_ms`` on the factory's wall clock."""
@@ -129,17 +154,19 @@ def build_shift_report(
     styles_per_hour = [_earned_by_style(ledger, a, b) for a, b in hours]
     shift_styles = _earned_by_style(ledger, start_ms, end_ms)
     operators = totals(ledger, start_ms, end_ms, by=("line", "operator"))
-    quality = _quality(ledger, hours)
+    quality = [_quality(ledger, a, b) for a, b in hours]
+    shift_quality = _quality(ledger, start_ms, end_ms)
     reports = []
     for line in chosen:
         main_style = _main_style(shift_styles.get(line.id, {})) or line.style_id
         rows = []
+        style = main_style
         for (a, b), by_line, by_style, q in zip(hours, per_hour, styles_per_hour, quality, strict=True):
-            style = _main_style(by_style.get(line.id, {})) or main_style
+            style = _main_style(by_style.get(line.id, {})) or style  # an idle hour keeps the last style
             t = by_line.get((line.id,))
             figures = _figures(factory, t, style, planned_efficiency, q.get(line.id))
             rows.append(HourRow(a, b, style, _garment_sam(factory, style), figures))
-        shift_q = _quality_sum([q.get(line.id) for q in quality])
+        shift_q = shift_quality.get(line.id)
         reports.append(
             LineReport(
                 line_id=line.id,
@@ -157,6 +184,12 @@ def build_shift_report(
                     for (line_id, op_id), t in sorted(operators.items(), key=lambda kv: str(kv[0][1]))
                     if line_id == line.id and isinstance(op_id, str) and (t.pieces or t.attended_min)
                 ),
+                downtime=tuple(
+                    DowntimeRow(reason, stops, minutes)
+                    for reason, stops, minutes in reason_pareto(
+                        ledger.machines, start_ms, end_ms, line_id=line.id
+                    )
+                ),
             )
         )
     records = sum(1 for r in ledger.records if start_ms <= r.ts_ms < end_ms and r.line_id in ids)
@@ -171,12 +204,12 @@ def build_shift_report(
         lines=tuple(reports),
         records=records,
         newest_event_ms=_newest_event(ledger),
-        quality_measured=any(q for q in quality),
+        quality_measured=any(shift_quality.get(i) for i in ids),
     )
 
 
 def _figures(
-    factory: Factory, t: Totals | None, style_id: str | None, planned: float, quality: _Quality | None
+    factory: Factory, t: Totals | None, style_id: str | None, planned: float, quality: QualityTotals | None
 ) -> Figures:
     attended = (t.attended_min or 0.0) if t else 0.0
     sam = _garment_sam(factory, style_id)
@@ -192,7 +225,7 @@ def _figures(
     )
 
 
-def _sum(rows: list[HourRow], quality: _Quality | None) -> Figures:
+def _sum(rows: list[HourRow], quality: QualityTotals | None) -> Figures:
     targets = [r.figures.target for r in rows if r.figures.target is not None]
     return Figures(
         output=sum(r.figures.output for r in rows),
@@ -232,44 +265,19 @@ def _newest_event(ledger: ProductionLedger) -> int | None:
         for s in sessions:
             t = s.logout_ms if s.logout_ms is not None else s.login_ms
             newest = t if newest is None else max(newest, t)
+    if ledger.machines.newest_ms:  # state and downtime events
+        newest = max(newest or 0, ledger.machines.newest_ms)
     return newest
 
 
-# -- quality ------------------------------------------------------------------------------------------
-# QUALITY HOOK: DHU and RFT per line and hour come from ``kpi.quality_totals`` (checked, defective,
-# defects, dhu, rft_pct per group), which the quality work is adding. Until it exists, _quality
-# returns no figures, every ``dhu`` and ``rft_pct`` stays None and the writers print "not yet
-# measured". Fill _quality in and the whole report carries them.
-
-
-@dataclass(frozen=True, slots=True)
-class _Quality:
-    checked: int
-    defective: int
-    defects: int
-
-    @property
-    def dhu(self) -> float | None:
-        return 100.0 * self.defects / self.checked if self.checked else None
-
-    @property
-    def rft_pct(self) -> float | None:
-        return 100.0 * (self.checked - self.defective) / self.checked if self.checked else None
-
-
-def _quality(ledger: ProductionLedger, hours: list[tuple[int, int]]) -> list[dict[str, _Quality]]:
-    """Quality counts per line, for each hour of the shift (none yet; see the hook above)."""
-    return [{} for _ in hours]
-
-
-def _quality_sum(parts: list[_Quality | None]) -> _Quality | None:
-    got = [p for p in parts if p is not None]
-    if not got:
-        return None
-    return _Quality(sum(p.checked for p in got), sum(p.defective for p in got), sum(p.defects for p in got))
+def _quality(ledger: ProductionLedger, start_ms: int, end_ms: int) -> dict[str, QualityTotals]:
+    """End-of-line inspection totals per line (the lines with pieces checked)."""
+    got = quality_totals(ledger, start_ms, end_ms, by=("line",), where={"kind": "end_of_line"})
+    return {str(k[0]): q for k, q in got.items() if q.checked}
 
 
 __all__ = [
+    "DowntimeRow",
     "Figures",
     "HourRow",
     "LineReport",

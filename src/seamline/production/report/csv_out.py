@@ -4,7 +4,8 @@ One row per observation, told apart by ``level``:
 
 - ``hour``: one line in one clock hour of the shift;
 - ``shift``: one line over the whole shift;
-- ``operator``: one operator of one line over the whole shift.
+- ``operator``: one operator of one line over the whole shift;
+- ``downtime``: one downtime reason on one line over the shift.
 
 Columns (empty where a figure does not apply or is not measured):
 
@@ -26,8 +27,12 @@ Columns (empty where a figure does not apply or is not measured):
 ``earned_min``      standard minutes earned: pieces x SAM
 ``attended_min``    minutes operators were logged in
 ``efficiency_pct``  earned / attended minutes x 100
-``dhu``             defects per hundred units checked (empty until quality is measured)
-``rft_pct``         right first time, % (empty until quality is measured)
+``dhu``             end-of-line defects per hundred units checked (empty: none checked)
+``rft_pct``         end-of-line right first time, % (empty: none checked)
+``oee_pct``         efficiency x RFT / 100 (ISO 22400-2 A x E x QR; empty without either)
+``reason``          downtime reason id (``downtime`` rows; docs/telemetry.md)
+``stops``           stops for that reason overlapping the shift (``downtime`` rows)
+``downtime_min``    their minutes within the shift (``downtime`` rows; ``shift`` rows: all reasons)
 ==================  =====================================================================
 
 Numbers use a decimal point and no thousands separator; minutes and percentages carry three
@@ -62,6 +67,10 @@ COLUMNS: Final = (
     "efficiency_pct",
     "dhu",
     "rft_pct",
+    "oee_pct",
+    "reason",
+    "stops",
+    "downtime_min",
 )
 
 
@@ -93,6 +102,10 @@ def rows(report: ShiftReport) -> list[dict[str, str]]:
                 "efficiency_pct": _num(f.efficiency_pct, 3),
                 "dhu": _num(f.dhu, 3),
                 "rft_pct": _num(f.rft_pct, 3),
+                "oee_pct": _num(f.oee_pct, 3),
+                "reason": extra.get("reason", ""),
+                "stops": extra.get("stops", ""),
+                "downtime_min": extra.get("downtime_min", ""),
             }
         )
 
@@ -101,10 +114,27 @@ def rows(report: ShiftReport) -> list[dict[str, str]]:
             add("hour", line.line_id, line.name, h.start_ms, h.end_ms, h.figures,
                 style=h.style_id or "", garment_sam_min=_num(h.garment_sam_min, 4))  # fmt: skip
         add("shift", line.line_id, line.name, report.start_ms, report.end_ms, line.shift,
-            style=line.style_id or "", garment_sam_min=_num(line.garment_sam_min, 4))  # fmt: skip
+            style=line.style_id or "", garment_sam_min=_num(line.garment_sam_min, 4),
+            downtime_min=_num(line.downtime_min, 3))  # fmt: skip
         for op in line.operators:
             add("operator", line.line_id, line.name, report.start_ms, report.end_ms, op.figures,
                 operator=op.operator_id, operator_name=op.name)  # fmt: skip
+        for d in line.downtime:
+            out.append(
+                {
+                    **dict.fromkeys(COLUMNS, ""),
+                    "date": report.date.isoformat(),
+                    "shift": str(report.shift),
+                    "level": "downtime",
+                    "line": line.line_id,
+                    "line_name": line.name,
+                    "start": report.local(report.start_ms).isoformat(),
+                    "end": report.local(report.end_ms).isoformat(),
+                    "reason": d.reason,
+                    "stops": str(d.stops),
+                    "downtime_min": _num(d.minutes, 3),
+                }
+            )
     return out
 
 

@@ -1,9 +1,9 @@
 """The shift report as a PDF for print and e-mail (ReportLab, A4 landscape).
 
-Page 1: the factory, date, shift and its local times; every line's shift totals; what is not
-measured yet. Then one section per line: its hourly table, a bar chart of output against target
-and a line chart of efficiency against the plan for each hour (drawn by ReportLab's own charts,
-as vectors), and its operators. Every page carries the report's name and "Page n of N".
+Page 1: the factory, date, shift and its local times; every line's shift totals. Then one section
+per line: its hourly table, a bar chart of output against target and a line chart of efficiency
+against the plan for each hour (drawn by ReportLab's own charts, as vectors), its downtime by
+reason and its operators. Every page carries the report's name and "Page n of N".
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from reportlab.platypus import (
 )
 
 from seamline.production.report.build import Figures, LineReport, ShiftReport
-from seamline.production.report.text import text
+from seamline.production.report.text import reason_label, text
 
 PAGE: Final = landscape(A4)
 _HEAD_LEFT: Final = ParagraphStyle("head", fontName="Helvetica-Bold", fontSize=8.5, leading=10)
@@ -102,10 +102,12 @@ def _first_page(report: ShiftReport, styles: dict[str, ParagraphStyle]) -> list[
     notes = [text("planned", pct=f"{report.planned_efficiency:.0%}")]
     if report.newest_event_ms is not None:
         notes.append(text("data_until", when=f"{report.local(report.newest_event_ms):%Y-%m-%d %H:%M}"))
+    notes.append(text("quality_note" if report.quality_measured else "no_quality"))
     if not report.records:
         notes.append(text("no_records"))
     heads = ["line", "line_name", "style", "garment_sam", "output", "target", "variance", "output_vs_target",
-             "pieces", "earned_min", "attended_min", "efficiency", "dhu", "rft"]  # fmt: skip
+             "pieces", "earned_min", "attended_min", "efficiency", "dhu", "rft", "oee",
+             "downtime_min"]  # fmt: skip
     rows: list[list[str]] = [[text(h) for h in heads]]
     for line in report.lines:
         f = line.shift
@@ -118,18 +120,12 @@ def _first_page(report: ShiftReport, styles: dict[str, ParagraphStyle]) -> list[
                 *_figure_texts(f)[:3],
                 _pct(f.output, f.target),
                 *_figure_texts(f)[3:],
+                _fmt(line.downtime_min, 1),
             ]
         )
-    missing = [
-        [text("oee"), text("not_yet_measured")],
-        [text("downtime_pareto"), text("not_yet_measured")],
-    ]
     story: list[Any] = [*_title(report, styles)]
     story += [Paragraph(_esc(n), styles["note"]) for n in notes]
-    story += [Spacer(1, 10), _table(rows, numeric_from=3, widths=_widths(heads)), Spacer(1, 14)]
-    story.append(_table(missing, numeric_from=99, widths=[4.5 * cm, 5 * cm], header=False))
-    if not report.quality_measured:
-        story += [Spacer(1, 6), Paragraph(_esc(text("quality_pending")), styles["note"])]
+    story += [Spacer(1, 10), _table(rows, numeric_from=3, widths=_widths(heads))]
     return story
 
 
@@ -143,9 +139,13 @@ def _line_section(report: ShiftReport, line: LineReport, styles: dict[str, Parag
         target=_fmt(f.target, 0),
         vs=_pct(f.output, f.target),
         eff=_fmt(f.efficiency_pct, 1, "%"),
+        dhu=_fmt(f.dhu, 2),
+        rft=_fmt(f.rft_pct, 1, "%"),
+        oee=_fmt(f.oee_pct, 1, "%"),
+        downtime=_fmt(line.downtime_min, 0),
     )
     heads = ["hour", "style", "output", "target", "variance", "pieces", "earned_min", "attended_min",
-             "efficiency", "dhu", "rft"]  # fmt: skip
+             "efficiency", "dhu", "rft", "oee"]  # fmt: skip
     rows: list[list[str]] = [[text(h) for h in heads]]
     for h in line.hours:
         span = text(
@@ -170,6 +170,7 @@ def _line_section(report: ShiftReport, line: LineReport, styles: dict[str, Parag
         _table(rows, numeric_from=2, widths=_widths(heads), total_row=True),
         Spacer(1, 8),
         charts,
+        *_downtime(line, styles),
     ]
     if line.operators:
         op_heads = ["operator", "operator_name", "pieces", "earned_min", "attended_min", "efficiency"]
@@ -192,6 +193,19 @@ def _line_section(report: ShiftReport, line: LineReport, styles: dict[str, Parag
     return story
 
 
+def _downtime(line: LineReport, styles: dict[str, ParagraphStyle]) -> list[Any]:
+    heading = Paragraph(_esc(text("downtime")), styles["h3"])
+    if not line.downtime:
+        return [heading, Paragraph(_esc(text("no_downtime")), styles["note"])]
+    total = line.downtime_min
+    rows = [[text("reason"), text("stops"), text("minutes"), text("share")]]
+    rows += [
+        [reason_label(d.reason), f"{d.stops:,}", _fmt(d.minutes, 1), _pct(d.minutes, total)]
+        for d in line.downtime
+    ]
+    return [KeepTogether([heading, _table(rows, 1, [5 * cm, 2 * cm, 2.2 * cm, 2 * cm])])]
+
+
 def _figure_texts(f: Figures) -> list[str]:
     return [
         f"{f.output:,}",
@@ -203,18 +217,24 @@ def _figure_texts(f: Figures) -> list[str]:
         _fmt(f.efficiency_pct, 1),
         _fmt(f.dhu, 2),
         _fmt(f.rft_pct, 1),
+        _fmt(f.oee_pct, 1),
     ]
 
 
 _WIDTH_CM: Final = {
     "line": 1.6, "line_name": 2.8, "style": 2.0, "garment_sam": 2.0, "hour": 2.4, "output": 1.7,
     "target": 1.7, "variance": 1.8, "output_vs_target": 2.0, "pieces": 2.1, "earned_min": 2.0,
-    "attended_min": 2.2, "efficiency": 2.1, "dhu": 1.5, "rft": 1.5, "operator": 2.6, "operator_name": 5.0,
+    "attended_min": 2.2, "efficiency": 2.1, "dhu": 1.5, "rft": 1.5, "oee": 1.5, "downtime_min": 2.1,
+    "operator": 2.6, "operator_name": 5.0,
 }  # fmt: skip
 
 
 def _widths(heads: Sequence[str]) -> list[float]:
-    return [_WIDTH_CM[h] * cm for h in heads]
+    """Column widths, narrowed in proportion where they would not fit between the margins."""
+    widths = [_WIDTH_CM[h] * cm for h in heads]
+    room = PAGE[0] - 2 * MARGIN
+    scale = min(1.0, room / sum(widths))
+    return [w * scale for w in widths]
 
 
 def _table(

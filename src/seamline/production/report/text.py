@@ -23,7 +23,8 @@ TEXT: Final[dict[str, str]] = {
     "line_name": "Name",
     "line_heading": "{name} ({line})",
     "line_figures": (
-        "Style {style}, garment SAM {sam} min. Output {output} of target {target} ({vs}), efficiency {eff}."
+        "Style {style}, garment SAM {sam} min. Output {output} of target {target} ({vs}), efficiency {eff},"
+        " DHU {dhu}, RFT {rft}, OEE {oee}; downtime {downtime} min."
     ),
     "hour": "Hour",
     "hour_span": "{start}-{end}",
@@ -33,7 +34,7 @@ TEXT: Final[dict[str, str]] = {
     "target": "Target",
     "variance": "+/- target",
     "output_vs_target": "Output / target",
-    "pieces": "Pieces (operations)",
+    "pieces": "Pieces",
     "earned_min": "Earned min",
     "attended_min": "Attended min",
     "efficiency": "Efficiency %",
@@ -43,13 +44,33 @@ TEXT: Final[dict[str, str]] = {
     "operator_name": "Name",
     "shift_total": "Shift",
     "none": "-",
+    "oee": "OEE %",
+    "downtime": "Downtime by reason",
+    "downtime_min": "Downtime min",
+    "reason": "Reason",
+    "stops": "Stops",
+    "minutes": "Minutes",
+    "share": "Share",
+    "no_downtime": "No downtime reported on this line in this shift.",
+    "quality_note": (
+        "DHU and RFT come from end-of-line inspections; OEE = efficiency x RFT / 100"
+        " (ISO 22400-2: availability x effectiveness x quality rate)."
+    ),
+    "no_quality": "No end-of-line inspections in this shift: DHU, RFT and OEE are not measured.",
     "chart_output_vs_target": "Output vs target per hour",
     "chart_efficiency": "Efficiency % per hour",
     "chart_planned": "Planned",
-    "not_yet_measured": "not yet measured",
-    "oee": "OEE",
-    "downtime_pareto": "Downtime Pareto",
-    "quality_pending": "DHU and RFT: not yet measured (quality figures arrive with inline inspections).",
+    # downtime reasons (docs/telemetry.md); a reason not listed shows as its id
+    "reason.no_feeding": "No feeding",
+    "reason.machine_breakdown": "Machine breakdown",
+    "reason.thread_break": "Thread break",
+    "reason.needle_break": "Needle break",
+    "reason.meeting": "Meeting",
+    "reason.rework": "Rework",
+    "reason.changeover": "Style changeover",
+    "reason.power_failure": "Power failure",
+    "reason.waiting_trims": "Waiting for trims",
+    "reason.unassigned": "Unassigned (no reason given yet)",
     "page": "Page {page} of {pages}",
     "footer": "Seamline shift report: {site}, {date}, shift {shift}",
 }
@@ -64,4 +85,13 @@ def text(key: str, **values: object) -> str:
     return TEXT[key].format(**values) if values else TEXT[key]
 
 
-__all__ = ["TEXT", "text"]
+def reason_label(reason: str) -> str:
+    """A downtime reason for a reader.
+
+    >>> reason_label("machine_breakdown"), reason_label("fire_drill")
+    ('Machine breakdown', 'fire_drill')
+    """
+    return TEXT.get(f"reason.{reason}", reason)
+
+
+__all__ = ["TEXT", "reason_label", "text"]

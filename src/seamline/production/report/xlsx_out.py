@@ -1,8 +1,8 @@
 """The shift report as an Excel workbook (XlsxWriter).
 
-Sheets: ``Summary`` (the shift, each line's totals, what is not measured yet), one sheet per
-line (its hourly table and a native Excel chart of output, as columns, against target, as a
-line), and ``Operators`` (every operator of every line over the shift). Figures are numbers with
+Sheets: ``Summary`` (the shift and each line's totals), one sheet per line (its hourly table, a
+native Excel chart of output, as columns, against target, as a line, and its downtime by
+reason), and ``Operators`` (every operator of every line over the shift). Figures are numbers with
 number formats, not text, so that a reader can sum and chart them further.
 """
 
@@ -15,10 +15,10 @@ from typing import Any
 import xlsxwriter
 
 from seamline.production.report.build import Figures, LineReport, ShiftReport
-from seamline.production.report.text import text
+from seamline.production.report.text import reason_label, text
 
 _HOUR_COLUMNS = ("hour", "style", "output", "target", "variance", "pieces", "earned_min", "attended_min",
-                 "efficiency", "dhu", "rft")  # fmt: skip
+                 "efficiency", "dhu", "rft", "oee")  # fmt: skip
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 
 
@@ -50,6 +50,7 @@ class _Formats:
         self.int = wb.add_format({"border": 1, "num_format": "#,##0"})
         self.dec1 = wb.add_format({"border": 1, "num_format": "#,##0.0"})
         self.sam = wb.add_format({"border": 1, "num_format": "0.000"})
+        self.pct = wb.add_format({"border": 1, "num_format": "0%"})
         self.total_text = wb.add_format({"border": 1, "bold": True, "top": 2})
         self.total_int = wb.add_format({"border": 1, "bold": True, "top": 2, "num_format": "#,##0"})
         self.total_dec1 = wb.add_format({"border": 1, "bold": True, "top": 2, "num_format": "#,##0.0"})
@@ -79,7 +80,7 @@ def _put(ws: Any, row: int, col: int, value: float | str | None, fmt: Any) -> No
 def _figure_cells(f: Figures) -> list[float | None]:
     """Full precision: the number formats round what is shown, sums stay exact."""
     return [f.output, f.target, f.variance, f.pieces, f.earned_min, f.attended_min, f.efficiency_pct, f.dhu,
-            f.rft_pct]  # fmt: skip
+            f.rft_pct, f.oee_pct]  # fmt: skip
 
 
 def _summary(wb: xlsxwriter.Workbook, fmt: _Formats, report: ShiftReport) -> None:
@@ -89,7 +90,7 @@ def _summary(wb: xlsxwriter.Workbook, fmt: _Formats, report: ShiftReport) -> Non
     ws.write_string(1, 0, subtitle, fmt.subtitle)
     ws.write_string(2, 0, text("planned", pct=f"{report.planned_efficiency:.0%}"), fmt.note)
     heads = ["line", "line_name", "style", "garment_sam", "output", "target", "variance", "pieces",
-             "earned_min", "attended_min", "efficiency", "dhu", "rft"]  # fmt: skip
+             "earned_min", "attended_min", "efficiency", "dhu", "rft", "oee", "downtime_min"]  # fmt: skip
     for c, key in enumerate(heads):
         ws.write_string(4, c, text(key), fmt.head)
     for r, line in enumerate(report.lines, start=5):
@@ -99,15 +100,11 @@ def _summary(wb: xlsxwriter.Workbook, fmt: _Formats, report: ShiftReport) -> Non
         _put(ws, r, 3, line.garment_sam_min, fmt.sam)
         for c, v in enumerate(_figure_cells(line.shift), start=4):
             _put(ws, r, c, v, fmt.int if c in (4, 7) else fmt.dec1)
+        ws.write_number(r, len(heads) - 1, line.downtime_min, fmt.dec1)
     r = 6 + len(report.lines)
-    ws.write_string(r, 0, text("oee"), fmt.head)
-    ws.write_string(r, 1, text("not_yet_measured"), fmt.note)
-    ws.write_string(r + 1, 0, text("downtime_pareto"), fmt.head)
-    ws.write_string(r + 1, 1, text("not_yet_measured"), fmt.note)
-    if not report.quality_measured:
-        ws.write_string(r + 2, 0, text("quality_pending"), fmt.note)
+    ws.write_string(r, 0, text("quality_note" if report.quality_measured else "no_quality"), fmt.note)
     if not report.records:
-        ws.write_string(r + 3, 0, text("no_records"), fmt.note)
+        ws.write_string(r + 1, 0, text("no_records"), fmt.note)
     ws.set_column(0, 0, 12)
     ws.set_column(1, 1, 18)
     ws.set_column(2, len(heads) - 1, 11)
@@ -167,6 +164,23 @@ def _line_sheet(
     chart.set_legend({"position": "bottom"})
     chart.set_size({"width": 720, "height": 300})
     ws.insert_chart(total + 2, 0, chart)
+    _downtime(ws, fmt, line, total + 18)
+
+
+def _downtime(ws: Any, fmt: _Formats, line: LineReport, row: int) -> None:
+    """The line's downtime by reason, longest first (a Pareto table)."""
+    ws.write_string(row, 0, text("downtime"), fmt.subtitle)
+    if not line.downtime:
+        ws.write_string(row + 1, 0, text("no_downtime"), fmt.note)
+        return
+    for c, key in enumerate(("reason", "stops", "minutes", "share")):
+        ws.write_string(row + 1, c, text(key), fmt.head)
+    total = line.downtime_min
+    for r, d in enumerate(line.downtime, start=row + 2):
+        ws.write_string(r, 0, reason_label(d.reason), fmt.text)
+        ws.write_number(r, 1, d.stops, fmt.int)
+        ws.write_number(r, 2, d.minutes, fmt.dec1)
+        _put(ws, r, 3, d.minutes / total if total else None, fmt.pct)
 
 
 def _operators(wb: xlsxwriter.Workbook, fmt: _Formats, report: ShiftReport) -> None:
