@@ -21,10 +21,12 @@ MTBF (running time per breakdown).
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Final
 
 HOUR_MS: Final = 3_600_000
+DAY_MS: Final = 86_400_000
 STATES: Final = ("off", "idle", "running", "fault")
 BREAKDOWN: Final = "machine_breakdown"
 UNASSIGNED: Final = "unassigned"
@@ -64,7 +66,11 @@ class MachineBook:
         becomes an ``unassigned`` stop for a supervisor or mechanic to give a reason."""
         self.threshold_ms = int(threshold_s * 1000)
         self.by_key: dict[str, Downtime] = {}
-        self.state_ms: dict[tuple[int, str, str, str], int] = defaultdict(int)  # (hour, line, device, state)
+        self._by_device: dict[str, list[Downtime]] = {}
+        # (line, device, state) -> ms, by hour; whole UTC days are summed from their hours when first
+        # asked for and kept until a late state changes them: a month's question reads 30 buckets
+        self.by_hour: dict[int, dict[tuple[str, str, str], int]] = {}
+        self._days: dict[int, dict[tuple[str, str, str], int]] = {}
         self.current: dict[str, tuple[str, str, int]] = {}  # device -> (line, state, since)
         self.downtimes: list[Downtime] = []
         self._open: dict[tuple[str, str], Downtime] = {}  # (workstation, reason) -> open downtime
@@ -77,18 +83,34 @@ class MachineBook:
         self.newest_ms = max(self.newest_ms, ts_ms)
         cur = self.current.get(device_id)
         if cur is not None:
-            if ts_ms < cur[2]:
+            cur_line, cur_state, since = cur
+            if ts_ms < since:
                 self.late_states += 1
                 return
-            self._add(cur[0], device_id, cur[1], cur[2], ts_ms)
-            if cur[1] in STOPPED and ts_ms - cur[2] >= self.threshold_ms:
-                self._unexplained(device_id, cur[0], cur[2], ts_ms)
+            hour = since - since % HOUR_MS
+            if ts_ms <= hour + HOUR_MS:  # within one hour, as nearly every state is: inline
+                bucket = self.by_hour.get(hour)
+                if bucket is None:
+                    bucket = self.by_hour[hour] = {}
+                key = (cur_line, device_id, cur_state)
+                bucket[key] = bucket.get(key, 0) + ts_ms - since
+                if self._days:
+                    self._days.pop(hour - hour % DAY_MS, None)
+            else:
+                self._add(cur_line, device_id, cur_state, since, ts_ms)
+            if cur_state in STOPPED and ts_ms - since >= self.threshold_ms:
+                self._unexplained(device_id, cur_line, since, ts_ms)
         self.current[device_id] = (line_id, state, ts_ms)
 
     def _unexplained(self, device_id: str, line_id: str, start: int, end: int) -> None:
-        for d in self.downtimes:
-            if d.device_id == device_id and d.start_ms < end and (d.end_ms is None or d.end_ms > start):
+        """A long idle or fault with no report over it becomes an unassigned stop."""
+        if any(d.device_id == device_id and d.start_ms < end for d in self._open.values()):
+            return  # a report still open covers it
+        for d in reversed(self._by_device.get(device_id, ())):  # newest first: overlaps are recent
+            if d.start_ms < end and (d.end_ms is None or d.end_ms > start):
                 return  # a controller or tablet reported it, with its reason
+            if d.start_ms < start - DAY_MS:
+                break  # closed stops a day older cannot overlap it; open ones were checked above
         stop = Downtime(
             len(self.downtimes) + 1, line_id, "", device_id, UNASSIGNED, start, end, source="state"
         )
@@ -104,6 +126,7 @@ class MachineBook:
     def _append(self, stop: Downtime) -> None:
         self.downtimes.append(stop)
         self.by_key[stop.key] = stop
+        self._by_device.setdefault(stop.device_id, []).append(stop)
 
     def downtime(
         self,
@@ -137,8 +160,8 @@ class MachineBook:
         the current state counted until ``now_ms`` (default: the newest event)."""
         lo = start_ms - start_ms % HOUR_MS
         out: dict[tuple[str, str], dict[str, float]] = defaultdict(lambda: defaultdict(float))
-        for (hour, line, device, state), ms in self.state_ms.items():
-            if lo <= hour < end_ms:
+        for bucket in self._buckets(lo, end_ms):
+            for (line, device, state), ms in bucket.items():
                 out[(line, device)][state] += ms / 1000.0
         now = self.newest_ms if now_ms is None else now_ms
         for device, (line, state, since) in self.current.items():
@@ -147,11 +170,39 @@ class MachineBook:
                 out[(line, device)][state] += (b - a) / 1000.0
         return {k: dict(v) for k, v in out.items()}
 
+    def _buckets(self, lo: int, hi: int) -> Iterator[dict[tuple[str, str, str], int]]:
+        """Whole UTC days from the day buckets, the hours at either end from the hour buckets."""
+        if not self.by_hour:
+            return
+        t, hi = max(lo, min(self.by_hour)), min(hi, max(self.by_hour) + HOUR_MS)
+        t -= t % HOUR_MS
+        while t < hi:
+            if t % DAY_MS == 0 and t + DAY_MS <= hi:
+                yield self._day(t)
+                t += DAY_MS
+                continue
+            if t in self.by_hour:
+                yield self.by_hour[t]
+            t += HOUR_MS
+
+    def _day(self, day: int) -> dict[tuple[str, str, str], int]:
+        got = self._days.get(day)
+        if got is None:
+            got = {}
+            for hour in range(day, day + DAY_MS, HOUR_MS):
+                for key, ms in self.by_hour.get(hour, {}).items():
+                    got[key] = got.get(key, 0) + ms
+            self._days[day] = got
+        return got
+
     def _add(self, line_id: str, device_id: str, state: str, a: int, b: int) -> None:
+        key = (line_id, device_id, state)
         while a < b:
             hour = a - a % HOUR_MS
             cut = min(b, hour + HOUR_MS)
-            self.state_ms[(hour, line_id, device_id, state)] += cut - a
+            bucket = self.by_hour.setdefault(hour, {})
+            bucket[key] = bucket.get(key, 0) + cut - a
+            self._days.pop(hour - hour % DAY_MS, None)
             a = cut
 
 

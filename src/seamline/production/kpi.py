@@ -23,11 +23,11 @@ Every figure sums hour buckets of facts written as records arrive; none rescans 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from seamline.production.ledger import HOUR_MS, ProductionLedger, Session
+from seamline.production.ledger import DAY_MS, HOUR_MS, ProductionLedger, Session
 
 FORMULA_VERSION: Final = 1
 DIMENSIONS: Final = ("hour", "line", "workstation", "operator", "style", "order", "operation")
@@ -67,17 +67,20 @@ def totals(
     unknown = [d for d in (*by, *(where or {})) if d not in _FACT_INDEX]
     if unknown:
         raise ValueError(f"unknown dimension {unknown[0]!r}; one of {', '.join(DIMENSIONS)}")
+    if "hour" in (where or {}):
+        raise ValueError("filter hours with the time range, not with where")
     lo, hi = start_ms - start_ms % HOUR_MS, end_ms
-    filt = [(_FACT_INDEX[k], v) for k, v in (where or {}).items()]
-    idx = [_FACT_INDEX[d] for d in by]
+    filt = [(_FACT_INDEX[k] - 1, v) for k, v in (where or {}).items()]
+    idx = [_FACT_INDEX[d] - 1 for d in by]  # into the key without its hour (-1: the hour itself)
     sums: dict[tuple[str | int, ...], list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
-    for key, (pieces, earned, output) in ledger.facts.items():
-        if not lo <= key[0] < hi or any(key[i] != v for i, v in filt):
-            continue
-        acc = sums[tuple(key[i] for i in idx)]
-        acc[0] += pieces
-        acc[1] += earned
-        acc[2] += output
+    for bucket, facts in _buckets(ledger, lo, hi, hourly="hour" in by):
+        for rest, (pieces, earned, output) in facts.items():
+            if any(rest[i] != v for i, v in filt):
+                continue
+            acc = sums[tuple(bucket if i < 0 else rest[i] for i in idx)]
+            acc[0] += pieces
+            acc[1] += earned
+            acc[2] += output
     attended: dict[tuple[str | int, ...], float] | None = None
     if set(by) | set(where or {}) <= _ATTENDANCE_DIMS:
         now = now_ms if now_ms is not None else _newest(ledger)
@@ -175,6 +178,29 @@ def defect_pareto(
         if lo <= key[0] < end_ms and all(key[index[k]] == v for k, v in (where or {}).items()):
             out[(key[5], key[6])] += n
     return sorted(((c, s, n) for (c, s), n in out.items()), key=lambda x: (-x[2], x[0], x[1]))
+
+
+def _buckets(
+    ledger: ProductionLedger, lo: int, hi: int, *, hourly: bool
+) -> Iterator[tuple[int, dict[tuple[str, ...], list[float]]]]:
+    """The fact buckets covering the hours ``[lo, hi)``: whole UTC days from the day buckets (unless
+    ``hourly``), the hours at either end from the hour buckets; each with its start."""
+    if not ledger.facts_by_hour:
+        return
+    hours = ledger.facts_by_hour.keys()
+    t, hi = max(lo, min(hours)), min(hi, max(hours) + HOUR_MS)  # only where there is data
+    t -= t % HOUR_MS
+    while t < hi:
+        if not hourly and t % DAY_MS == 0 and t + DAY_MS <= hi:
+            day = ledger.facts_by_day.get(t)
+            if day:
+                yield t, day
+            t += DAY_MS
+            continue
+        hour = ledger.facts_by_hour.get(t)
+        if hour:
+            yield t, hour
+        t += HOUR_MS
 
 
 def attended_by_hour(

@@ -49,6 +49,7 @@ from seamline.model.factory import Bundle, Factory, Operation, OperationBulletin
 from seamline.production.downtime import DEFAULT_THRESHOLD_S, MachineBook
 
 HOUR_MS: Final = 3_600_000
+DAY_MS: Final = 86_400_000
 
 # Why a scan was not counted (ScanException.reason).
 UNKNOWN_BUNDLE: Final = "unknown_bundle"
@@ -190,6 +191,11 @@ class ProductionLedger:
         self.facts: dict[tuple[int, str, str, str, str, str, str], list[float]] = defaultdict(
             lambda: [0.0, 0.0, 0.0]
         )
+        # the same facts by hour and by UTC day: (line, workstation, ...) -> [pieces, earned, output],
+        # so that a question about a day or a month reads only its own buckets
+        self.facts_by_hour: dict[int, dict[tuple[str, ...], list[float]]] = {}
+        self.facts_by_day: dict[int, dict[tuple[str, ...], list[float]]] = {}
+        self._in_progress: dict[str, set[str]] = defaultdict(set)  # line -> bundles being sewn
         # (hour_ms, line, workstation, operator, style, order, operation, kind) -> [inspections,
         # checked, defective, defects]; and (hour_ms, line, kind, operation, operator, code,
         # severity) -> defects, for the Pareto. An end-of-line inspection has operation "".
@@ -201,13 +207,21 @@ class ProductionLedger:
         self._seat: dict[str, Session] = {}  # workstation -> open session
         self._routes: dict[str, _Route] = {}
         self._workstation_line = {ws.id: line.id for line in factory.lines for ws in line.workstations}
+        self._device_lines = {d.id: d.line_id or "" for d in factory.devices}
         self._waiting: dict[str, list[ScanException]] = defaultdict(list)  # bundle or operator -> open
 
     # -- input ---------------------------------------------------------------------------------------
 
     def update(self, device_id: str, ts_ms: int, event_type: str, data: Mapping[str, Any]) -> None:
         """Take one device event."""
-        if event_type == "scan":
+        if event_type == "state":  # by far the most frequent: first
+            state = data.get("state")
+            if isinstance(state, str):
+                line = self._device_lines.get(device_id)
+                self.machines.state(
+                    device_id, line if line is not None else self._device_line(device_id), ts_ms, state
+                )
+        elif event_type == "scan":
             self._scan(device_id, ts_ms, dict(data))
         elif event_type == "badge":
             self._badge(device_id, ts_ms, data)
@@ -215,8 +229,6 @@ class ProductionLedger:
             self._inspection(device_id, ts_ms, dict(data))
         elif event_type == "decision":
             self._decision(data)
-        elif event_type == "state" and isinstance(data.get("state"), str):
-            self.machines.state(device_id, self._device_line(device_id), ts_ms, data["state"])
         elif event_type == "downtime" and isinstance(data.get("reason"), str):
             duration = data.get("duration_s")
             ws_id = str(data.get("workstation") or "")
@@ -285,7 +297,8 @@ class ProductionLedger:
         until its every operation is done; bundles fed in but not yet scanned are not seen."""
         out: dict[str, list[int]] = {}
         bundles = pieces = 0
-        for route in self._routes.values():
+        for bundle_id in self._in_progress.get(line_id, ()):
+            route = self._routes[bundle_id]
             if route.line_id != line_id or len(route.done) == len(route.bulletin.operations):
                 continue
             bundles += 1
@@ -389,11 +402,22 @@ class ProductionLedger:
         route.line_id, route.pieces = record.line_id, ref.bundle.quantity
         self.records.append(record)
         key = (ts_ms - ts_ms % HOUR_MS, record.line_id, ws_id, operator_id, ref.style_id, ref.order.id, op.id)
-        fact = self.facts[key]
-        fact[0] += pieces
-        fact[1] += record.earned_min
-        fact[2] += pieces if record.final else 0
-        self._retry(f"bundle:{ref.bundle.id}")
+        output = pieces if record.final else 0
+        hour, rest = key[0], key[1:]
+        for fact in (
+            self.facts[key],
+            self.facts_by_hour.setdefault(hour, {}).setdefault(rest, [0.0, 0.0, 0.0]),
+            self.facts_by_day.setdefault(hour - hour % DAY_MS, {}).setdefault(rest, [0.0, 0.0, 0.0]),
+        ):
+            fact[0] += pieces
+            fact[1] += record.earned_min
+            fact[2] += output
+        ticket = str(scan["bundle"])  # the route's key: the ticket as scanned
+        if len(route.done) == len(route.bulletin.operations):
+            self._in_progress[record.line_id].discard(ticket)
+        else:
+            self._in_progress[record.line_id].add(ticket)
+        self._retry(f"bundle:{ticket}")
         return record
 
     def _parse(self, scan: dict[str, Any]) -> _Scan | tuple[str, str]:
