@@ -1,9 +1,10 @@
 """``seamline bench kpi``: how fast production records and KPIs follow the floor, and how they scale.
 
 1. **Live.** The reference factory's twin runs flat out (as `seamline demo` does at its highest
-   speed) into a :class:`~seamline.platform.Platform` with its defaults, for ``minutes`` of factory
-   time. Every event the production engine applies is timed from the moment ingest received its
-   message to the moment the KPIs include it (the engine's ``lags_s``): p50, p99, max.
+   speed), or paced at ``speed`` times real time, into a :class:`~seamline.platform.Platform` with
+   its defaults, for ``minutes`` of factory time. Every event the production engine applies is
+   timed from the moment ingest received its message to the moment the KPIs include it (the
+   engine's ``lags_s``): p50, p99, max.
 2. **Back-fill.** The events stored by that run are repeated to cover ``days`` of factory time
    (each copy shifted in time, its bundles renamed so that each copy is new work), and applied to a
    new ledger, as a restart or an import does: events per second and seconds in all.
@@ -35,10 +36,15 @@ def kpi(
         float, typer.Option(help="days of history to back-fill from the live run's events", min=0.01)
     ] = 30.0,
     runs: Annotated[int, typer.Option(help="timed runs of each KPI answer", min=1)] = 20,
+    speed: Annotated[
+        float, typer.Option(help="pace the live run at this many times real time (0: flat out)", min=0)
+    ] = 0.0,
     json_out: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
     """Event -> KPI latency while the twin runs flat out; back-filling days of events; KPI answers."""
-    result = run_kpi_bench(minutes, days, runs, progress=lambda s: typer.echo(f"bench: {s}", err=True))
+    result = run_kpi_bench(
+        minutes, days, runs, speed=speed, progress=lambda s: typer.echo(f"bench: {s}", err=True)
+    )
     if json_out:
         typer.echo(orjson.dumps(result).decode())
         return
@@ -58,13 +64,18 @@ def kpi(
 
 
 def run_kpi_bench(
-    minutes: float, days: float, runs: int, *, progress: Callable[[str], None] | None = None
+    minutes: float,
+    days: float,
+    runs: int,
+    *,
+    speed: float = 0.0,
+    progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     from seamline.model.loader import load_factory  # noqa: PLC0415  # keep `--help` instant
 
     factory = load_factory()
     with tempfile.TemporaryDirectory(prefix="seamline-bench-kpi-") as tmp:
-        live, events = _live(factory, Path(tmp), minutes, progress)
+        live, events = _live(factory, Path(tmp), minutes, speed, progress)
     back, ledger = _backfill(factory, events, minutes, days, progress)
     kpis = _answers(ledger, runs)
     worst = max(q["p95_ms"] for q in kpis.values())
@@ -82,7 +93,7 @@ def run_kpi_bench(
 
 
 def _live(
-    factory: Any, data_dir: Path, minutes: float, progress: Callable[[str], None] | None
+    factory: Any, data_dir: Path, minutes: float, speed: float, progress: Callable[[str], None] | None
 ) -> tuple[dict[str, Any], list[tuple[str, int, str, dict[str, Any]]]]:
     from seamline.platform import Platform  # noqa: PLC0415
     from seamline.production.engine import TYPES  # noqa: PLC0415
@@ -94,8 +105,12 @@ def _live(
     sim = new_simulation(factory, SimOptions(speed=1e9), start, demo=True)
     t0 = time.perf_counter()
     with Platform(Settings.model_validate({"data_dir": data_dir, "mqtt_url": None}), factory) as platform:
-        step = 5.0
+        step = 5.0 if not speed else 1.0
         while sim.now_s < seconds:
+            if speed:  # as `seamline demo --speed S` feeds the platform: never ahead of the paced clock
+                ahead = sim.now_s / speed - (time.perf_counter() - t0)
+                if ahead > 0:
+                    time.sleep(ahead)
             platform.ingestor.submit_messages(sim.advance(min(seconds, sim.now_s + step), numpy_columns=True))
             if progress and int(sim.now_s) % 300 == 0:
                 progress(f"live: {sim.now_s / 60:.0f} of {minutes:g} factory minutes")
@@ -108,6 +123,7 @@ def _live(
     return (
         {
             "factory_minutes": minutes,
+            "paced_speed": speed or None,
             "wall_s": round(wall, 1),
             "speed": round(seconds / wall, 1),
             "events": len(lags),

@@ -87,7 +87,8 @@ def totals(
         attended = defaultdict(float)
         att_idx = [_ATTENDANCE_ORDER.index(d) for d in by]
         att_filt = [(_ATTENDANCE_ORDER.index(k), v) for k, v in (where or {}).items()]
-        for akey, minutes in attended_by_hour(_all_sessions(ledger), lo, hi, now).items():
+        attended_in = attended_by_hour if "hour" in by else _attended_in_span
+        for akey, minutes in attended_in(_all_sessions(ledger), lo, hi, now).items():
             if any(akey[i] != v for i, v in att_filt):
                 continue
             attended[tuple(akey[i] for i in att_idx)] += minutes
@@ -217,6 +218,19 @@ def attended_by_hour(
             cut = min(b, hour + HOUR_MS)
             out[(hour, s.line_id or "", s.workstation_id, s.operator_id)] += (cut - a) / 60_000
             a = cut
+    return dict(out)
+
+
+def _attended_in_span(
+    sessions: Iterable[Session], start_ms: int, end_ms: int, now_ms: int
+) -> dict[tuple[int, str, str, str], float]:
+    """As :func:`attended_by_hour`, without splitting into hours: every key's hour is ``start_ms``."""
+    out: dict[tuple[int, str, str, str], float] = defaultdict(float)
+    for s in sessions:
+        a = max(s.login_ms, start_ms)
+        b = min(s.logout_ms if s.logout_ms is not None else max(now_ms, s.login_ms), end_ms)
+        if a < b:
+            out[(start_ms, s.line_id or "", s.workstation_id, s.operator_id)] += (b - a) / 60_000
     return dict(out)
 
 
