@@ -87,8 +87,7 @@ def totals(
         attended = defaultdict(float)
         att_idx = [_ATTENDANCE_ORDER.index(d) for d in by]
         att_filt = [(_ATTENDANCE_ORDER.index(k), v) for k, v in (where or {}).items()]
-        attended_in = attended_by_hour if "hour" in by else _attended_in_span
-        for akey, minutes in attended_in(_all_sessions(ledger), lo, hi, now).items():
+        for akey, minutes in _attendance(ledger, lo, hi, now, hourly="hour" in by):
             if any(akey[i] != v for i, v in att_filt):
                 continue
             attended[tuple(akey[i] for i in att_idx)] += minutes
@@ -232,6 +231,22 @@ def _attended_in_span(
         if a < b:
             out[(start_ms, s.line_id or "", s.workstation_id, s.operator_id)] += (b - a) / 60_000
     return dict(out)
+
+
+def _attendance(
+    ledger: ProductionLedger, lo: int, hi: int, now: int, *, hourly: bool
+) -> Iterator[tuple[tuple[int, str, str, str], float]]:
+    """Attended minutes per (hour or ``lo``, line, workstation, operator) in ``[lo, hi)``: closed
+    sessions from the ledger's hourly table, open ones clipped at ``now``."""
+    if ledger.attended_hours:
+        first, last = min(ledger.attended_hours), max(ledger.attended_hours)
+        t = max(lo - lo % HOUR_MS, first)
+        while t < min(hi, last + HOUR_MS):
+            for (line, ws, op), minutes in ledger.attended_hours.get(t, {}).items():
+                yield ((t if hourly else lo), line, ws, op), minutes
+            t += HOUR_MS
+    attended_in = attended_by_hour if hourly else _attended_in_span
+    yield from attended_in(ledger.open_sessions(), lo, hi, now).items()
 
 
 def _all_sessions(ledger: ProductionLedger) -> Iterable[Session]:

@@ -196,6 +196,9 @@ class ProductionLedger:
         self.facts_by_hour: dict[int, dict[tuple[str, ...], list[float]]] = {}
         self.facts_by_day: dict[int, dict[tuple[str, ...], list[float]]] = {}
         self._in_progress: dict[str, set[str]] = defaultdict(set)  # line -> bundles being sewn
+        # minutes of closed sessions by hour: (line, workstation, operator) -> minutes; the sessions
+        # still open are added when asked, so no request splits a month of sessions into hours
+        self.attended_hours: dict[int, dict[tuple[str, str, str], float]] = {}
         # (hour_ms, line, workstation, operator, style, order, operation, kind) -> [inspections,
         # checked, defective, defects]; and (hour_ms, line, kind, operation, operator, code,
         # severity) -> defects, for the Pareto. An end-of-line inspection has operation "".
@@ -531,19 +534,37 @@ class ProductionLedger:
             if current is not None and current.workstation_id == ws_id:
                 return  # badged again at the same seat: the session goes on
             if current is not None:  # moved seats: the old session ends here
-                current.logout_ms = ts_ms
+                self._close(current, ts_ms)
                 self._seat.pop(current.workstation_id, None)
             other = self._seat.get(ws_id)
             if other is not None and other.operator_id != operator_id:  # took over the seat
-                other.logout_ms = ts_ms
+                self._close(other, ts_ms)
             line = self._workstation_line.get(ws_id) or self._device_line(device_id)
             session = Session(operator_id, ws_id, line or None, ts_ms)
             bisect.insort(sessions, session, key=lambda s: s.login_ms)
             self._seat[ws_id] = session
             self._retry(f"operator:{operator_id}")
         elif action == "logout" and current is not None:
-            current.logout_ms = max(ts_ms, current.login_ms)
+            self._close(current, ts_ms)
             self._seat.pop(current.workstation_id, None)
+
+    def _close(self, session: Session, ts_ms: int) -> None:
+        """End a session and add its minutes, hour by hour, to the attendance table."""
+        if session.logout_ms is not None:
+            return
+        session.logout_ms = max(ts_ms, session.login_ms)
+        key = (session.line_id or "", session.workstation_id, session.operator_id)
+        a, b = session.login_ms, session.logout_ms
+        while a < b:
+            hour = a - a % HOUR_MS
+            cut = min(b, hour + HOUR_MS)
+            bucket = self.attended_hours.setdefault(hour, {})
+            bucket[key] = bucket.get(key, 0.0) + (cut - a) / 60_000
+            a = cut
+
+    def open_sessions(self) -> list[Session]:
+        """The sessions still going on (no logout yet)."""
+        return [s for s in self._seat.values() if s.logout_ms is None]
 
 
 def _inspection_problem(data: dict[str, Any]) -> str | None:
