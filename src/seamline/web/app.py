@@ -19,8 +19,10 @@ from seamline.model.factory import Factory
 from seamline.model.http import router as factory_router
 from seamline.production.durations import router as durations_router
 from seamline.production.http import router as production_router
+from seamline.production.machines_http import router as machines_router
 from seamline.production.records_http import router as records_router
 from seamline.quality.http import router as quality_router
+from seamline.quality.inspections_http import router as inspections_router
 from seamline.quality.spc_http import router as spc_router
 from seamline.store.base import Store
 from seamline.store.http import router as telemetry_router
@@ -67,8 +69,10 @@ def create_app(
         telemetry_router,
         production_router,
         records_router,
+        machines_router,
         durations_router,
         quality_router,
+        inspections_router,
         spc_router,
         ingest_router,
         opcua_router,

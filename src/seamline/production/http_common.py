@@ -1,0 +1,50 @@
+"""What the production routes share: their errors, the running engine and the grouping parameter."""
+
+from __future__ import annotations
+
+from fastapi import Request
+
+from seamline.errors import SeamlineError
+from seamline.production.engine import ProductionEngine
+
+DAY_S = 86_400
+
+
+class ProductionError(SeamlineError):
+    """A production request that cannot be answered as asked."""
+
+    reason = "production"
+
+    def __init__(self, message: str, *, reason: str | None = None, field: str | None = None) -> None:
+        super().__init__(message, reason=reason)
+        self.field = field
+
+    def details(self) -> dict[str, object]:
+        return {"field": self.field} if self.field else {}
+
+
+class ProductionNotRunningError(ProductionError):
+    status_code = 503
+
+    def __init__(self) -> None:
+        super().__init__(
+            "production records are not running in this process (they run in `seamline serve` and"
+            " `seamline demo`)",
+            reason="production_not_running",
+        )
+
+
+def engine_of(request: Request) -> ProductionEngine:
+    engine: ProductionEngine | None = request.app.state.production
+    if engine is None:
+        raise ProductionNotRunningError
+    return engine
+
+
+def grouping(by: str, allowed: tuple[str, ...]) -> list[str]:
+    dims = [d.strip() for d in by.split(",") if d.strip()]
+    if not dims or any(d not in allowed for d in dims):
+        raise ProductionError(
+            f"by={by!r}: group by one or more of {', '.join(allowed)}", reason="bad_grouping", field="by"
+        )
+    return dims
