@@ -47,6 +47,7 @@ from typing import Any, Final
 
 from seamline.model.factory import Bundle, Factory, Operation, OperationBulletin, Order
 from seamline.production.downtime import DEFAULT_THRESHOLD_S, MachineBook
+from seamline.production.inspections import INVALID_INSPECTION, inspection_problem
 
 HOUR_MS: Final = 3_600_000
 DAY_MS: Final = 86_400_000
@@ -58,9 +59,6 @@ OPERATION_DONE: Final = "operation_done"
 PREDECESSOR_MISSING: Final = "predecessor_missing"
 NOT_LOGGED_IN: Final = "operator_not_logged_in"
 INVALID_SCAN: Final = "invalid_scan"
-INVALID_INSPECTION: Final = "invalid_inspection"
-INSPECTION_KINDS: Final = frozenset({"inline", "end_of_line"})
-SEVERITIES: Final = frozenset({"critical", "major", "minor"})
 WAITING: Final = frozenset({PREDECESSOR_MISSING, NOT_LOGGED_IN})  # may resolve by themselves
 
 
@@ -492,7 +490,7 @@ class ProductionLedger:
     def _inspection(self, device_id: str, ts_ms: int, data: dict[str, Any]) -> None:
         """An inline or end-of-line inspection's result: checked pieces, defective pieces and the
         defects by code and severity (apparel-domain.md 4.1); DHU and RFT are computed from these."""
-        problem = _inspection_problem(data)
+        problem = inspection_problem(data)
         if problem is not None:
             exc = ScanException(
                 len(self.exceptions) + 1,
@@ -565,37 +563,6 @@ class ProductionLedger:
     def open_sessions(self) -> list[Session]:
         """The sessions still going on (no logout yet)."""
         return [s for s in self._seat.values() if s.logout_ms is None]
-
-
-def _inspection_problem(data: dict[str, Any]) -> str | None:
-    """What makes an inspection result unreadable, or None."""
-    checked, defective = data.get("checked"), data.get("defective")
-    problem = None
-    if data.get("kind") not in INSPECTION_KINDS:
-        problem = f"kind {data.get('kind')!r}: one of {', '.join(sorted(INSPECTION_KINDS))}"
-    elif not isinstance(checked, int) or isinstance(checked, bool) or checked < 1:
-        problem = f"checked {checked!r}: a whole number of pieces, 1 or more"
-    elif not isinstance(defective, int) or isinstance(defective, bool) or not 0 <= defective <= checked:
-        problem = f"defective {defective!r}: a whole number from 0 to checked ({checked})"
-    return problem or _defects_problem(data.get("defects"), int(defective or 0))
-
-
-def _defects_problem(defects: object, defective: int) -> str | None:
-    if not isinstance(defects, list):
-        return "defects: a list of {code, count, severity}"
-    total = 0
-    for i, d in enumerate(defects):
-        count = d.get("count") if isinstance(d, dict) else None
-        if not isinstance(d, dict) or not isinstance(d.get("code"), str):
-            return f"defects[{i}]: needs a code"
-        if not isinstance(count, int) or isinstance(count, bool) or count < 1:
-            return f"defects[{i}].count {count!r}: 1 or more"
-        if d.get("severity") not in SEVERITIES:
-            return f"defects[{i}].severity {d.get('severity')!r}: one of {', '.join(sorted(SEVERITIES))}"
-        total += count
-    if (defective > 0) != (total > 0) or total < defective:
-        return f"{defective} defective pieces with {total} defects: each defective piece has a defect"
-    return None
 
 
 def catalogue(factory: Factory) -> dict[str, BundleRef]:
