@@ -368,3 +368,19 @@ def test_on_postgresql_the_report_runs_beside_the_service(floor: Floor, tmp_path
     finally:
         with psycopg.connect(url, autocommit=True) as con:
             con.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+
+
+def test_a_long_name_wraps_in_its_column_instead_of_running_into_the_next() -> None:
+    from reportlab.platypus import Paragraph  # noqa: PLC0415
+
+    from seamline.production.report.pdf_out import _table  # noqa: PLC0415
+
+    rows = [
+        ["Line", "Name", "Output"],
+        ["L05", "Line 5 - woven shirts for export", "36"],
+        ["L01", "Polos", "40"],
+    ]
+    table = _table(rows, numeric_from=2, widths=[30.0, 60.0, 40.0])
+    cells = table._cellvalues  # what reportlab will draw
+    assert isinstance(cells[1][1], Paragraph)  # too wide for 60 pt: wrapped
+    assert cells[2][1] == "Polos"  # fits: drawn as it is

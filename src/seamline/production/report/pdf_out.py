@@ -22,6 +22,7 @@ from reportlab.lib.enums import TA_LEFT, TA_RIGHT
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import cm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     KeepTogether,
@@ -39,6 +40,7 @@ from seamline.production.report.text import reason_label, text
 PAGE: Final = landscape(A4)
 _HEAD_LEFT: Final = ParagraphStyle("head", fontName="Helvetica-Bold", fontSize=8.5, leading=10)
 _HEAD_RIGHT: Final = ParagraphStyle("head_right", parent=_HEAD_LEFT, alignment=TA_RIGHT)
+_BODY: Final = ParagraphStyle("cell", fontName="Helvetica", fontSize=8.5, leading=10)
 MARGIN: Final = 1.3 * cm
 OUTPUT_COLOUR: Final = colors.HexColor("#2F6DB5")
 TARGET_COLOUR: Final = colors.HexColor("#D9822B")
@@ -246,6 +248,10 @@ def _table(
     total_row: bool = False,
 ) -> Table:
     cells: list[list[Any]] = [list(r) for r in rows]
+    for r, row in enumerate(cells[1 if header else 0 :], start=1 if header else 0):
+        for i in range(min(numeric_from, len(row))):  # a long name wraps in its column
+            if stringWidth(str(row[i]), "Helvetica", 8.5) > widths[i] - 6:
+                cells[r][i] = Paragraph(_esc(str(row[i])), _BODY)
     if header:  # header labels wrap inside their column rather than run into the next
         cells[0] = [
             Paragraph(_esc(head), _HEAD_RIGHT if i >= numeric_from else _HEAD_LEFT)
