@@ -4,10 +4,16 @@ import it from here, so the store never depends on ingest."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
+
+# The reasons a `downtime` event may carry (docs/telemetry.md, "Events").
+DOWNTIME_REASONS: Final = (
+    "no_feeding", "machine_breakdown", "thread_break", "needle_break", "meeting",
+    "rework", "changeover", "power_failure", "waiting_trims",
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ import numpy.typing as npt
 from seamline.ingest.binary import Frame
 from seamline.ingest.rejection import EARLIEST_TS_MS, FUTURE_TOLERANCE_MS, RejectedMessage, json_type
 from seamline.model.factory import Device, Factory, MachineType
-from seamline.telemetry import DeviceBatch, Event
+from seamline.telemetry import DOWNTIME_REASONS, DeviceBatch, Event
 
 _INT_TYPES: Final[frozenset[type]] = frozenset(
     {int, np.int64, np.int32, np.int16, np.int8, np.uint32, np.uint16}
@@ -418,10 +418,6 @@ def _defects(x: Any) -> str:
     return ""
 
 
-_DOWNTIME_REASONS = (
-    "no_feeding", "machine_breakdown", "thread_break", "needle_break", "meeting",
-    "rework", "changeover", "power_failure", "waiting_trims",
-)  # fmt: skip
 # type -> field -> (check, required); extra fields are kept as they are.
 _EVENT_FIELDS: Final[dict[str, dict[str, tuple[_Check, bool]]]] = {
     "state": {"state": (_one_of("off", "idle", "running", "fault"), True)},
@@ -439,7 +435,7 @@ _EVENT_FIELDS: Final[dict[str, dict[str, tuple[_Check, bool]]]] = {
         "workstation": (_string, True),
     },
     "downtime": {
-        "reason": (_one_of(*_DOWNTIME_REASONS), True), "workstation": (_string, True),
+        "reason": (_one_of(*DOWNTIME_REASONS), True), "workstation": (_string, True),
         "duration_s": (_duration, False),
     },
     "inspection": {
@@ -450,7 +446,7 @@ _EVENT_FIELDS: Final[dict[str, dict[str, tuple[_Check, bool]]]] = {
     },
     "decision": {  # a supervisor's decision on a production exception (docs/telemetry.md)
         "action": (_one_of("resolve", "void", "assign"), True), "exception": (_string, True),
-        "operator": (_string, False), "reason": (_one_of(*_DOWNTIME_REASONS), False), "by": (_string, False),
+        "operator": (_string, False), "reason": (_one_of(*DOWNTIME_REASONS), False), "by": (_string, False),
     },
     "heartbeat": {},
 }  # fmt: skip

@@ -1,7 +1,7 @@
 """The production ledger kept up to date while the platform runs.
 
 The ingest writer hands every committed batch to :meth:`ProductionEngine.committed`, which only
-queues its ``scan`` and ``badge`` events; the engine's own thread applies them to the
+queues the events production reads (:data:`TYPES`); the engine's own thread applies them to the
 :class:`~seamline.production.ledger.ProductionLedger`, so a slow update never holds the writer. On
 start it rebuilds the ledger once from the events already stored (oldest first), then follows new
 commits: no history is scanned again per update.
@@ -22,18 +22,14 @@ from seamline.model.factory import Factory
 from seamline.production.downtime import DEFAULT_THRESHOLD_S, Downtime
 from seamline.production.ledger import ProductionLedger, ScanException
 from seamline.store.base import Store
-from seamline.telemetry import DeviceBatch
+from seamline.telemetry import DOWNTIME_REASONS, DeviceBatch
 
 log = logging.getLogger(__name__)
 
 TYPES: Final = ("scan", "badge", "inspection", "state", "downtime", "decision")
-DOWNTIME_REASONS: Final = (  # as docs/telemetry.md lists them for `downtime` events
-    "no_feeding", "machine_breakdown", "thread_break", "needle_break", "meeting",
-    "rework", "changeover", "power_failure", "waiting_trims",
-)  # fmt: skip
 DECISION_BOOT: Final = 4_294_967_295  # the boot number of decisions Seamline sends as a device
 Submit = Callable[[dict[str, Any], Callable[[object], None]], None]  # message, on_done(receipt)
-REBUILD_LIMIT: Final = 50_000_000  # events read back at start; a month of the reference factory is ~1 M
+REBUILD_LIMIT: Final = 50_000_000  # events read back at start: about a month of the reference factory
 _T = TypeVar("_T")
 _Item = tuple[str, int, str, dict[str, Any], int]  # device, device ts, type, data, received (wall ms)
 
