@@ -149,8 +149,8 @@ def _production_line(platform: Platform) -> str:
     """Garments made, factory efficiency and open exceptions so far, for the status line."""
 
     def figures(lg: ProductionLedger) -> tuple[int, float, float, int]:
-        made = sum(f[2] for f in lg.facts.values())
-        earned = sum(f[1] for f in lg.facts.values())
+        facts = [f for day in lg.facts_by_day.values() for f in day.values()]
+        made, earned = sum(f[2] for f in facts), sum(f[1] for f in facts)
         whole = kpi.totals(lg, 0, 2**62, by=())
         attended = sum(t.attended_min or 0.0 for t in whole.values())
         return int(made), earned, attended, sum(1 for x in lg.exceptions if x.status == "open")

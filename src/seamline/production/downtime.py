@@ -25,8 +25,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Final
 
-HOUR_MS: Final = 3_600_000
-DAY_MS: Final = 86_400_000
+from seamline.production.hours import DAY_MS, HOUR_MS, hour_pieces, spans
+
 STATES: Final = ("off", "idle", "running", "fault")
 BREAKDOWN: Final = "machine_breakdown"
 UNASSIGNED: Final = "unassigned"
@@ -174,16 +174,12 @@ class MachineBook:
         """Whole UTC days from the day buckets, the hours at either end from the hour buckets."""
         if not self.by_hour:
             return
-        t, hi = max(lo, min(self.by_hour)), min(hi, max(self.by_hour) + HOUR_MS)
-        t -= t % HOUR_MS
-        while t < hi:
-            if t % DAY_MS == 0 and t + DAY_MS <= hi:
+        lo, hi = max(lo, min(self.by_hour)), min(hi, max(self.by_hour) + HOUR_MS)
+        for t, whole_day in spans(lo, hi, whole_days=True):
+            if whole_day:
                 yield self._day(t)
-                t += DAY_MS
-                continue
-            if t in self.by_hour:
+            elif t in self.by_hour:
                 yield self.by_hour[t]
-            t += HOUR_MS
 
     def _day(self, day: int) -> dict[tuple[str, str, str], int]:
         got = self._days.get(day)
@@ -197,13 +193,10 @@ class MachineBook:
 
     def _add(self, line_id: str, device_id: str, state: str, a: int, b: int) -> None:
         key = (line_id, device_id, state)
-        while a < b:
-            hour = a - a % HOUR_MS
-            cut = min(b, hour + HOUR_MS)
+        for hour, x, y in hour_pieces(a, b):
             bucket = self.by_hour.setdefault(hour, {})
-            bucket[key] = bucket.get(key, 0) + cut - a
+            bucket[key] = bucket.get(key, 0) + y - x
             self._days.pop(hour - hour % DAY_MS, None)
-            a = cut
 
 
 @dataclass(frozen=True, slots=True)

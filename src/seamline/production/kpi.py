@@ -27,7 +27,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from seamline.production.ledger import DAY_MS, HOUR_MS, ProductionLedger, Session
+from seamline.production.hours import HOUR_MS, hour_pieces, spans
+from seamline.production.ledger import ProductionLedger, Session
 
 FORMULA_VERSION: Final = 1
 DIMENSIONS: Final = ("hour", "line", "workstation", "operator", "style", "order", "operation")
@@ -188,48 +189,27 @@ def _buckets(
     if not ledger.facts_by_hour:
         return
     hours = ledger.facts_by_hour.keys()
-    t, hi = max(lo, min(hours)), min(hi, max(hours) + HOUR_MS)  # only where there is data
-    t -= t % HOUR_MS
-    while t < hi:
-        if not hourly and t % DAY_MS == 0 and t + DAY_MS <= hi:
-            day = ledger.facts_by_day.get(t)
-            if day:
-                yield t, day
-            t += DAY_MS
-            continue
-        hour = ledger.facts_by_hour.get(t)
-        if hour:
-            yield t, hour
-        t += HOUR_MS
+    lo, hi = max(lo, min(hours)), min(hi, max(hours) + HOUR_MS)  # only where there is data
+    for t, whole_day in spans(lo, hi, whole_days=not hourly):
+        bucket = (ledger.facts_by_day if whole_day else ledger.facts_by_hour).get(t)
+        if bucket:
+            yield t, bucket
 
 
 def attended_by_hour(
-    sessions: Iterable[Session], start_ms: int, end_ms: int, now_ms: int
+    sessions: Iterable[Session], start_ms: int, end_ms: int, now_ms: int, *, hourly: bool = True
 ) -> dict[tuple[int, str, str, str], float]:
     """Minutes logged in per (hour, line, workstation, operator) within ``[start_ms, end_ms)``; a
-    session still open counts until ``now_ms``."""
+    session still open counts until ``now_ms``. Without ``hourly`` every key's hour is
+    ``start_ms``: the span's minutes, with no session cut into hours."""
     out: dict[tuple[int, str, str, str], float] = defaultdict(float)
     for s in sessions:
         a = max(s.login_ms, start_ms)
         b = min(s.logout_ms if s.logout_ms is not None else max(now_ms, s.login_ms), end_ms)
-        while a < b:
-            hour = a - a % HOUR_MS
-            cut = min(b, hour + HOUR_MS)
-            out[(hour, s.line_id or "", s.workstation_id, s.operator_id)] += (cut - a) / 60_000
-            a = cut
-    return dict(out)
-
-
-def _attended_in_span(
-    sessions: Iterable[Session], start_ms: int, end_ms: int, now_ms: int
-) -> dict[tuple[int, str, str, str], float]:
-    """As :func:`attended_by_hour`, without splitting into hours: every key's hour is ``start_ms``."""
-    out: dict[tuple[int, str, str, str], float] = defaultdict(float)
-    for s in sessions:
-        a = max(s.login_ms, start_ms)
-        b = min(s.logout_ms if s.logout_ms is not None else max(now_ms, s.login_ms), end_ms)
-        if a < b:
-            out[(start_ms, s.line_id or "", s.workstation_id, s.operator_id)] += (b - a) / 60_000
+        who = (s.line_id or "", s.workstation_id, s.operator_id)
+        pieces = hour_pieces(a, b) if hourly else ([(start_ms, a, b)] if a < b else [])
+        for hour, x, y in pieces:
+            out[(hour, *who)] += (y - x) / 60_000
     return dict(out)
 
 
@@ -245,8 +225,7 @@ def _attendance(
             for (line, ws, op), minutes in ledger.attended_hours.get(t, {}).items():
                 yield ((t if hourly else lo), line, ws, op), minutes
             t += HOUR_MS
-    attended_in = attended_by_hour if hourly else _attended_in_span
-    yield from attended_in(ledger.open_sessions(), lo, hi, now).items()
+    yield from attended_by_hour(ledger.open_sessions(), lo, hi, now, hourly=hourly).items()
 
 
 def _all_sessions(ledger: ProductionLedger) -> Iterable[Session]:

@@ -47,10 +47,8 @@ from typing import Any, Final
 
 from seamline.model.factory import Bundle, Factory, Operation, OperationBulletin, Order
 from seamline.production.downtime import DEFAULT_THRESHOLD_S, MachineBook
+from seamline.production.hours import DAY_MS, HOUR_MS, hour_pieces
 from seamline.production.inspections import INVALID_INSPECTION, inspection_problem
-
-HOUR_MS: Final = 3_600_000
-DAY_MS: Final = 86_400_000
 
 # Why a scan was not counted (ScanException.reason).
 UNKNOWN_BUNDLE: Final = "unknown_bundle"
@@ -184,13 +182,9 @@ class ProductionLedger:
         self.auto_resolved = 0
         self.stale_decisions = 0  # decisions on exceptions no longer open (applied twice, or resolved)
         self.exceptions_by_key: dict[str, ScanException] = {}
-        # (hour_ms, line, workstation, operator, style, order, operation) -> [pieces, earned_min,
-        # output pieces]: what every KPI reads, so that no figure rescans the records
-        self.facts: dict[tuple[int, str, str, str, str, str, str], list[float]] = defaultdict(
-            lambda: [0.0, 0.0, 0.0]
-        )
-        # the same facts by hour and by UTC day: (line, workstation, ...) -> [pieces, earned, output],
-        # so that a question about a day or a month reads only its own buckets
+        # what every KPI reads, so that no figure rescans the records, by hour and by UTC day:
+        # (line, workstation, operator, style, order, operation) -> [pieces, earned_min, output
+        # pieces]; a question about a day or a month reads only its own buckets
         self.facts_by_hour: dict[int, dict[tuple[str, ...], list[float]]] = {}
         self.facts_by_day: dict[int, dict[tuple[str, ...], list[float]]] = {}
         self._in_progress: dict[str, set[str]] = defaultdict(set)  # line -> bundles being sewn
@@ -402,11 +396,10 @@ class ProductionLedger:
         route.done[op.id] = record
         route.line_id, route.pieces = record.line_id, ref.bundle.quantity
         self.records.append(record)
-        key = (ts_ms - ts_ms % HOUR_MS, record.line_id, ws_id, operator_id, ref.style_id, ref.order.id, op.id)
         output = pieces if record.final else 0
-        hour, rest = key[0], key[1:]
+        hour = ts_ms - ts_ms % HOUR_MS
+        rest = (record.line_id, ws_id, operator_id, ref.style_id, ref.order.id, op.id)
         for fact in (
-            self.facts[key],
             self.facts_by_hour.setdefault(hour, {}).setdefault(rest, [0.0, 0.0, 0.0]),
             self.facts_by_day.setdefault(hour - hour % DAY_MS, {}).setdefault(rest, [0.0, 0.0, 0.0]),
         ):
@@ -552,13 +545,9 @@ class ProductionLedger:
             return
         session.logout_ms = max(ts_ms, session.login_ms)
         key = (session.line_id or "", session.workstation_id, session.operator_id)
-        a, b = session.login_ms, session.logout_ms
-        while a < b:
-            hour = a - a % HOUR_MS
-            cut = min(b, hour + HOUR_MS)
+        for hour, a, b in hour_pieces(session.login_ms, session.logout_ms):
             bucket = self.attended_hours.setdefault(hour, {})
-            bucket[key] = bucket.get(key, 0.0) + (cut - a) / 60_000
-            a = cut
+            bucket[key] = bucket.get(key, 0.0) + (b - a) / 60_000
 
     def open_sessions(self) -> list[Session]:
         """The sessions still going on (no logout yet)."""

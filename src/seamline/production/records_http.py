@@ -10,9 +10,10 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from seamline.errors import NotFoundError
+from seamline.production.hours import HOUR_MS
 from seamline.production.http_common import DAY_S, engine_of, grouping
 from seamline.production.kpi import DIMENSIONS, FORMULA_VERSION, Totals, quality_totals, totals
-from seamline.production.ledger import HOUR_MS, ProductionLedger, ProductionRecord, ScanException
+from seamline.production.ledger import ProductionLedger, ProductionRecord, ScanException
 from seamline.store.http import time_range
 from seamline.timeutil import ms_to_iso
 

@@ -230,24 +230,30 @@ class PostgresStore:
         except BaseException:
             con.close()
             raise
+        self._adopt(con, factory)
+
+    def _adopt(self, con: Conn, factory: Factory) -> None:
+        """The store is open: ``con`` is its handle, readers connect afresh."""
         self._factory = factory
         self._kinds = {s.id: str(s.channel.kind) for s in factory.sensors()}
         self._con = con
         self._readers.reopen()
+
+    def _tables(self, con: Conn) -> set[str]:
+        """The tables and views of the store's schema (partitions left out); none if it is missing."""
+        rows = con.execute(
+            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+            " WHERE n.nspname = %s AND c.relkind IN ('r', 'p', 'v') AND NOT c.relispartition",
+            (self.schema,),
+        ).fetchall()
+        return {str(r[0]) for r in rows}
 
     def _open_read_only(self, factory: Factory) -> None:
         """Check that the schema holds a store of this version and load the caches; write nothing.
         The connection stays open as the store's handle (readers come from the pool)."""
         con = self._connect("seamline reader", _READER_OPTIONS)
         try:
-            tables = {
-                str(r[0])
-                for r in con.execute(
-                    "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-                    " WHERE n.nspname = %s AND c.relkind IN ('r', 'p', 'v') AND NOT c.relispartition",
-                    (self.schema,),
-                ).fetchall()
-            }
+            tables = self._tables(con)
             if "seamline_schema" not in tables:
                 raise PostgresStoreError(
                     f"there is no Seamline store in schema {self.schema!r} at {self.server}; give the"
@@ -275,10 +281,7 @@ class PostgresStore:
         except BaseException:
             con.close()
             raise
-        self._factory = factory
-        self._kinds = {s.id: str(s.channel.kind) for s in factory.sensors()}
-        self._con = con
-        self._readers.reopen()
+        self._adopt(con, factory)
 
     def _refuse_writes(self) -> None:
         if self.read_only:
@@ -367,14 +370,7 @@ class PostgresStore:
     def _prepare_schema(self, con: Conn) -> None:
         with con.transaction():
             con.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self.schema)))
-            tables = {
-                str(r[0])
-                for r in con.execute(
-                    "SELECT c.relname FROM pg_class c WHERE c.relnamespace = %s::regnamespace"
-                    " AND c.relkind IN ('r', 'p', 'v') AND NOT c.relispartition",
-                    (self.schema,),
-                ).fetchall()
-            }
+            tables = self._tables(con)
             if "seamline_schema" not in tables:
                 if tables:
                     raise PostgresStoreError(

@@ -30,8 +30,9 @@ from zoneinfo import ZoneInfo
 
 from seamline.model.factory import Factory, Line
 from seamline.production.downtime import reason_pareto
+from seamline.production.hours import HOUR_MS
 from seamline.production.kpi import QualityTotals, Totals, quality_totals, totals
-from seamline.production.ledger import HOUR_MS, ProductionLedger
+from seamline.production.ledger import ProductionLedger
 from seamline.production.shifts import factory_zone, shift_window
 
 
