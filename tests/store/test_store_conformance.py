@@ -294,6 +294,37 @@ def test_events_newest_first_and_filtered(open_store: OpenStore, factory: Factor
     assert seen(device_ids=[]) == []
 
 
+def test_state_changes_as_columns_oldest_first(open_store: OpenStore, factory: Factory) -> None:
+    store = open_store()
+    other = "L01-S04"
+    store.write_batch(
+        [
+            batch(
+                factory,
+                1,
+                events=(
+                    Event(DEVICE, T0 + 5, "state", {"state": "running"}),
+                    Event(DEVICE, T0 + 1, "state", {"state": "idle"}),
+                    Event(DEVICE, T0 + 5, "state", {"state": "idle"}),  # same time: storing order
+                    Event(DEVICE, T0 + 3, "fault", {"code": 5, "severity": "warning"}),
+                ),
+            ),
+            batch(factory, 1, device=other, events=(Event(other, T0 + 2, "state", {"state": "off"}),)),
+        ]
+    )
+
+    def seen(**kw: Any) -> list[tuple[str, int, str]]:
+        got = store.state_changes(**kw)
+        return [
+            (got.devices[d], t - T0, got.states[s])
+            for d, t, s in zip(got.device.tolist(), got.ts_ms.tolist(), got.state.tolist(), strict=True)
+        ]
+
+    assert seen() == [(DEVICE, 1, "idle"), (other, 2, "off"), (DEVICE, 5, "running"), (DEVICE, 5, "idle")]
+    assert seen(start_ms=T0 + 2, end_ms=T0 + 5) == [(other, 2, "off")]
+    assert len(store.state_changes(end_ms=T0)) == 0
+
+
 def test_counts_start_at_zero(open_store: OpenStore) -> None:
     store = open_store()
     assert (store.message_count(), store.reading_count(), store.latest(), store.events()) == (0, 0, [], [])

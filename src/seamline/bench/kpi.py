@@ -17,14 +17,17 @@ from __future__ import annotations
 import datetime as dt
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
-from typing import Annotated, Any, Final
+from typing import TYPE_CHECKING, Annotated, Any, Final
 
 import numpy as np
 import orjson
 import typer
+
+if TYPE_CHECKING:
+    from seamline.store import StateChanges
 
 GOALS: Final = {"event_to_kpi_p99_s": 1.0, "backfill_30_days_s": 60.0, "kpi_p95_ms": 50.0}
 DAY_MS: Final = 86_400_000
@@ -75,8 +78,8 @@ def run_kpi_bench(
 
     factory = load_factory()
     with tempfile.TemporaryDirectory(prefix="seamline-bench-kpi-") as tmp:
-        live, events = _live(factory, Path(tmp), minutes, speed, progress)
-    back, ledger = _backfill(factory, events, minutes, days, progress)
+        live, events, states = _live(factory, Path(tmp), minutes, speed, progress)
+    back, ledger = _backfill(factory, events, states, minutes, days, progress)
     kpis = _answers(ledger, runs)
     worst = max(q["p95_ms"] for q in kpis.values())
     thirty = back["seconds"] * 30.0 / days
@@ -94,7 +97,7 @@ def run_kpi_bench(
 
 def _live(
     factory: Any, data_dir: Path, minutes: float, speed: float, progress: Callable[[str], None] | None
-) -> tuple[dict[str, Any], list[tuple[str, int, str, dict[str, Any]]]]:
+) -> tuple[dict[str, Any], list[tuple[str, int, str, dict[str, Any]]], StateChanges]:
     from seamline.platform import Platform  # noqa: PLC0415
     from seamline.production.engine import TYPES  # noqa: PLC0415
     from seamline.run import SimOptions, new_simulation  # noqa: PLC0415
@@ -118,7 +121,8 @@ def _live(
         platform.production.drain(60.0)
         lags = np.asarray(platform.production.lags_s, np.float64)
         wall = time.perf_counter() - t0
-        stored = platform.store.events(types=TYPES, limit=50_000_000)
+        stored = platform.store.events(types=[t for t in TYPES if t != "state"], limit=50_000_000)
+        states = platform.store.state_changes()
     events = [(e.device_id, e.ts_ms, e.type, e.data) for e in reversed(stored)]
     return (
         {
@@ -132,41 +136,61 @@ def _live(
             "lag_max_s": round(float(lags.max()), 4) if len(lags) else None,
         },
         events,
+        states,
     )
 
 
 def _backfill(
     factory: Any,
     events: list[tuple[str, int, str, dict[str, Any]]],
+    states: StateChanges,
     minutes: float,
     days: float,
     progress: Callable[[str], None] | None,
 ) -> tuple[dict[str, Any], Any]:
+    """The live run's events repeated to cover ``days``, applied as a restart applies what is
+    stored (:func:`~seamline.production.engine.replay_stored`): machine states as columns, the
+    other events one by one."""
     from seamline.production.ledger import BundleRef, ProductionLedger, catalogue  # noqa: PLC0415
+    from seamline.store import StateChanges  # noqa: PLC0415
 
     span_ms = int(minutes * 60_000)
     copies = max(1, round(days * DAY_MS / span_ms))
     base = catalogue(factory)
     bundles = {f"{b}~{k}": BundleRef(ref.bundle, ref.order) for k in range(copies) for b, ref in base.items()}
     ledger = ProductionLedger(factory, bundles={**base, **bundles})
+    shifts = np.repeat(np.arange(copies, dtype=np.int64) * span_ms, len(states))
+    ts = np.tile(states.ts_ms, copies) + shifts
+    order = np.argsort(ts, kind="stable")  # a copy's last states may overlap the next copy's first
+    all_states = StateChanges(
+        states.devices,
+        states.states,
+        np.tile(states.device, copies)[order],
+        np.tile(states.state, copies)[order],
+        ts[order],
+    )
+    del shifts, ts, order
+
+    def stored() -> Iterator[tuple[str, int, str, dict[str, Any]]]:
+        for k in range(copies):
+            shift = k * span_ms
+            for device, ts, kind, data in events:
+                if kind in ("scan", "inspection") and "bundle" in data:
+                    yield device, ts + shift, kind, {**data, "bundle": f"{data['bundle']}~{k}"}
+                else:
+                    yield device, ts + shift, kind, data
+            if progress and k % max(1, copies // 10) == 0:
+                progress(f"back-fill: copy {k + 1} of {copies}")
+
     t0 = time.perf_counter()
-    n = 0
-    for k in range(copies):
-        shift = k * span_ms
-        for device, ts, kind, data in events:
-            if kind in ("scan", "inspection") and "bundle" in data:
-                ledger.update(device, ts + shift, kind, {**data, "bundle": f"{data['bundle']}~{k}"})
-            else:
-                ledger.update(device, ts + shift, kind, data)
-            n += 1
-        if progress and k % max(1, copies // 10) == 0:
-            progress(f"back-fill: copy {k + 1} of {copies}, {n:,} events")
+    n = ledger.replay(stored(), all_states)
     seconds = time.perf_counter() - t0
     return (
         {
             "days": round(copies * span_ms / DAY_MS, 2),
             "copies": copies,
             "events": n,
+            "state_events": len(all_states),
             "seconds": round(seconds, 2),
             "events_per_s": round(n / seconds) if seconds else None,
             "records": len(ledger.records),

@@ -21,17 +21,23 @@ MTBF (running time per breakdown).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
+import numpy as np
+import numpy.typing as npt
+
 from seamline.production.hours import DAY_MS, HOUR_MS, hour_pieces, spans
+from seamline.store.base import StateChanges
 
 STATES: Final = ("off", "idle", "running", "fault")
 BREAKDOWN: Final = "machine_breakdown"
 UNASSIGNED: Final = "unassigned"
 STOPPED: Final = frozenset({"idle", "fault"})  # states that are lost time when they last
 DEFAULT_THRESHOLD_S: Final = 120.0
+_STATE_CODE: Final = {s: i for i, s in enumerate(STATES)}
+_STOPPED_CODES: Final = [_STATE_CODE[s] for s in sorted(STOPPED)]
 
 
 @dataclass(slots=True)
@@ -101,6 +107,100 @@ class MachineBook:
             if cur_state in STOPPED and ts_ms - since >= self.threshold_ms:
                 self._unexplained(device_id, cur_line, since, ts_ms)
         self.current[device_id] = (line_id, state, ts_ms)
+
+    def states(self, changes: StateChanges, line_of: Mapping[str, str]) -> None:
+        """Many state events at once, in the order they would have come to :meth:`state` one by one
+        (each device on its line in ``line_of``, else on none), with the same result: hour buckets,
+        stops and their ids, current states, late changes. The arithmetic is numpy's, so that a
+        rebuild or an import applies a month of machine states in seconds. Nothing else may come to
+        the book in between: a caller applies the states before a report or a decision."""
+        known = np.array([_STATE_CODE.get(s, -1) for s in changes.states], np.int8)
+        codes = known[changes.state] if len(known) else np.zeros(0, np.int8)
+        ok = codes >= 0
+        if not ok.any():
+            return
+        ts, codes, devs = changes.ts_ms[ok], codes[ok], changes.device[ok]
+        self.newest_ms = max(self.newest_ms, int(ts.max()))
+        dev_names = changes.devices
+        dev_index = {d: i for i, d in enumerate(dev_names)}
+        before = {d: self.current[d] for d in dev_names if d in self.current}
+        line_names = sorted({line_of.get(d, "") for d in dev_names} | {c[0] for c in before.values()})
+        line_index = {ln: i for i, ln in enumerate(line_names)}
+        lines = np.array([line_index[line_of.get(d, "")] for d in dev_names], np.int64)[devs]
+        order = np.arange(len(ts), dtype=np.int64)  # the position each event came in: 0, 1, ...
+        if before:  # each device's state before the batch: a first event at position -1, accepted
+            devs = np.concatenate([np.array([dev_index[d] for d in before], devs.dtype), devs])
+            lines = np.concatenate([np.array([line_index[c[0]] for c in before.values()], np.int64), lines])
+            ts = np.concatenate([np.array([c[2] for c in before.values()], np.int64), ts])
+            codes = np.concatenate([np.array([_STATE_CODE[c[1]] for c in before.values()], np.int8), codes])
+            order = np.concatenate([np.full(len(before), -1, np.int64), order])
+        by_dev = np.argsort(devs, kind="stable")  # each device's events in arrival order (radix sort)
+        devs, lines, ts, codes, order = devs[by_dev], lines[by_dev], ts[by_dev], codes[by_dev], order[by_dev]
+        # a change older than the machine's newest accepted one is late (as in `state`); one key that
+        # grows from device to device lets a single running maximum serve every device
+        key = devs.astype(np.int64) * (1 << 43) + ts
+        prev_max = np.concatenate([[np.iinfo(np.int64).min], np.maximum.accumulate(key)[:-1]])
+        accepted = key >= prev_max
+        self.late_states += int((~accepted).sum())
+        devs, lines, ts, codes, order = (
+            devs[accepted],
+            lines[accepted],
+            ts[accepted],
+            codes[accepted],
+            order[accepted],
+        )
+        same = devs[1:] == devs[:-1]  # interval k: from event k to event k + 1 of the same device
+        since, end = ts[:-1][same], ts[1:][same]
+        i_dev, i_line, i_code = devs[:-1][same], lines[:-1][same], codes[:-1][same]
+        hour = since - since % HOUR_MS
+        inline = end <= hour + HOUR_MS  # nearly every interval: summed per hour, line, device, state
+        if inline.any():
+            self._add_inline(
+                hour[inline],
+                i_dev[inline].astype(np.int64) * len(line_names) + i_line[inline],
+                i_code[inline],
+                (end - since)[inline],
+                [(line, dev) for dev in dev_names for line in line_names],
+            )
+        for j in np.flatnonzero(~inline).tolist():
+            self._add(
+                line_names[i_line[j]], dev_names[i_dev[j]], STATES[i_code[j]], int(since[j]), int(end[j])
+            )
+        stopped = np.isin(i_code, _STOPPED_CODES) & (end - since >= self.threshold_ms)
+        closed_at = order[1:][same]  # a stop is made when the change that ends it comes
+        for j in sorted(np.flatnonzero(stopped).tolist(), key=lambda j: int(closed_at[j])):
+            self._unexplained(dev_names[i_dev[j]], line_names[i_line[j]], int(since[j]), int(end[j]))
+        for j in np.flatnonzero(np.append(~same, True)).tolist():  # each device's newest change
+            self.current[dev_names[devs[j]]] = (line_names[lines[j]], STATES[codes[j]], int(ts[j]))
+
+    def _add_inline(
+        self,
+        hour: npt.NDArray[np.int64],
+        pair: npt.NDArray[np.int64],
+        codes: npt.NDArray[np.int8],
+        ms: npt.NDArray[np.int64],
+        pairs: Sequence[tuple[str, str]],
+    ) -> None:
+        """Add intervals that each lie within one hour to the hour buckets: ``pair`` indexes
+        ``pairs`` of (line, device). One count over dense (hour, pair present, state) cells."""
+        used = np.zeros(len(pairs), np.bool_)
+        used[pair] = True
+        present = np.flatnonzero(used)
+        dense = np.cumsum(used) - 1  # a pair's place among those present
+        h0 = int(hour.min())
+        n_pair, n_code = len(present), len(STATES)
+        cell = ((hour - h0) // HOUR_MS * n_pair + dense[pair]) * n_code + codes
+        size = (int(hour.max()) - h0) // HOUR_MS * n_pair * n_code + n_pair * n_code
+        counts = np.bincount(cell, minlength=size)
+        sums = np.bincount(cell, ms, minlength=size)
+        for k in np.flatnonzero(counts).tolist():
+            rest, c = divmod(k, n_code)
+            h, p = divmod(rest, n_pair)
+            h_ms = h0 + h * HOUR_MS
+            bucket = self.by_hour.setdefault(h_ms, {})
+            key = (*pairs[present[p]], STATES[c])
+            bucket[key] = bucket.get(key, 0) + round(sums[k])
+            self._days.pop(h_ms - h_ms % DAY_MS, None)
 
     def _unexplained(self, device_id: str, line_id: str, start: int, end: int) -> None:
         """A long idle or fault with no report over it becomes an unassigned stop."""

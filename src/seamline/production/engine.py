@@ -29,7 +29,9 @@ log = logging.getLogger(__name__)
 TYPES: Final = ("scan", "badge", "inspection", "state", "downtime", "decision")
 DECISION_BOOT: Final = 4_294_967_295  # the boot number of decisions Seamline sends as a device
 Submit = Callable[[dict[str, Any], Callable[[object], None]], None]  # message, on_done(receipt)
-REBUILD_LIMIT: Final = 50_000_000  # events read back at start: about a month of the reference factory
+REBUILD_LIMIT: Final = (
+    5_000_000  # events besides machine states read back at start: months of the reference factory
+)
 _T = TypeVar("_T")
 _Item = tuple[str, int, str, dict[str, Any], int]  # device, device ts, type, data, received (wall ms)
 
@@ -257,13 +259,14 @@ class ProductionEngine:
 
 
 def replay_stored(ledger: ProductionLedger, store: Store, *, limit: int = REBUILD_LIMIT) -> int:
-    """Apply the store's production events (:data:`TYPES`) to ``ledger``, oldest first (the newest
-    ``limit`` of them); return how many. What the engine does at start, and what a report that
-    runs outside the service does to see the same records."""
-    stored = store.events(types=TYPES, limit=limit)  # newest first
-    for e in reversed(stored):
-        ledger.update(e.device_id, e.ts_ms, e.type, e.data)
-    return len(stored)
+    """Apply the store's production events (:data:`TYPES`) to ``ledger``, oldest first: machine
+    states read as columns (:meth:`Store.state_changes`), the newest ``limit`` of the other events
+    as events. Returns how many. What the engine does at start, and what a report that runs outside
+    the service does to see the same records."""
+    stored = store.events(types=[t for t in TYPES if t != "state"], limit=limit)  # newest first
+    return ledger.replay(
+        ((e.device_id, e.ts_ms, e.type, e.data) for e in reversed(stored)), store.state_changes()
+    )
 
 
 __all__ = ["DECISION_BOOT", "DecisionRefusedError", "ProductionEngine", "replay_stored"]

@@ -41,14 +41,17 @@ from __future__ import annotations
 
 import bisect
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
+
+import numpy as np
 
 from seamline.model.factory import Bundle, Factory, Operation, OperationBulletin, Order
 from seamline.production.downtime import DEFAULT_THRESHOLD_S, MachineBook
 from seamline.production.hours import DAY_MS, HOUR_MS, hour_pieces
 from seamline.production.inspections import INVALID_INSPECTION, inspection_problem
+from seamline.store.base import StateChanges
 
 # Why a scan was not counted (ScanException.reason).
 UNKNOWN_BUNDLE: Final = "unknown_bundle"
@@ -58,6 +61,7 @@ PREDECESSOR_MISSING: Final = "predecessor_missing"
 NOT_LOGGED_IN: Final = "operator_not_logged_in"
 INVALID_SCAN: Final = "invalid_scan"
 WAITING: Final = frozenset({PREDECESSOR_MISSING, NOT_LOGGED_IN})  # may resolve by themselves
+_MACHINE_BOOK_TYPES: Final = frozenset({"downtime", "decision"})  # events that read or change stops
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,6 +241,42 @@ class ProductionLedger:
                 if isinstance(duration, int | float) and not isinstance(duration, bool)
                 else None,
             )
+
+    def replay(
+        self, events: Iterable[tuple[str, int, str, Mapping[str, Any]]], states: StateChanges | None = None
+    ) -> int:
+        """Take many events, in time order, as :meth:`update` would one by one and with the same
+        result, the machine states in bulk (:meth:`MachineBook.states`): how a rebuild or an import
+        applies a month of events in seconds. ``states``, when given, are the ``state`` events as
+        columns (:meth:`Store.state_changes`), each applied before the events not older than it.
+        Returns how many events it took."""
+        pending: list[tuple[str, int, str, Mapping[str, Any]]] = []
+        keep = pending.append
+        done = n = 0  # states applied; events taken
+        for event in events:
+            n += 1
+            if event[2] == "state":
+                keep(event)
+                continue
+            if event[2] in _MACHINE_BOOK_TYPES:  # they read what the states made: states first
+                if pending:
+                    self._apply_states(pending)
+                    pending.clear()
+                if states is not None:
+                    upto = int(np.searchsorted(states.ts_ms, event[1], side="right"))
+                    if upto > done:
+                        self.machines.states(states[done:upto], self._device_lines)
+                        done = upto
+            self.update(*event)
+        if pending:
+            self._apply_states(pending)
+        if states is not None and done < len(states):
+            self.machines.states(states[done:], self._device_lines)
+        return n + (len(states) if states is not None else 0)
+
+    def _apply_states(self, events: list[tuple[str, int, str, Mapping[str, Any]]]) -> None:
+        rows = [(e[0], e[1], s) for e in events if isinstance(s := e[3].get("state"), str)]
+        self.machines.states(StateChanges.from_rows(rows), self._device_lines)
 
     def resolve(self, exception_id: int, *, operator_id: str | None = None) -> ScanException:
         """A supervisor counts an exception's scan after all (optionally naming the operator who did

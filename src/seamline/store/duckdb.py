@@ -55,6 +55,7 @@ from seamline.store.base import (
     Resolution,
     RetentionPolicy,
     Series,
+    StateChanges,
     StateDurations,
     StoredEvent,
     StoreError,
@@ -650,6 +651,35 @@ class DuckDBStore:
         sql += " ORDER BY ts_ms DESC, rowid DESC LIMIT ?"
         rows = self._reader().execute(sql, [*params, limit]).fetchall()
         return [StoredEvent(d, t, r, k, orjson.loads(data)) for d, t, r, k, data in rows]
+
+    def state_changes(self, start_ms: int | None = None, end_ms: int | None = None) -> StateChanges:
+        """Stored ``state`` events as columns; see the Store protocol."""
+        table = (
+            self._reader()
+            .sql(
+                "SELECT device_id, data->>'state' AS state, list(ts_ms ORDER BY rowid) AS ts,"
+                " list(rowid ORDER BY rowid) AS seq FROM events WHERE type = 'state'"
+                " AND ts_ms >= $1 AND ts_ms < $2 GROUP BY ALL",
+                params=[-(1 << 62) if start_ms is None else start_ms, 1 << 62 if end_ms is None else end_ms],
+            )
+            .to_arrow_table()
+        )
+        ts, seq = table.column("ts").combine_chunks(), table.column("seq").combine_chunks()
+        cuts = ts.offsets.to_numpy()
+        flat_ts, flat_seq = ts.values.to_numpy().astype(np.int64), seq.values.to_numpy().astype(np.int64)
+        return StateChanges.from_groups(
+            [
+                (d, s, flat_ts[a:b], flat_seq[a:b])
+                for d, s, a, b in zip(
+                    table.column("device_id").to_pylist(),
+                    table.column("state").to_pylist(),
+                    cuts[:-1].tolist(),
+                    cuts[1:].tolist(),
+                    strict=True,
+                )
+                if s is not None
+            ]
+        )
 
     def aggregates(self, sensor_id: int, start_ms: int, end_ms: int, resolution: Resolution) -> Aggregates:
         """Rolled-up history of one sensor over ``[start_ms, end_ms)``; see the Store protocol."""

@@ -49,6 +49,7 @@ from seamline.store.base import (
     Resolution,
     RetentionPolicy,
     Series,
+    StateChanges,
     StateDurations,
     StoredEvent,
     StoreError,
@@ -623,12 +624,7 @@ class PostgresStore:
         if types is not None:
             where.append(sql.SQL("type = ANY(%(types)s::text[])"))
             params["types"] = list(types)
-        if start_ms is not None:
-            where.append(sql.SQL("ts >= {}").format(ts_sql("start")))
-            params["start"] = start_ms
-        if end_ms is not None:
-            where.append(sql.SQL("ts < {}").format(ts_sql("end")))
-            params["end"] = end_ms
+        _time_range(where, params, start_ms, end_ms)
         query = sql.SQL("SELECT device_id, {}, {}, type, data FROM events").format(
             ms_sql("ts"), ms_sql("received_ts")
         )
@@ -638,6 +634,24 @@ class PostgresStore:
         with self._readers.connection() as con:
             rows = con.execute(query, params).fetchall()
         return [StoredEvent(d, int(t), int(r), k, data) for d, t, r, k, data in rows]
+
+    def state_changes(self, start_ms: int | None = None, end_ms: int | None = None) -> StateChanges:
+        """Stored ``state`` events as columns; see the Store protocol. One row per device and
+        state, its times and event ids packed into one ``bytea`` of big-endian int8 pairs."""
+        where: list[sql.Composable] = [sql.SQL("type = 'state'"), sql.SQL("data ? 'state'")]
+        params: dict[str, Any] = {}
+        _time_range(where, params, start_ms, end_ms)
+        query = sql.SQL(
+            "SELECT device_id, data->>'state', string_agg(int8send({}) || int8send(event_id), ''"
+            " ORDER BY event_id) FROM events WHERE {} GROUP BY 1, 2"
+        ).format(ms_sql("ts"), sql.SQL(" AND ").join(where))
+        with self._readers.connection() as con:
+            rows = con.execute(query, params).fetchall()
+        groups = []
+        for device, state, packed in rows:
+            pairs = np.frombuffer(packed, ">i8").reshape(-1, 2).astype(np.int64)
+            groups.append((device, state, pairs[:, 0].copy(), pairs[:, 1].copy()))
+        return StateChanges.from_groups(groups)
 
     def reading_count(self) -> int:
         with self._state_lock:
@@ -717,3 +731,15 @@ class PostgresStore:
                 (self.schema,),
             ).fetchone()
         return int(row[0]) if row else 0
+
+
+def _time_range(
+    where: list[sql.Composable], params: dict[str, Any], start_ms: int | None, end_ms: int | None
+) -> None:
+    """Add ``start_ms <= ts < end_ms`` (either end optional) to an events query."""
+    if start_ms is not None:
+        where.append(sql.SQL("ts >= {}").format(ts_sql("start")))
+        params["start"] = start_ms
+    if end_ms is not None:
+        where.append(sql.SQL("ts < {}").format(ts_sql("end")))
+        params["end"] = end_ms
