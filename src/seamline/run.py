@@ -149,11 +149,11 @@ def _production_line(platform: Platform) -> str:
     """Garments made, factory efficiency and open exceptions so far, for the status line."""
 
     def figures(lg: ProductionLedger) -> tuple[int, float, float, int]:
-        facts = [f for day in lg.facts_by_day.values() for f in day.values()]
-        made, earned = sum(f[2] for f in facts), sum(f[1] for f in facts)
         whole = kpi.totals(lg, 0, 2**62, by=())
+        made = sum(t.output for t in whole.values())
+        earned = sum(t.earned_min for t in whole.values())
         attended = sum(t.attended_min or 0.0 for t in whole.values())
-        return int(made), earned, attended, sum(1 for x in lg.exceptions if x.status == "open")
+        return made, earned, attended, sum(1 for x in lg.exceptions if x.status == "open")
 
     made, earned, attended, open_exceptions = platform.production.read(figures)
     if not made and not earned:

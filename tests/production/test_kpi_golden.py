@@ -243,3 +243,32 @@ def test_a_long_idle_with_no_report_becomes_an_unassigned_stop(small: Factory) -
         {"action": "assign", "exception": lg.machines.downtimes[0].key, "reason": "no_feeding", "by": "sup"},
     )
     assert (lg.machines.downtimes[0].reason, lg.machines.downtimes[0].assigned_by) == ("no_feeding", "sup")
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 300), st.integers(1, 200)), min_size=1, max_size=7), st.data())
+def test_attendance_by_hour_whatever_order_the_badges_come_in(
+    small: Factory, visits: list[tuple[int, int]], data: st.DataObject
+) -> None:
+    # visit i: operator i at seat i from minute `start` for `length` minutes, spanning hours
+    who = [(f"L1-OP{i:02d}", f"L1-S{i + 1:02d}") for i in range(len(visits))]
+    in_order = ProductionLedger(small)
+    for at, i, action in sorted(
+        [(a, i, "login") for i, (a, _) in enumerate(visits)]
+        + [(a + n, i, "logout") for i, (a, n) in enumerate(visits)]
+    ):
+        (login if action == "login" else logout)(in_order, at, *who[i])
+    # every login in any order, then every logout in any order, each followed by an unrelated scan
+    # that moves the floor's clock on: open sessions' hours are counted before their logout comes
+    mixed = ProductionLedger(small)
+    for i in data.draw(st.permutations(range(len(visits)))):
+        login(mixed, visits[i][0], *who[i])
+        scan(mixed, 600, "NO-SUCH-BUNDLE", "A010", *who[i])
+    for i in data.draw(st.permutations(range(len(visits)))):
+        logout(mixed, sum(visits[i]), *who[i])
+    expected = totals(in_order, T0, T0 + 9 * HOUR_MS, by=("hour", "workstation"))
+    got = totals(mixed, T0, T0 + 9 * HOUR_MS, by=("hour", "workstation"))
+    assert sum(t.attended_min or 0.0 for t in got.values()) == pytest.approx(sum(n for _, n in visits))
+    assert {k: round(v.attended_min or 0.0, 6) for k, v in got.items()} == {
+        k: round(v.attended_min or 0.0, 6) for k, v in expected.items()
+    }

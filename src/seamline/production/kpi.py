@@ -23,12 +23,13 @@ Every figure sums hour buckets of facts written as records arrive; none rescans 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
-from seamline.production.hours import HOUR_MS, hour_pieces, spans
-from seamline.production.ledger import ProductionLedger, Session
+from seamline.production.facts import Session, Table
+from seamline.production.hours import HOUR_MS, hour_pieces
+from seamline.production.ledger import ProductionLedger
 
 FORMULA_VERSION: Final = 1
 DIMENSIONS: Final = ("hour", "line", "workstation", "operator", "style", "order", "operation")
@@ -70,26 +71,22 @@ def totals(
         raise ValueError(f"unknown dimension {unknown[0]!r}; one of {', '.join(DIMENSIONS)}")
     if "hour" in (where or {}):
         raise ValueError("filter hours with the time range, not with where")
-    lo, hi = start_ms - start_ms % HOUR_MS, end_ms
-    filt = [(_FACT_INDEX[k] - 1, v) for k, v in (where or {}).items()]
-    idx = [_FACT_INDEX[d] - 1 for d in by]  # into the key without its hour (-1: the hour itself)
-    sums: dict[tuple[str | int, ...], list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
-    for bucket, facts in _buckets(ledger, lo, hi, hourly="hour" in by):
-        for rest, (pieces, earned, output) in facts.items():
-            if any(rest[i] != v for i, v in filt):
-                continue
-            acc = sums[tuple(bucket if i < 0 else rest[i] for i in idx)]
-            acc[0] += pieces
-            acc[1] += earned
-            acc[2] += output
+    sums = _grouped(ledger.facts, start_ms, end_ms, [_FACT_INDEX[d] for d in by], _FACT_INDEX, where)
     attended: dict[tuple[str | int, ...], float] | None = None
     if set(by) | set(where or {}) <= _ATTENDANCE_DIMS:
-        now = now_ms if now_ms is not None else _newest(ledger)
+        now = now_ms if now_ms is not None else ledger.clock_ms
         attended = defaultdict(float)
         att_idx = [_ATTENDANCE_ORDER.index(d) for d in by]
-        att_filt = [(_ATTENDANCE_ORDER.index(k), v) for k, v in (where or {}).items()]
-        for akey, minutes in _attendance(ledger, lo, hi, now, hourly="hour" in by):
-            if any(akey[i] != v for i, v in att_filt):
+        att_filt = [(_ATTENDANCE_ORDER.index(k), v) for k, v in (where or {}).items() if k != "line"]
+        for akey, minutes in ledger.attendance.minutes(
+            start_ms - start_ms % HOUR_MS,
+            end_ms,
+            now,
+            ledger.open_sessions(),
+            hourly="hour" in by,
+            line_id=(where or {}).get("line"),
+        ):
+            if att_filt and any(akey[i] != v for i, v in att_filt):
                 continue
             attended[tuple(akey[i] for i in att_idx)] += minutes
     out: dict[tuple[str | int, ...], Totals] = {}
@@ -151,17 +148,8 @@ def quality_totals(
     unknown = [d for d in (*by, *(where or {})) if d not in index]
     if unknown:
         raise ValueError(f"unknown dimension {unknown[0]!r}; one of {', '.join(QUALITY_DIMENSIONS)}")
-    lo = start_ms - start_ms % HOUR_MS
-    filt = [(index[k], v) for k, v in (where or {}).items()]
-    idx = [index[d] for d in by]
-    sums: dict[tuple[str | int, ...], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
-    for key, counts in ledger.quality.items():
-        if not lo <= key[0] < end_ms or any(key[i] != v for i, v in filt):
-            continue
-        acc = sums[tuple(key[i] for i in idx)]
-        for j in range(4):
-            acc[j] += counts[j]
-    return {k: QualityTotals(*v) for k, v in sums.items()}
+    sums = _grouped(ledger.quality, start_ms, end_ms, [index[d] for d in by], index, where)
+    return {k: QualityTotals(*(int(x) for x in v)) for k, v in sums.items()}
 
 
 def defect_pareto(
@@ -169,31 +157,46 @@ def defect_pareto(
 ) -> list[tuple[str, str, int]]:
     """(code, severity, defects) over the span, most frequent first; ``where`` may name line,
     kind, operation and operator."""
-    index = {"line": 1, "kind": 2, "operation": 3, "operator": 4}
-    bad = [k for k in (where or {}) if k not in index]
+    index = {"line": 1, "kind": 2, "operation": 3, "operator": 4, "code": 5, "severity": 6}
+    bad = [k for k in (where or {}) if k not in index or k in ("code", "severity")]
     if bad:
-        raise ValueError(f"unknown dimension {bad[0]!r}; one of {', '.join(index)}")
+        raise ValueError(f"unknown dimension {bad[0]!r}; one of line, kind, operation, operator")
+    out = _grouped(ledger.defects, start_ms, end_ms, [5, 6], index, where)
+    return sorted(
+        ((str(c), str(s), int(n[0])) for (c, s), n in out.items()), key=lambda x: (-x[2], x[0], x[1])
+    )
+
+
+def _grouped(
+    table: Table[Any],
+    start_ms: int,
+    end_ms: int,
+    idx: Sequence[int],
+    index: dict[str, int],
+    where: dict[str, str] | None,
+) -> dict[tuple[str | int, ...], list[float]]:
+    """A table's sums over the hours overlapping ``[start_ms, end_ms)`` per group: ``idx`` and
+    ``index`` place dimensions in (bucket start, line, *key); ``where`` keeps the rows whose
+    dimensions have those values (a line reads only its own part of the table)."""
+    rest = dict(where or {})
+    line_id = rest.pop("line", None)
+    filt = [(index[k] - 2, v) for k, v in rest.items()]
+    hourly = 0 in idx
+    sums: dict[tuple[str | int, ...], list[float]] = {}
     lo = start_ms - start_ms % HOUR_MS
-    out: dict[tuple[str, str], int] = defaultdict(int)
-    for key, n in ledger.defects.items():
-        if lo <= key[0] < end_ms and all(key[index[k]] == v for k, v in (where or {}).items()):
-            out[(key[5], key[6])] += n
-    return sorted(((c, s, n) for (c, s), n in out.items()), key=lambda x: (-x[2], x[0], x[1]))
-
-
-def _buckets(
-    ledger: ProductionLedger, lo: int, hi: int, *, hourly: bool
-) -> Iterator[tuple[int, dict[tuple[str, ...], list[float]]]]:
-    """The fact buckets covering the hours ``[lo, hi)``: whole UTC days from the day buckets (unless
-    ``hourly``), the hours at either end from the hour buckets; each with its start."""
-    if not ledger.facts_by_hour:
-        return
-    hours = ledger.facts_by_hour.keys()
-    lo, hi = max(lo, min(hours)), min(hi, max(hours) + HOUR_MS)  # only where there is data
-    for t, whole_day in spans(lo, hi, whole_days=not hourly):
-        bucket = (ledger.facts_by_day if whole_day else ledger.facts_by_hour).get(t)
-        if bucket:
-            yield t, bucket
+    for start, line, rows in table.buckets(lo, end_ms, hourly=hourly, line_id=line_id):
+        head: tuple[int, str] = (start, line)
+        for key, values in rows.items():
+            if filt and any(key[i] != v for i, v in filt):
+                continue
+            group = tuple(head[i] if i < 2 else key[i - 2] for i in idx)
+            acc = sums.get(group)
+            if acc is None:
+                sums[group] = list(values)
+            else:
+                for i, v in enumerate(values):
+                    acc[i] += v
+    return sums
 
 
 def attended_by_hour(
@@ -211,33 +214,6 @@ def attended_by_hour(
         for hour, x, y in pieces:
             out[(hour, *who)] += (y - x) / 60_000
     return dict(out)
-
-
-def _attendance(
-    ledger: ProductionLedger, lo: int, hi: int, now: int, *, hourly: bool
-) -> Iterator[tuple[tuple[int, str, str, str], float]]:
-    """Attended minutes per (hour or ``lo``, line, workstation, operator) in ``[lo, hi)``: closed
-    sessions from the ledger's hourly table, open ones clipped at ``now``."""
-    if ledger.attended_hours:
-        first, last = min(ledger.attended_hours), max(ledger.attended_hours)
-        t = max(lo - lo % HOUR_MS, first)
-        while t < min(hi, last + HOUR_MS):
-            for (line, ws, op), minutes in ledger.attended_hours.get(t, {}).items():
-                yield ((t if hourly else lo), line, ws, op), minutes
-            t += HOUR_MS
-    yield from attended_by_hour(ledger.open_sessions(), lo, hi, now, hourly=hourly).items()
-
-
-def _all_sessions(ledger: ProductionLedger) -> Iterable[Session]:
-    for sessions in ledger.sessions.values():
-        yield from sessions
-
-
-def _newest(ledger: ProductionLedger) -> int:
-    newest = max((r.ts_ms for r in ledger.records[-1:]), default=0)
-    for s in _all_sessions(ledger):
-        newest = max(newest, s.logout_ms or s.login_ms)
-    return newest
 
 
 __all__ = [

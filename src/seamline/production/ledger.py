@@ -49,7 +49,8 @@ import numpy as np
 
 from seamline.model.factory import Bundle, Factory, Operation, OperationBulletin, Order
 from seamline.production.downtime import DEFAULT_THRESHOLD_S, MachineBook
-from seamline.production.hours import DAY_MS, HOUR_MS, hour_pieces
+from seamline.production.facts import Attendance, DefectKey, FactKey, QualityKey, Session, Table
+from seamline.production.hours import HOUR_MS
 from seamline.production.inspections import INVALID_INSPECTION, inspection_problem
 from seamline.store.base import StateChanges
 
@@ -117,20 +118,6 @@ class ScanException:
         return "|".join(str(p) for p in parts)
 
 
-@dataclass(slots=True)
-class Session:
-    """An operator logged in at a workstation from ``login_ms`` until ``logout_ms`` (None: still in)."""
-
-    operator_id: str
-    workstation_id: str
-    line_id: str | None
-    login_ms: int
-    logout_ms: int | None = None
-
-    def covers(self, ts_ms: int) -> bool:
-        return self.login_ms <= ts_ms and (self.logout_ms is None or ts_ms <= self.logout_ms)
-
-
 @dataclass(frozen=True, slots=True)
 class BundleRef:
     """What a bundle ticket stands for: its order, style and pieces."""
@@ -186,33 +173,31 @@ class ProductionLedger:
         self.auto_resolved = 0
         self.stale_decisions = 0  # decisions on exceptions no longer open (applied twice, or resolved)
         self.exceptions_by_key: dict[str, ScanException] = {}
-        # what every KPI reads, so that no figure rescans the records, by hour and by UTC day:
-        # (line, workstation, operator, style, order, operation) -> [pieces, earned_min, output
-        # pieces]; a question about a day or a month reads only its own buckets
-        self.facts_by_hour: dict[int, dict[tuple[str, ...], list[float]]] = {}
-        self.facts_by_day: dict[int, dict[tuple[str, ...], list[float]]] = {}
-        self._in_progress: dict[str, set[str]] = defaultdict(set)  # line -> bundles being sewn
-        # minutes of closed sessions by hour: (line, workstation, operator) -> minutes; the sessions
-        # still open are added when asked, so no request splits a month of sessions into hours
-        self.attended_hours: dict[int, dict[tuple[str, str, str], float]] = {}
-        # (hour_ms, line, workstation, operator, style, order, operation, kind) -> [inspections,
-        # checked, defective, defects]; and (hour_ms, line, kind, operation, operator, code,
-        # severity) -> defects, for the Pareto. An end-of-line inspection has operation "".
-        self.quality: dict[tuple[int, str, str, str, str, str, str, str], list[int]] = defaultdict(
-            lambda: [0, 0, 0, 0]
-        )
-        self.defects: dict[tuple[int, str, str, str, str, str, str], int] = defaultdict(int)
+        # what every KPI reads, so that no figure rescans the records (production/facts.py)
+        self.facts: Table[FactKey] = Table(3)
+        self.attendance = Attendance()
+        self.clock_ms = 0  # the newest scan or badge: the floor's clock, for sessions still open
+        # line -> [bundles, pieces] in progress, and line -> operation -> [bundles, pieces] waiting
+        self._wip: dict[str, list[int]] = {}
+        self._wip_ops: dict[str, dict[str, list[int]]] = {}
+        self.quality: Table[QualityKey] = Table(4)
+        self.defects: Table[DefectKey] = Table(1)
         self.machines = MachineBook(downtime_threshold_s)  # state seconds, downtime (production/downtime.py)
         self._seat: dict[str, Session] = {}  # workstation -> open session
         self._routes: dict[str, _Route] = {}
         self._workstation_line = {ws.id: line.id for line in factory.lines for ws in line.workstations}
         self._device_lines = {d.id: d.line_id or "" for d in factory.devices}
         self._waiting: dict[str, list[ScanException]] = defaultdict(list)  # bundle or operator -> open
+        self._roll_at = 0  # when open sessions' hours go into the attendance table next
 
     # -- input ---------------------------------------------------------------------------------------
 
     def update(self, device_id: str, ts_ms: int, event_type: str, data: Mapping[str, Any]) -> None:
         """Take one device event."""
+        if ts_ms >= self._roll_at and event_type in ("scan", "badge"):  # the floor passed an hour
+            hour = ts_ms - ts_ms % HOUR_MS
+            self.attendance.roll(self.open_sessions(), hour)
+            self._roll_at = hour + HOUR_MS
         if event_type == "state":  # by far the most frequent: first
             state = data.get("state")
             if isinstance(state, str):
@@ -330,20 +315,25 @@ class ProductionLedger:
         (bundles, pieces) waiting for it (every predecessor done, itself not; a bundle between
         parallel operations waits at each). A bundle is in progress from its first scan on the line
         until its every operation is done; bundles fed in but not yet scanned are not seen."""
-        out: dict[str, list[int]] = {}
-        bundles = pieces = 0
-        for bundle_id in self._in_progress.get(line_id, ()):
-            route = self._routes[bundle_id]
-            if route.line_id != line_id or len(route.done) == len(route.bulletin.operations):
-                continue
-            bundles += 1
-            pieces += route.pieces
-            for op in route.bulletin.operations:
-                if op.id not in route.done and all(p in route.done for p in op.predecessors):
-                    acc = out.setdefault(op.id, [0, 0])
-                    acc[0] += 1
-                    acc[1] += route.pieces
-        return bundles, pieces, {k: (v[0], v[1]) for k, v in out.items()}
+        bundles, pieces = self._wip.get(line_id, (0, 0))
+        ops = self._wip_ops.get(line_id, {})
+        return bundles, pieces, {op: (n, p) for op, (n, p) in ops.items() if n}
+
+    def _count_wip(self, route: _Route, sign: int) -> None:
+        """Add (``sign`` 1) or take off (-1) a bundle's part of its line's WIP, before and after a
+        record changes its route: WIP is kept as records come, never counted over the bundles."""
+        if not route.done or len(route.done) == len(route.bulletin.operations):
+            return  # not started, or finished: not in progress
+        line = route.line_id
+        total = self._wip.setdefault(line, [0, 0])
+        total[0] += sign
+        total[1] += sign * route.pieces
+        ops = self._wip_ops.setdefault(line, {})
+        for op in route.bulletin.operations:
+            if op.id not in route.done and all(p in route.done for p in op.predecessors):
+                acc = ops.setdefault(op.id, [0, 0])
+                acc[0] += sign
+                acc[1] += sign * route.pieces
 
     def _decision(self, data: Mapping[str, Any]) -> None:
         """A supervisor's stored decision (a ``decision`` event), applied again on every rebuild."""
@@ -415,6 +405,7 @@ class ProductionLedger:
         missing = [p for p in op.predecessors if p not in route.done]
         if missing and check_order and not route.mid_route:
             return PREDECESSOR_MISSING, f"operation {op.id} before {', '.join(missing)} of {ref.bundle.id}"
+        self._count_wip(route, -1)
         if missing:  # taken up mid-route: what comes before and was not scanned was done before
             for earlier in _ancestors(route.bulletin, op.id) - route.done.keys():
                 route.done[earlier] = None
@@ -435,23 +426,16 @@ class ProductionLedger:
         )
         route.done[op.id] = record
         route.line_id, route.pieces = record.line_id, ref.bundle.quantity
+        self._count_wip(route, 1)
         self.records.append(record)
-        output = pieces if record.final else 0
-        hour = ts_ms - ts_ms % HOUR_MS
-        rest = (record.line_id, ws_id, operator_id, ref.style_id, ref.order.id, op.id)
-        for fact in (
-            self.facts_by_hour.setdefault(hour, {}).setdefault(rest, [0.0, 0.0, 0.0]),
-            self.facts_by_day.setdefault(hour - hour % DAY_MS, {}).setdefault(rest, [0.0, 0.0, 0.0]),
-        ):
-            fact[0] += pieces
-            fact[1] += record.earned_min
-            fact[2] += output
-        ticket = str(scan["bundle"])  # the route's key: the ticket as scanned
-        if len(route.done) == len(route.bulletin.operations):
-            self._in_progress[record.line_id].discard(ticket)
-        else:
-            self._in_progress[record.line_id].add(ticket)
-        self._retry(f"bundle:{ticket}")
+        self.facts.add(
+            ts_ms,
+            record.line_id,
+            (ws_id, operator_id, ref.style_id, ref.order.id, op.id),
+            (pieces, record.earned_min, pieces if record.final else 0),
+        )
+        self.clock_ms = max(self.clock_ms, ts_ms)
+        self._retry(f"bundle:{scan['bundle']}")  # the route's key: the ticket as scanned
         return record
 
     def _parse(self, scan: dict[str, Any]) -> _Scan | tuple[str, str]:
@@ -541,17 +525,16 @@ class ProductionLedger:
         line_id = self._workstation_line.get(ws_id) or self._device_line(device_id)
         operator_id, kind = str(data.get("operator") or ""), str(data["kind"])
         operation = str(data.get("operation") or "")
-        hour = ts_ms - ts_ms % HOUR_MS
         style, order = (ref.style_id, ref.order.id) if ref is not None else ("", "")
-        q = self.quality[(hour, line_id, ws_id, operator_id, style, order, operation, kind)]
-        q[0] += 1
-        q[1] += int(data["checked"])
-        q[2] += int(data["defective"])
-        for d in data["defects"]:
-            q[3] += int(d["count"])
-            self.defects[
-                (hour, line_id, kind, operation, operator_id, str(d["code"]), str(d["severity"]))
-            ] += int(d["count"])
+        defects = [(str(d["code"]), str(d["severity"]), int(d["count"])) for d in data["defects"]]
+        self.quality.add(
+            ts_ms,
+            line_id,
+            (ws_id, operator_id, style, order, operation, kind),
+            (1, int(data["checked"]), int(data["defective"]), sum(n for _, _, n in defects)),
+        )
+        for code, severity, n in defects:
+            self.defects.add(ts_ms, line_id, (kind, operation, operator_id, code, severity), (n,))
 
     # -- badges -----------------------------------------------------------------------------------------
 
@@ -559,6 +542,7 @@ class ProductionLedger:
         operator_id, ws_id, action = data.get("operator"), data.get("workstation"), data.get("action")
         if not isinstance(operator_id, str) or not isinstance(ws_id, str):
             return
+        self.clock_ms = max(self.clock_ms, ts_ms)
         sessions = self.sessions[operator_id]
         current = sessions[-1] if sessions and sessions[-1].logout_ms is None else None
         if action == "login":
@@ -580,14 +564,9 @@ class ProductionLedger:
             self._seat.pop(current.workstation_id, None)
 
     def _close(self, session: Session, ts_ms: int) -> None:
-        """End a session and add its minutes, hour by hour, to the attendance table."""
-        if session.logout_ms is not None:
-            return
-        session.logout_ms = max(ts_ms, session.login_ms)
-        key = (session.line_id or "", session.workstation_id, session.operator_id)
-        for hour, a, b in hour_pieces(session.login_ms, session.logout_ms):
-            bucket = self.attended_hours.setdefault(hour, {})
-            bucket[key] = bucket.get(key, 0.0) + (b - a) / 60_000
+        """End a session; its minutes go to the attendance table."""
+        if session.logout_ms is None:
+            self.attendance.close(session, ts_ms)
 
     def open_sessions(self) -> list[Session]:
         """The sessions still going on (no logout yet)."""

@@ -261,14 +261,8 @@ def _operator_name(factory: Factory, operator_id: str) -> str:
 
 
 def _newest_event(ledger: ProductionLedger) -> int | None:
-    newest = max((r.ts_ms for r in ledger.records), default=None)
-    for sessions in ledger.sessions.values():
-        for s in sessions:
-            t = s.logout_ms if s.logout_ms is not None else s.login_ms
-            newest = t if newest is None else max(newest, t)
-    if ledger.machines.newest_ms:  # state and downtime events
-        newest = max(newest or 0, ledger.machines.newest_ms)
-    return newest
+    """The newest scan, badge, state or downtime event (None: nothing yet)."""
+    return max(ledger.clock_ms, ledger.machines.newest_ms) or None
 
 
 def _quality(ledger: ProductionLedger, start_ms: int, end_ms: int) -> dict[str, QualityTotals]:
