@@ -32,6 +32,7 @@ Submit = Callable[[dict[str, Any], Callable[[object], None]], None]  # message, 
 REBUILD_LIMIT: Final = (
     5_000_000  # events besides machine states read back at start: months of the reference factory
 )
+_APPLY_AT_ONCE: Final = 5_000  # queued events applied under one hold of the lock, at most
 _T = TypeVar("_T")
 _Item = tuple[str, int, str, dict[str, Any], int]  # device, device ts, type, data, received (wall ms)
 
@@ -240,22 +241,41 @@ class ProductionEngine:
     def _run(self) -> None:
         try:
             while True:
-                item = self._queue.get()
-                if item is None:
+                items = [self._queue.get()]  # wait for one, then take what else is queued
+                while len(items) < _APPLY_AT_ONCE:
+                    try:
+                        items.append(self._queue.get_nowait())
+                    except queue.Empty:
+                        break
+                if self._apply(items):
                     return
-                device_id, ts_ms, event_type, data, received_ms = item
-                if event_type == "_mark":
-                    data["event"].set()
-                    continue
-                with self._lock:
-                    self.ledger.update(device_id, ts_ms, event_type, data)
-                self._applied += 1
-                self._last_lag_s = time.time() - received_ms / 1000.0
-                self.lags_s.append(self._last_lag_s)
         except Exception as exc:  # the watchdog restarts the thread; readiness shows it meanwhile
             self._last_error = repr(exc)
             log.exception("production records stopped")
             raise
+
+    def _apply(self, items: list[_Item | None]) -> bool:
+        """Apply queued events under one hold of the lock, machine states in bulk; True: stop."""
+        events = []
+        marks = []
+        stop = False
+        for item in items:
+            if item is None:
+                stop = True
+            elif item[2] == "_mark":
+                marks.append(item[3]["event"])
+            else:
+                events.append(item)
+        if events:
+            with self._lock:
+                self.ledger.replay((d, t, k, data) for d, t, k, data, _ in events)
+            now = time.time()
+            self.lags_s.extend(now - e[4] / 1000.0 for e in events)
+            self._last_lag_s = self.lags_s[-1]
+            self._applied += len(events)
+        for mark in marks:  # everything queued before the mark is applied now
+            mark.set()
+        return stop
 
 
 def replay_stored(ledger: ProductionLedger, store: Store, *, limit: int = REBUILD_LIMIT) -> int:
