@@ -73,6 +73,7 @@ class Platform:
             self.store,
             submit=lambda message, on_done: self.ingestor.submit(message, transport="api", on_done=on_done),
             downtime_threshold_s=settings.downtime_threshold_s,
+            planned_efficiency=settings.planned_efficiency,
         )
         self.ingestor.add_commit_listener(self.production.committed)
         self.maintenance = MaintenanceLoop(

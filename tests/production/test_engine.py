@@ -87,6 +87,12 @@ def test_the_api_counts_what_the_twin_scanned_and_a_restart_rebuilds_it(
         assert hours[0]["pieces"] == sum(
             n for (line, _), n in truth.scanned_by_operation.items() if line == "L1"
         )
+        sam = small.styles[hours[0]["style"]].bulletin.garment_sam_min
+        assert hours[0]["garment_sam_min"] == sam
+        for h in hours:  # target = attended minutes x planned efficiency (0.70 by default) / SAM
+            assert h["target"] == pytest.approx(h["attended_min"] * 0.70 / sam, abs=0.01)
+            assert h["variance"] == pytest.approx(h["output"] - h["target"], abs=0.02)
+        assert hours[0]["target"] > 0
         quality = api(app, "GET", "/api/v1/quality/inspections", by="line,kind", **SPAN)["groups"]
         assert {(g["line"], g["kind"]): (g["checked"], g["defects"]) for g in quality} == {
             k: (v.checked, v.defects) for k, v in truth.reported_inspections.items()

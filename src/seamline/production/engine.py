@@ -32,6 +32,7 @@ Submit = Callable[[dict[str, Any], Callable[[object], None]], None]  # message, 
 REBUILD_LIMIT: Final = (
     5_000_000  # events besides machine states read back at start: months of the reference factory
 )
+PLANNED_EFFICIENCY: Final = 0.70  # the setting's default: what the hourly targets plan for
 _APPLY_AT_ONCE: Final = 5_000  # queued events applied under one hold of the lock, at most
 _T = TypeVar("_T")
 _Item = tuple[str, int, str, dict[str, Any], int]  # device, device ts, type, data, received (wall ms)
@@ -58,11 +59,13 @@ class ProductionEngine:
         *,
         submit: Submit | None = None,
         downtime_threshold_s: float = DEFAULT_THRESHOLD_S,
+        planned_efficiency: float = PLANNED_EFFICIENCY,
     ) -> None:
         """``submit(message, on_done)`` sends a message through ingest (the platform passes its
         ingestor's); supervisors' decisions travel that way into the store, so that a restart
-        applies them again."""
+        applies them again. ``planned_efficiency`` (a fraction) sets the lines' hourly targets."""
         self.factory = factory
+        self.planned_efficiency = planned_efficiency
         self.store = store
         self._submit = submit
         self._seq = 0

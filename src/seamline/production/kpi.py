@@ -97,6 +97,72 @@ def totals(
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class LineHour:
+    """One hour of a line (clipped to the span asked for) with its target (apparel-domain.md 2.2):
+
+        target (garments) = attended minutes x planned efficiency / garment SAM
+
+    where the garment SAM is the sum of ``sam_min`` over the current bulletin of the style the line
+    worked on in that hour (the style with the most earned minutes; in an hour without records,
+    the previous hour's, else the span's, else the one the line is loaded with). Attended minutes
+    being what the line really had, the target follows absences and late starts rather than a
+    headcount on paper."""
+
+    start_ms: int
+    end_ms: int
+    totals: Totals
+    style_id: str | None
+    garment_sam_min: float | None  # of that style's current bulletin
+    target: float | None  # None: no style known
+
+    @property
+    def variance(self) -> float | None:
+        """Output minus target (negative: behind)."""
+        return None if self.target is None else self.totals.output - self.target
+
+
+def line_hours(
+    ledger: ProductionLedger,
+    line_id: str,
+    start_ms: int,
+    end_ms: int,
+    planned_efficiency: float,
+    *,
+    now_ms: int | None = None,
+) -> list[LineHour]:
+    """A line's clock hours from ``start_ms`` to ``end_ms`` (the first and last clipped), each with
+    its totals and target; ``planned_efficiency`` is a fraction (the setting, 0.70 by default)."""
+    where = {"line": line_id}
+    by_hour = totals(ledger, start_ms, end_ms, by=("hour",), where=where, now_ms=now_ms)
+    by_style: dict[int, dict[tuple[str | int, ...], Totals]] = defaultdict(dict)
+    for (hour, style_id), t in totals(ledger, start_ms, end_ms, by=("hour", "style"), where=where).items():
+        by_style[int(hour)][(style_id,)] = t
+    style = main_style(ledger, line_id, start_ms, end_ms)
+    out = []
+    for hour in range(start_ms - start_ms % HOUR_MS, end_ms, HOUR_MS):
+        t = by_hour.get((hour,), Totals(0, 0, 0.0, 0.0))
+        style = _main_style(by_style.get(hour, {})) or style  # an idle hour keeps the last style
+        known = ledger.factory.styles.get(style) if style else None
+        sam = known.bulletin.garment_sam_min if known else None
+        target = (t.attended_min or 0.0) * planned_efficiency / sam if sam else None
+        out.append(LineHour(max(hour, start_ms), min(hour + HOUR_MS, end_ms), t, style, sam, target))
+    return out
+
+
+def main_style(ledger: ProductionLedger, line_id: str, start_ms: int, end_ms: int) -> str | None:
+    """The style a line worked on most (earned minutes) in the span, else the one it is loaded
+    with."""
+    span = totals(ledger, start_ms, end_ms, by=("style",), where={"line": line_id})
+    line = ledger.factory.lines_by_id.get(line_id)
+    return _main_style(span) or (line.style_id if line else None)
+
+
+def _main_style(by_style: dict[tuple[str | int, ...], Totals]) -> str | None:
+    earned = {str(k[0]): t.earned_min for k, t in by_style.items() if t.earned_min}
+    return max(sorted(earned), key=lambda s: earned[s]) if earned else None
+
+
 QUALITY_DIMENSIONS: Final = (*DIMENSIONS, "kind")
 
 
@@ -220,10 +286,13 @@ __all__ = [
     "DIMENSIONS",
     "FORMULA_VERSION",
     "QUALITY_DIMENSIONS",
+    "LineHour",
     "QualityTotals",
     "Totals",
     "attended_by_hour",
     "defect_pareto",
+    "line_hours",
+    "main_style",
     "quality_totals",
     "totals",
 ]

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from seamline.errors import NotFoundError
 from seamline.production.hours import HOUR_MS
 from seamline.production.http_common import DAY_S, engine_of, grouping
-from seamline.production.kpi import DIMENSIONS, FORMULA_VERSION, Totals, quality_totals, totals
+from seamline.production.kpi import DIMENSIONS, FORMULA_VERSION, Totals, line_hours, quality_totals, totals
 from seamline.production.ledger import ProductionLedger, ProductionRecord, ScanException
 from seamline.store.http import time_range
 from seamline.timeutil import ms_to_iso
@@ -79,26 +79,39 @@ def get_kpi(
     }
 
 
-@router.get("/lines/{line_id}/output", summary="A line's output, earned minutes and efficiency per hour")
+@router.get(
+    "/lines/{line_id}/output",
+    summary="A line's output against its target, earned minutes and efficiency per hour",
+)
 def get_line_output(
     request: Request,
     line_id: str,
     start: dt.datetime | None = Query(None, description="ISO 8601; default: 12 hours before end"),
     end: dt.datetime | None = Query(None, description="ISO 8601; default: now"),
 ) -> dict[str, Any]:
+    """Per clock hour: output (garments), target = attended minutes x planned efficiency / garment
+    SAM of the style the line worked on, the variance, pieces, earned and attended minutes and
+    efficiency; the same figures as the shift report's."""
     if line_id not in request.app.state.factory.lines_by_id:
         raise NotFoundError("line", line_id)
     start_ms, end_ms = time_range(start, end, default_s=12 * 3600)
-    groups = engine_of(request).read(
-        lambda lg: totals(lg, start_ms, end_ms, by=("hour",), where={"line": line_id})
-    )
-    hours = []
-    hour = start_ms - start_ms % HOUR_MS
-    while hour < end_ms:
-        t = groups.get((hour,), Totals(0, 0, 0.0, 0.0))
-        hours.append(_totals_json({"hour": ms_to_iso(hour)}, t))
-        hour += HOUR_MS
-    return {"line": line_id, "formula_version": FORMULA_VERSION, "hours": hours}
+    engine = engine_of(request)
+    hours = engine.read(lambda lg: line_hours(lg, line_id, start_ms, end_ms, engine.planned_efficiency))
+    return {
+        "line": line_id,
+        "formula_version": FORMULA_VERSION,
+        "planned_efficiency": engine.planned_efficiency,
+        "hours": [
+            {
+                **_totals_json({"hour": ms_to_iso(h.start_ms - h.start_ms % HOUR_MS)}, h.totals),
+                "style": h.style_id,
+                "garment_sam_min": h.garment_sam_min,
+                "target": None if h.target is None else round(h.target, 2),
+                "variance": None if h.variance is None else round(h.variance, 2),
+            }
+            for h in hours
+        ],
+    }
 
 
 @router.get("/lines/{line_id}/wip", summary="Bundles and pieces waiting at each operation of a line")

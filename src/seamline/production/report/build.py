@@ -6,15 +6,8 @@ efficiency, DHU, RFT and OEE for each clock hour of the shift and for the whole 
 downtime by reason; per operator of the line: pieces, earned and attended minutes and efficiency
 over the shift. Definitions are those of :mod:`seamline.production.kpi` and the KPI API: DHU and
 RFT from end-of-line inspections, OEE = efficiency x end-of-line RFT / 100 (ISO 22400-2's
-A x E x QR, with A x E = earned / attended minutes). The one figure added here is the target:
-
-    target (garments) = attended minutes x planned efficiency / garment SAM
-
-where the garment SAM is the sum of ``sam_min`` over the current bulletin of the style the line
-worked on in that hour (the style with the most earned minutes; in an hour without records, the
-previous hour's, else the shift's, else the one the line is loaded with). Attended minutes being
-what the line really had, the target follows absences and late starts rather than a headcount on
-paper.
+A x E x QR, with A x E = earned / attended minutes); the hourly targets are
+:func:`kpi.line_hours`'s, as the API gives them.
 
 Hours are the ledger's hour buckets (hours of UTC, the factory's clock hours wherever its offset
 is a whole number of hours, as in Asia/Dhaka). A shift that starts or ends inside such an hour
@@ -24,14 +17,13 @@ gets that hour's whole pieces in its first or last row.
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from seamline.model.factory import Factory, Line
 from seamline.production.downtime import reason_pareto
 from seamline.production.hours import HOUR_MS
-from seamline.production.kpi import QualityTotals, Totals, quality_totals, totals
+from seamline.production.kpi import QualityTotals, Totals, line_hours, main_style, quality_totals, totals
 from seamline.production.ledger import ProductionLedger
 from seamline.production.shifts import factory_zone, shift_window
 
@@ -151,36 +143,38 @@ def build_shift_report(
         (max(h, start_ms), min(h + HOUR_MS, end_ms))
         for h in range(start_ms - start_ms % HOUR_MS, end_ms, HOUR_MS)
     ]
-    per_hour = [totals(ledger, a, b, by=("line",)) for a, b in hours]
-    styles_per_hour = [_earned_by_style(ledger, a, b) for a, b in hours]
-    shift_styles = _earned_by_style(ledger, start_ms, end_ms)
     operators = totals(ledger, start_ms, end_ms, by=("line", "operator"))
     quality = [_quality(ledger, a, b) for a, b in hours]
     shift_quality = _quality(ledger, start_ms, end_ms)
     reports = []
     for line in chosen:
-        main_style = _main_style(shift_styles.get(line.id, {})) or line.style_id
-        rows = []
-        style = main_style
-        for (a, b), by_line, by_style, q in zip(hours, per_hour, styles_per_hour, quality, strict=True):
-            style = _main_style(by_style.get(line.id, {})) or style  # an idle hour keeps the last style
-            t = by_line.get((line.id,))
-            figures = _figures(factory, t, style, planned_efficiency, q.get(line.id))
-            rows.append(HourRow(a, b, style, _garment_sam(factory, style), figures))
+        main = main_style(ledger, line.id, start_ms, end_ms)
+        rows = [
+            HourRow(
+                h.start_ms,
+                h.end_ms,
+                h.style_id,
+                h.garment_sam_min,
+                _figures(h.totals, h.target, q.get(line.id)),
+            )
+            for h, q in zip(
+                line_hours(ledger, line.id, start_ms, end_ms, planned_efficiency), quality, strict=True
+            )
+        ]
         shift_q = shift_quality.get(line.id)
         reports.append(
             LineReport(
                 line_id=line.id,
                 name=line.name,
-                style_id=main_style,
-                garment_sam_min=_garment_sam(factory, main_style),
+                style_id=main,
+                garment_sam_min=_garment_sam(factory, main),
                 hours=tuple(rows),
                 shift=_sum(rows, shift_q),
                 operators=tuple(
                     OperatorRow(
                         op_id,
                         _operator_name(factory, op_id),
-                        _figures(factory, t, None, planned_efficiency, None),
+                        _figures(t, None, None),
                     )
                     for (line_id, op_id), t in sorted(operators.items(), key=lambda kv: str(kv[0][1]))
                     if line_id == line.id and isinstance(op_id, str) and (t.pieces or t.attended_min)
@@ -209,18 +203,13 @@ def build_shift_report(
     )
 
 
-def _figures(
-    factory: Factory, t: Totals | None, style_id: str | None, planned: float, quality: QualityTotals | None
-) -> Figures:
-    attended = (t.attended_min or 0.0) if t else 0.0
-    sam = _garment_sam(factory, style_id)
-    target = None if sam is None else attended * planned / sam
+def _figures(t: Totals | None, target: float | None, quality: QualityTotals | None) -> Figures:
     return Figures(
         output=t.output if t else 0,
         target=target,
         pieces=t.pieces if t else 0,
         earned_min=t.earned_min if t else 0.0,
-        attended_min=attended,
+        attended_min=(t.attended_min or 0.0) if t else 0.0,
         dhu=quality.dhu if quality else None,
         rft_pct=quality.rft_pct if quality else None,
     )
@@ -237,17 +226,6 @@ def _sum(rows: list[HourRow], quality: QualityTotals | None) -> Figures:
         dhu=quality.dhu if quality else None,
         rft_pct=quality.rft_pct if quality else None,
     )
-
-
-def _earned_by_style(ledger: ProductionLedger, start_ms: int, end_ms: int) -> dict[str, dict[str, float]]:
-    out: dict[str, dict[str, float]] = defaultdict(dict)
-    for (line_id, style_id), t in totals(ledger, start_ms, end_ms, by=("line", "style")).items():
-        out[str(line_id)][str(style_id)] = t.earned_min
-    return out
-
-
-def _main_style(earned: dict[str, float]) -> str | None:
-    return max(sorted(earned), key=lambda s: earned[s]) if earned else None
 
 
 def _garment_sam(factory: Factory, style_id: str | None) -> float | None:
