@@ -20,6 +20,7 @@ MTBF (running time per breakdown).
 
 from __future__ import annotations
 
+import bisect
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ BREAKDOWN: Final = "machine_breakdown"
 UNASSIGNED: Final = "unassigned"
 STOPPED: Final = frozenset({"idle", "fault"})  # states that are lost time when they last
 DEFAULT_THRESHOLD_S: Final = 120.0
+LATE_WINDOW_MS: Final = 4 * 3_600_000  # how late a state change may come and still slot in
 _STATE_CODE: Final = {s: i for i, s in enumerate(STATES)}
 _STOPPED_CODES: Final = [_STATE_CODE[s] for s in sorted(STOPPED)]
 
@@ -80,8 +82,14 @@ class MachineBook:
         self.current: dict[str, tuple[str, str, int]] = {}  # device -> (line, state, since)
         self.downtimes: list[Downtime] = []
         self._open: dict[tuple[str, str], Downtime] = {}  # (workstation, reason) -> open downtime
-        self.late_states = 0  # state changes older than the machine's current state: not replayed
-        self.newest_ms = 0
+        self.by_id: dict[int, Downtime] = {}
+        self._ids = 0
+        # each machine's changes of the last LATE_WINDOW_MS, oldest first: (ts, state, line), so
+        # that one back-filled after an outage slots in where it belongs
+        self._timeline: dict[str, list[tuple[int, str, str]]] = {}
+        self._trimmed: set[str] = set()  # machines whose timeline lost its oldest changes
+        self.late_states = 0  # state changes older than the window: not replayed
+        self.newest_ms = 0  # the newest state or report, or the floor's clock: "now" for current states
 
     def state(self, device_id: str, line_id: str, ts_ms: int, state: str) -> None:
         if state not in STATES:
@@ -91,7 +99,7 @@ class MachineBook:
         if cur is not None:
             cur_line, cur_state, since = cur
             if ts_ms < since:
-                self.late_states += 1
+                self._late(device_id, line_id, ts_ms, state)
                 return
             hour = since - since % HOUR_MS
             if ts_ms <= hour + HOUR_MS:  # within one hour, as nearly every state is: inline
@@ -107,13 +115,52 @@ class MachineBook:
             if cur_state in STOPPED and ts_ms - since >= self.threshold_ms:
                 self._unexplained(device_id, cur_line, since, ts_ms)
         self.current[device_id] = (line_id, state, ts_ms)
+        timeline = self._timeline.setdefault(device_id, [])
+        timeline.append((ts_ms, state, line_id))
+        if timeline[0][0] < ts_ms - LATE_WINDOW_MS:
+            self._trim(device_id, timeline)
+
+    def _trim(self, device_id: str, timeline: list[tuple[int, str, str]]) -> None:
+        """Forget a machine's changes older than the window (keeping the one in force then)."""
+        keep = bisect.bisect_right(timeline, timeline[-1][0] - LATE_WINDOW_MS, key=_at) - 1
+        if keep > 0:
+            del timeline[:keep]
+            self._trimmed.add(device_id)
+
+    def _late(self, device_id: str, line_id: str, ts_ms: int, state: str) -> None:
+        """A change older than the machine's current state (back-filled after an outage, or
+        overtaken by a newer message): it cuts the interval it falls in, moving the time from it
+        to the end of that interval into its own state, and the stops follow."""
+        timeline = self._timeline[device_id]  # a machine with a current state has one
+        i = bisect.bisect_right(timeline, ts_ms, key=_at)
+        if i == 0 and device_id in self._trimmed:
+            self.late_states += 1  # older than the window: not replayed
+            return
+        until = timeline[i][0]
+        self._add(line_id, device_id, state, ts_ms, until)
+        timeline.insert(i, (ts_ms, state, line_id))
+        if i == 0:  # before the machine's first change known: the time until it is this state's
+            if state in STOPPED and until - ts_ms >= self.threshold_ms:
+                self._unexplained(device_id, line_id, ts_ms, until)
+            return
+        since, was, was_line = timeline[i - 1]
+        self._add(was_line, device_id, was, ts_ms, until, -1)
+        cut = self.by_key.get(f"downtime|{device_id}|{since}")
+        if cut is not None and cut.source == "state" and cut.end_ms == until:
+            if ts_ms - since >= self.threshold_ms:
+                cut.end_ms = ts_ms
+            else:
+                self._drop(cut)
+        if state in STOPPED and until - ts_ms >= self.threshold_ms:
+            self._unexplained(device_id, line_id, ts_ms, until)
 
     def states(self, changes: StateChanges, line_of: Mapping[str, str]) -> None:
-        """Many state events at once, in the order they would have come to :meth:`state` one by one
-        (each device on its line in ``line_of``, else on none), with the same result: hour buckets,
-        stops and their ids, current states, late changes. The arithmetic is numpy's, so that a
-        rebuild or an import applies a month of machine states in seconds. Nothing else may come to
-        the book in between: a caller applies the states before a report or a decision."""
+        """Many state events at once, in the order they came (each device on its line in
+        ``line_of``, else on none), with the result of :meth:`state` one by one: the same hour
+        buckets, stops and current states (stops numbered in the order their ends came, when the
+        changes came in time order). The arithmetic is numpy's, so that a rebuild or an import
+        applies a month of machine states in seconds. Nothing else may come to the book in between:
+        a caller applies the states before a report or a decision."""
         known = np.array([_STATE_CODE.get(s, -1) for s in changes.states], np.int8)
         codes = known[changes.state] if len(known) else np.zeros(0, np.int8)
         ok = codes >= 0
@@ -136,18 +183,25 @@ class MachineBook:
             order = np.concatenate([np.full(len(before), -1, np.int64), order])
         by_dev = np.argsort(devs, kind="stable")  # each device's events in arrival order (radix sort)
         devs, lines, ts, codes, order = devs[by_dev], lines[by_dev], ts[by_dev], codes[by_dev], order[by_dev]
-        # a change older than the machine's newest accepted one is late (as in `state`); one key that
-        # grows from device to device lets a single running maximum serve every device
-        key = devs.astype(np.int64) * (1 << 43) + ts
-        prev_max = np.concatenate([[np.iinfo(np.int64).min], np.maximum.accumulate(key)[:-1]])
-        accepted = key >= prev_max
-        self.late_states += int((~accepted).sum())
+        # a change older than the machine's state before the batch slots in alone (`_late`); the
+        # others are taken in time order, each device's nearly sorted already (timsort is linear)
+        floor = np.full(len(dev_names), np.iinfo(np.int64).min, np.int64)
+        for d, c in before.items():
+            floor[dev_index[d]] = c[2]
+        late = (order >= 0) & (ts < floor[devs])
+        late_rows = [
+            (int(order[j]), dev_names[devs[j]], line_names[lines[j]], int(ts[j]), STATES[codes[j]])
+            for j in np.flatnonzero(late).tolist()
+        ]
+        keep = ~late
+        devs, lines, ts, codes, order = devs[keep], lines[keep], ts[keep], codes[keep], order[keep]
+        by_time = np.argsort(devs.astype(np.int64) * (1 << 43) + ts, kind="stable")
         devs, lines, ts, codes, order = (
-            devs[accepted],
-            lines[accepted],
-            ts[accepted],
-            codes[accepted],
-            order[accepted],
+            devs[by_time],
+            lines[by_time],
+            ts[by_time],
+            codes[by_time],
+            order[by_time],
         )
         same = devs[1:] == devs[:-1]  # interval k: from event k to event k + 1 of the same device
         since, end = ts[:-1][same], ts[1:][same]
@@ -170,8 +224,20 @@ class MachineBook:
         closed_at = order[1:][same]  # a stop is made when the change that ends it comes
         for j in sorted(np.flatnonzero(stopped).tolist(), key=lambda j: int(closed_at[j])):
             self._unexplained(dev_names[i_dev[j]], line_names[i_line[j]], int(since[j]), int(end[j]))
-        for j in np.flatnonzero(np.append(~same, True)).tolist():  # each device's newest change
+        newest = np.flatnonzero(np.append(~same, True))  # each device's newest change
+        for j in newest.tolist():
             self.current[dev_names[devs[j]]] = (line_names[lines[j]], STATES[codes[j]], int(ts[j]))
+        recent = (order >= 0) & (ts >= np.repeat(ts[newest], np.diff(np.append(-1, newest))) - LATE_WINDOW_MS)
+        for j in np.flatnonzero(recent).tolist():  # the window a late change may slot into
+            self._timeline.setdefault(dev_names[devs[j]], []).append(
+                (int(ts[j]), STATES[codes[j]], line_names[lines[j]])
+            )
+        for d in {dev_names[devs[j]] for j in newest.tolist()}:
+            timeline = self._timeline.get(d)
+            if timeline and timeline[0][0] < timeline[-1][0] - LATE_WINDOW_MS:
+                self._trim(d, timeline)
+        for _, d, line, t, state in sorted(late_rows):  # in the order they came
+            self._late(d, line, t, state)
 
     def _add_inline(
         self,
@@ -211,9 +277,7 @@ class MachineBook:
                 return  # a controller or tablet reported it, with its reason
             if d.start_ms < start - DAY_MS:
                 break  # closed stops a day older cannot overlap it; open ones were checked above
-        stop = Downtime(
-            len(self.downtimes) + 1, line_id, "", device_id, UNASSIGNED, start, end, source="state"
-        )
+        stop = Downtime(self._next_id(), line_id, "", device_id, UNASSIGNED, start, end, source="state")
         self._append(stop)
 
     def assign(self, key: str, reason: str, by: str | None) -> Downtime | None:
@@ -223,10 +287,21 @@ class MachineBook:
             stop.reason, stop.assigned_by = reason, by or "supervisor"
         return stop
 
+    def _next_id(self) -> int:
+        self._ids += 1
+        return self._ids
+
     def _append(self, stop: Downtime) -> None:
         self.downtimes.append(stop)
+        self.by_id[stop.id] = stop
         self.by_key[stop.key] = stop
         self._by_device.setdefault(stop.device_id, []).append(stop)
+
+    def _drop(self, stop: Downtime) -> None:
+        """Take back an unassigned stop that a late state change cut below the threshold."""
+        self.downtimes.remove(stop)
+        del self.by_id[stop.id], self.by_key[stop.key]
+        self._by_device[stop.device_id].remove(stop)
 
     def downtime(
         self,
@@ -242,14 +317,14 @@ class MachineBook:
         key = (workstation_id, reason)
         if duration_s is None:
             if key not in self._open:
-                opened = Downtime(len(self.downtimes) + 1, line_id, workstation_id, device_id, reason, ts_ms)
+                opened = Downtime(self._next_id(), line_id, workstation_id, device_id, reason, ts_ms)
                 self._append(opened)
                 self._open[key] = opened
             return
         found = self._open.pop(key, None)
         if found is None:  # only the closing report arrived: its duration says when it began
             start = ts_ms - round(duration_s * 1000)
-            found = Downtime(len(self.downtimes) + 1, line_id, workstation_id, device_id, reason, start)
+            found = Downtime(self._next_id(), line_id, workstation_id, device_id, reason, start)
             self._append(found)
         found.end_ms = max(ts_ms, found.start_ms)
 
@@ -291,11 +366,11 @@ class MachineBook:
             self._days[day] = got
         return got
 
-    def _add(self, line_id: str, device_id: str, state: str, a: int, b: int) -> None:
+    def _add(self, line_id: str, device_id: str, state: str, a: int, b: int, sign: int = 1) -> None:
         key = (line_id, device_id, state)
         for hour, x, y in hour_pieces(a, b):
             bucket = self.by_hour.setdefault(hour, {})
-            bucket[key] = bucket.get(key, 0) + y - x
+            bucket[key] = bucket.get(key, 0) + sign * (y - x)
             self._days.pop(hour - hour % DAY_MS, None)
 
 
@@ -352,6 +427,10 @@ def reason_pareto(
             stops[d.reason] += 1
             minutes[d.reason] += max(0, b - a) / 60_000
     return sorted(((r, stops[r], minutes[r]) for r in stops), key=lambda x: (-x[2], x[0]))
+
+
+def _at(change: tuple[int, str, str]) -> int:
+    return change[0]
 
 
 __all__ = ["UNASSIGNED", "Downtime", "MachineBook", "Reliability", "reason_pareto", "reliability"]

@@ -89,6 +89,9 @@ class ProductionEngine:
         t = time.perf_counter()
         with self._lock:
             rebuilt = replay_stored(self.ledger, self.store)
+            _, ts, _ = self.store.latest_arrays()  # the floor's clock when it stopped
+            if len(ts):
+                self.ledger.observe(int(ts.max()))
         self._rebuilt = rebuilt
         if rebuilt:
             log.info(
@@ -110,11 +113,18 @@ class ProductionEngine:
         self._started = False
 
     def committed(self, batches: Sequence[DeviceBatch], commit_ms: int) -> None:
-        """The ingest writer's commit listener: queue the events that make production records."""
+        """The ingest writer's commit listener: queue the events that make production records, and
+        the newest device time of the batches (the floor's clock: a machine in the same state for
+        an hour sends no event, but its readings say the hour has passed)."""
+        newest = 0
         for b in batches:
+            if b.boot != DECISION_BOOT:
+                newest = max(newest, b.sent_ts_ms)
             for e in b.events:
                 if e.type in TYPES:
                     self._queue.put((b.device_id, e.ts_ms, e.type, e.data, b.received_ts_ms))
+        if newest:
+            self._queue.put(("", newest, "_clock", {}, 0))
 
     def read(self, fn: Callable[[ProductionLedger], _T]) -> _T:
         """``fn(ledger)`` with no event half-applied."""
@@ -163,10 +173,7 @@ class ProductionEngine:
         if reason not in DOWNTIME_REASONS:
             raise DecisionRefusedError(f"reason {reason!r}: one of {', '.join(DOWNTIME_REASONS)}")
         with self._lock:
-            stops = self.ledger.machines.downtimes
-            if not 0 < downtime_id <= len(stops):
-                raise KeyError(downtime_id)
-            stop = stops[downtime_id - 1]
+            stop = self.ledger.machines.by_id[downtime_id]
         event: dict[str, Any] = {
             "type": "decision",
             "action": "assign",
@@ -261,14 +268,20 @@ class ProductionEngine:
         """Apply queued events under one hold of the lock, machine states in bulk; True: stop."""
         events = []
         marks = []
+        clock = 0
         stop = False
         for item in items:
             if item is None:
                 stop = True
             elif item[2] == "_mark":
                 marks.append(item[3]["event"])
+            elif item[2] == "_clock":
+                clock = max(clock, item[1])
             else:
                 events.append(item)
+        if clock:
+            with self._lock:
+                self.ledger.observe(clock)
         if events:
             with self._lock:
                 self.ledger.replay((d, t, k, data) for d, t, k, data, _ in events)

@@ -176,7 +176,7 @@ class ProductionLedger:
         # what every KPI reads, so that no figure rescans the records (production/facts.py)
         self.facts: Table[FactKey] = Table(3)
         self.attendance = Attendance()
-        self.clock_ms = 0  # the newest scan or badge: the floor's clock, for sessions still open
+        self.clock_ms = 0  # the floor's clock: the newest scan, badge or device time observed
         # line -> [bundles, pieces] in progress, and line -> operation -> [bundles, pieces] waiting
         self._wip: dict[str, list[int]] = {}
         self._wip_ops: dict[str, dict[str, list[int]]] = {}
@@ -226,6 +226,12 @@ class ProductionLedger:
                 if isinstance(duration, int | float) and not isinstance(duration, bool)
                 else None,
             )
+
+    def observe(self, ts_ms: int) -> None:
+        """The floor's clock has reached ``ts_ms`` (the newest device time of a batch): sessions
+        still open and machines' current states count until here."""
+        self.clock_ms = max(self.clock_ms, ts_ms)
+        self.machines.newest_ms = max(self.machines.newest_ms, ts_ms)
 
     def replay(
         self, events: Iterable[tuple[str, int, str, Mapping[str, Any]]], states: StateChanges | None = None
