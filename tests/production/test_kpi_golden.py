@@ -272,3 +272,17 @@ def test_attendance_by_hour_whatever_order_the_badges_come_in(
     assert {k: round(v.attended_min or 0.0, 6) for k, v in got.items()} == {
         k: round(v.attended_min or 0.0, 6) for k, v in expected.items()
     }
+
+
+def test_a_death_is_no_signal_and_a_long_one_an_unassigned_stop(small: Factory) -> None:
+    lg = ProductionLedger(small)
+    machine = "L1-S01"
+    lg.update(machine, T0, "state", {"state": "running"})
+    lg.update(machine, T0 + 10 * MIN, "state", {"state": "off", "sparkplug": "NDEATH"})
+    lg.update(machine, T0 + 40 * MIN, "state", {"state": "idle"})  # reborn 30 minutes later
+    lg.update(machine, T0 + 41 * MIN, "state", {"state": "off"})  # switched off: not a stop
+    lg.update(machine, T0 + 60 * MIN, "state", {"state": "running"})
+    seconds = lg.machines.seconds(T0, T0 + HOUR_MS)[("L1", machine)]
+    assert seconds == {"running": 600.0, "no_signal": 1800.0, "idle": 60.0, "off": 1140.0}
+    (stop,) = lg.machines.downtimes
+    assert (stop.reason, stop.start_ms - T0, stop.end_ms) == ("unassigned", 10 * MIN, T0 + 40 * MIN)

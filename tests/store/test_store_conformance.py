@@ -310,6 +310,12 @@ def test_state_changes_as_columns_oldest_first(open_store: OpenStore, factory: F
                 ),
             ),
             batch(factory, 1, device=other, events=(Event(other, T0 + 2, "state", {"state": "off"}),)),
+            batch(
+                factory,
+                2,
+                device=other,
+                events=(Event(other, T0 + 7, "state", {"state": "off", "sparkplug": "NDEATH"}),),
+            ),
         ]
     )
 
@@ -320,7 +326,13 @@ def test_state_changes_as_columns_oldest_first(open_store: OpenStore, factory: F
             for d, t, s in zip(got.device.tolist(), got.ts_ms.tolist(), got.state.tolist(), strict=True)
         ]
 
-    assert seen() == [(DEVICE, 1, "idle"), (other, 2, "off"), (DEVICE, 5, "running"), (DEVICE, 5, "idle")]
+    assert seen() == [
+        (DEVICE, 1, "idle"),
+        (other, 2, "off"),
+        (DEVICE, 5, "running"),
+        (DEVICE, 5, "idle"),
+        (other, 7, "no_signal"),  # a death certificate: out of reach, not known to be off
+    ]
     assert seen(start_ms=T0 + 2, end_ms=T0 + 5) == [(other, 2, "off")]
     assert len(store.state_changes(end_ms=T0)) == 0
 

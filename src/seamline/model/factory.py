@@ -10,6 +10,7 @@ Workstation (work unit) -> Device (machine head, controller, gateway) -> sensor 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Final
@@ -71,6 +72,17 @@ RUNTIME_STATE: Final = "runtime_state"
 NO_SIGNAL: Final = "no_signal"
 """What the platform calls a machine it cannot hear: its device died (a Sparkplug NDEATH or DDEATH)
 or fell silent for longer than its timeout. Not a state a machine reports, so not a MachineState."""
+
+DEATH_CERTIFICATES: Final = frozenset({"NDEATH", "DDEATH"})
+"""A ``state`` event ``off`` with ``"sparkplug": "NDEATH"`` (or ``DDEATH``) is what ingest stores
+for a death: the machine did not turn off, it went out of reach (:data:`NO_SIGNAL`)."""
+
+
+def event_state(data: Mapping[str, object]) -> object:
+    """The machine state a ``state`` event's data says, a death certificate's read as
+    :data:`NO_SIGNAL` (validated events carry a string; anything else is passed on as is)."""
+    return NO_SIGNAL if data.get("sparkplug") in DEATH_CERTIFICATES else data.get("state")
+
 
 NO_SIGNAL_CODE: Final = 255
 """The ``runtime_state`` code ingest stores when a device dies (at its death certificate's time).

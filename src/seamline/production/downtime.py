@@ -2,10 +2,12 @@
 
 ``state`` events (``off``, ``idle``, ``running``, ``fault``, sent on each change) give each
 machine's seconds in each state per hour: utilisation is running time over the time the machine
-was on (idle + running + fault). ``downtime`` events from controllers and line tablets open a
-downtime with its reason and close it with ``duration_s``; they become :class:`Downtime` records,
-at most one open per workstation and reason. An ``idle`` or ``fault`` state that lasts a threshold
-or longer with no report over it becomes an ``unassigned`` stop, which a supervisor gives its
+was on (idle + running + fault). A death certificate is ``no_signal`` from the death on (the
+machine went out of reach; it is not known to be off). ``downtime`` events from controllers and
+line tablets open a downtime with its reason and close it with ``duration_s``; they become
+:class:`Downtime` records, at most one open per workstation and reason. An ``idle``, ``fault`` or
+``no_signal`` state that lasts a threshold or longer with no report over it becomes an
+``unassigned`` stop, which a supervisor gives its
 reason later (a ``decision`` event with ``action: assign``), so that no lost time goes
 unexplained. Breakdowns (``machine_breakdown``) give each machine's MTTR (mean repair time) and
 MTBF (running time per breakdown).
@@ -29,13 +31,14 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
+from seamline.model.factory import NO_SIGNAL
 from seamline.production.hours import DAY_MS, HOUR_MS, hour_pieces, spans
 from seamline.store.base import StateChanges
 
-STATES: Final = ("off", "idle", "running", "fault")
+STATES: Final = ("off", "idle", "running", "fault", NO_SIGNAL)
 BREAKDOWN: Final = "machine_breakdown"
 UNASSIGNED: Final = "unassigned"
-STOPPED: Final = frozenset({"idle", "fault"})  # states that are lost time when they last
+STOPPED: Final = frozenset({"idle", "fault", NO_SIGNAL})  # states that are lost time when they last
 DEFAULT_THRESHOLD_S: Final = 120.0
 LATE_WINDOW_MS: Final = 4 * 3_600_000  # how late a state change may come and still slot in
 _STATE_CODE: Final = {s: i for i, s in enumerate(STATES)}

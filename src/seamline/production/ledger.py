@@ -47,7 +47,7 @@ from typing import Any, Final
 
 import numpy as np
 
-from seamline.model.factory import Bundle, Factory, Operation, OperationBulletin, Order
+from seamline.model.factory import Bundle, Factory, Operation, OperationBulletin, Order, event_state
 from seamline.production.downtime import DEFAULT_THRESHOLD_S, MachineBook
 from seamline.production.facts import Attendance, DefectKey, FactKey, QualityKey, Session, Table
 from seamline.production.hours import HOUR_MS
@@ -199,7 +199,7 @@ class ProductionLedger:
             self.attendance.roll(self.open_sessions(), hour)
             self._roll_at = hour + HOUR_MS
         if event_type == "state":  # by far the most frequent: first
-            state = data.get("state")
+            state = event_state(data)
             if isinstance(state, str):
                 line = self._device_lines.get(device_id)
                 self.machines.state(
@@ -266,7 +266,7 @@ class ProductionLedger:
         return n + (len(states) if states is not None else 0)
 
     def _apply_states(self, events: list[tuple[str, int, str, Mapping[str, Any]]]) -> None:
-        rows = [(e[0], e[1], s) for e in events if isinstance(s := e[3].get("state"), str)]
+        rows = [(e[0], e[1], s) for e in events if isinstance(s := event_state(e[3]), str)]
         self.machines.states(StateChanges.from_rows(rows), self._device_lines)
 
     def resolve(self, exception_id: int, *, operator_id: str | None = None) -> ScanException:

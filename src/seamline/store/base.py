@@ -55,7 +55,8 @@ class StoredEvent:
 class StateChanges:
     """Stored ``state`` events as columns, oldest first (device time, then the order they were
     stored in): how a month of machine states is read back in seconds instead of as millions of
-    :class:`StoredEvent` s. ``device`` and ``state`` index ``devices`` and ``states``."""
+    :class:`StoredEvent` s. ``device`` and ``state`` index ``devices`` and ``states``; a death
+    certificate's state reads ``no_signal`` (:func:`seamline.model.factory.event_state`)."""
 
     devices: tuple[str, ...]
     states: tuple[str, ...]

@@ -657,7 +657,8 @@ class DuckDBStore:
         table = (
             self._reader()
             .sql(
-                "SELECT device_id, data->>'state' AS state, list(ts_ms ORDER BY rowid) AS ts,"
+                "SELECT device_id, CASE WHEN data->>'sparkplug' IN ('NDEATH', 'DDEATH') THEN 'no_signal'"
+                " ELSE data->>'state' END AS state, list(ts_ms ORDER BY rowid) AS ts,"
                 " list(rowid ORDER BY rowid) AS seq FROM events WHERE type = 'state'"
                 " AND ts_ms >= $1 AND ts_ms < $2 GROUP BY ALL",
                 params=[-(1 << 62) if start_ms is None else start_ms, 1 << 62 if end_ms is None else end_ms],

@@ -642,7 +642,8 @@ class PostgresStore:
         params: dict[str, Any] = {}
         _time_range(where, params, start_ms, end_ms)
         query = sql.SQL(
-            "SELECT device_id, data->>'state', string_agg(int8send({}) || int8send(event_id), ''"
+            "SELECT device_id, CASE WHEN data->>'sparkplug' IN ('NDEATH', 'DDEATH') THEN 'no_signal'"
+            " ELSE data->>'state' END, string_agg(int8send({}) || int8send(event_id), ''"
             " ORDER BY event_id) FROM events WHERE {} GROUP BY 1, 2"
         ).format(ms_sql("ts"), sql.SQL(" AND ").join(where))
         with self._readers.connection() as con:
