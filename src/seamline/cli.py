@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -348,7 +349,7 @@ def factory_check(path: Annotated[Path, typer.Argument(help="factory TOML file")
 @app.command("import")
 def import_cmd(
     path: Annotated[
-        Path, typer.Argument(help="events to import: .jsonl or .csv (README, 'Importing history')")
+        Path, typer.Argument(help="events, orders, bundles: .jsonl or .csv (README, 'Importing history')")
     ],
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="check every row, report the bad ones, store nothing")
@@ -357,7 +358,8 @@ def import_cmd(
     store: StoreUrl = None,
     factory_file: FactoryFile = None,
 ) -> None:
-    """Import historical device events (scans, badges, inspections, downtime, ...) through ingest's checks."""
+    """Import historical device events (scans, badges, inspections, downtime, ...), orders and bundles
+    through ingest's checks."""
     from seamline.ingest.importer import check_file  # keep `--help` instant
     from seamline.timeutil import now_ms
 
@@ -368,7 +370,11 @@ def import_cmd(
         raise typer.Exit(2)
     try:
         report, messages = check_file(
-            path, f, now_ms=now_ms(), progress=lambda n: err.print(f"  {n:,} rows checked")
+            path,
+            f,
+            now_ms=now_ms(),
+            progress=lambda n: err.print(f"  {n:,} rows checked"),
+            check_order=_order_check(settings, f),
         )
     except (ValueError, UnicodeDecodeError) as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}")
@@ -387,6 +393,42 @@ def import_cmd(
     stored, duplicates = _store_imported(settings, f, messages)
     _say(f"stored {stored:,} events ({duplicates:,} already stored) in {settings.store_spec}")
     raise typer.Exit(1 if report.bad else 0)
+
+
+def _order_check(settings: Settings, factory: Factory) -> Callable[[dict[str, Any]], None]:
+    """A check of the file's orders and bundles against the orders the store knows (of the factory
+    file, earlier imports and the API) and the file's own before them. An event stored already (the
+    same file imported again) passes: the store keeps it once."""
+    import orjson
+
+    from seamline.production.engine import stored_orders
+    from seamline.production.orders import OrderBook, catalogue
+    from seamline.store.select import store_for
+
+    book = OrderBook(factory, catalogue(factory))
+    seen: set[bytes] = set()
+    stored = store_for(settings.store_spec, read_only=True)
+    try:
+        stored.open(factory)
+    except SeamlineError as exc:
+        if exc.reason != "no_store":  # a new store knows no order; one in use cannot be read
+            err.print(f"note: orders made before are not checked against: {escape(exc.message)}")
+    else:
+        try:
+            for e in stored_orders(stored):
+                book.apply(e.type, e.ts_ms, e.data)
+                seen.add(orjson.dumps({"type": e.type, **e.data}, option=orjson.OPT_SORT_KEYS))
+        finally:
+            stored.close()
+
+    def check(event: dict[str, Any]) -> None:
+        data = {k: v for k, v in event.items() if k != "ts"}
+        if orjson.dumps(data, option=orjson.OPT_SORT_KEYS) in seen:
+            return
+        book.check(event["type"], event)
+        book.apply(event["type"], event["ts"], event)
+
+    return check
 
 
 def _store_imported(settings: Settings, factory: Factory, messages: list[dict[str, Any]]) -> tuple[int, int]:

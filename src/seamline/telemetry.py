@@ -15,6 +15,12 @@ DOWNTIME_REASONS: Final = (
     "rework", "changeover", "power_failure", "waiting_trims",
 )  # fmt: skip
 
+# Orders and cut bundles travel as events too (docs/telemetry.md, "Orders and bundles"), so that a
+# restart rebuilds them with everything else. Seamline sends the ones made through its API or an
+# import as ORDERS_DEVICE, a device of no factory file with no channels that sends nothing else.
+ORDER_EVENTS: Final = ("order", "bundle")
+ORDERS_DEVICE: Final = "_orders"
+
 
 @dataclass(frozen=True, slots=True)
 class Event:

@@ -4,6 +4,7 @@ factory, its readings turned into numpy columns. Every failure names device, seq
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
@@ -13,8 +14,8 @@ import numpy.typing as npt
 
 from seamline.ingest.binary import Frame
 from seamline.ingest.rejection import EARLIEST_TS_MS, FUTURE_TOLERANCE_MS, RejectedMessage, json_type
-from seamline.model.factory import Device, Factory, MachineType
-from seamline.telemetry import DOWNTIME_REASONS, DeviceBatch, Event
+from seamline.model.factory import MAX_PRIORITY, Device, DeviceCategory, Factory, MachineType
+from seamline.telemetry import DOWNTIME_REASONS, ORDER_EVENTS, ORDERS_DEVICE, DeviceBatch, Event
 
 _INT_TYPES: Final[frozenset[type]] = frozenset(
     {int, np.int64, np.int32, np.int16, np.int8, np.uint32, np.uint16}
@@ -106,6 +107,8 @@ class Validator:
             )
         self.device_id = dev
         device = self.factory.devices_by_id.get(dev)
+        if device is None and dev == ORDERS_DEVICE:
+            return _ORDERS_SOURCE
         if device is None:
             raise self.reject(
                 "unknown_device",
@@ -348,10 +351,79 @@ class Validator:
                     raise self.reject(
                         "invalid_message", f"{where}.{name}", f"{problem}, got {json_type(value)}"
                     )
-            if kind == "counter_reset":
-                self.check_counter_channel(device, data["channel"], f"{where}.channel")
-            out.append(Event(device.id, int(ts), kind, data))  # type: ignore[arg-type]  # kind checked above
+            self.check_event(device, str(kind), data, where)
+            out.append(Event(device.id, int(ts), str(kind), data))
         return tuple(out)
+
+    def check_event(self, device: Device, kind: str, data: Mapping[str, Any], where: str) -> None:
+        """The checks of one event beyond its fields' types."""
+        if kind == "counter_reset":
+            self.check_counter_channel(device, data["channel"], f"{where}.channel")
+        elif kind in ORDER_EVENTS:
+            self.check_order(kind, data, where)
+        elif device is _ORDERS_SOURCE:
+            raise self.reject(
+                "invalid_message", f"{where}.type", f"{ORDERS_DEVICE!r} sends only {list(ORDER_EVENTS)}"
+            )
+
+    def check_order(self, kind: str, data: Mapping[str, Any], where: str) -> None:
+        """What an ``order`` or ``bundle`` event must say beyond its fields' types: a new order names
+        a style of the factory, its due date and quantities; a change changes something and not the
+        style; a line is one of the factory's; listed bundles are of the order's colours and sizes.
+        Whether the order exists is production's to say (it keeps the orders)."""
+        if kind == "bundle":
+            return
+        action = data["action"]
+        if action == "create":
+            for name in ("style", "due", "quantities"):
+                if data.get(name) is None:
+                    raise self.reject("invalid_message", f"{where}.{name}", f"a new order needs {name!r}")
+            if data["style"] not in self.factory.styles:
+                raise self.reject(
+                    "invalid_message",
+                    f"{where}.style",
+                    f"{data['style']!r} is not a style of the factory file; known: "
+                    f"{_preview(sorted(self.factory.styles))}",
+                )
+        elif action == "change":
+            fixed = [name for name in ("style", "cut", "bundles") if name in data]
+            if fixed:
+                raise self.reject(
+                    "invalid_message",
+                    f"{where}.{fixed[0]}",
+                    f"an order's {fixed[0]} cannot change; add bundles with 'bundle' events, or"
+                    " cancel the order and create another",
+                )
+            if not any(name in data for name in _CHANGEABLE):
+                raise self.reject(
+                    "invalid_message", where, f"a change of an order changes one of {list(_CHANGEABLE)}"
+                )
+        line = data.get("line")
+        if line is not None and line not in self.factory.lines_by_id:
+            raise self.reject(
+                "invalid_message", f"{where}.line", f"{line!r} is not a line of the factory file"
+            )
+        if data.get("bundles") is not None:
+            self.check_listed_bundles(data, where)
+
+    def check_listed_bundles(self, data: Mapping[str, Any], where: str) -> None:
+        bundles = data["bundles"]
+        if data.get("cut") == "auto":
+            raise self.reject(
+                "invalid_message", f"{where}.bundles", "an order cut automatically lists no bundles"
+            )
+        quantities = data["quantities"]
+        for i, b in enumerate(bundles):
+            if b["size"] not in quantities.get(b["colour"], {}):
+                raise self.reject(
+                    "invalid_message",
+                    f"{where}.bundles[{i}]",
+                    f"colour {b['colour']!r} size {b['size']!r} is not in the order's quantities",
+                )
+        ids = [b["id"] for b in bundles]
+        if len(set(ids)) < len(ids):
+            twice = next(x for x in ids if ids.count(x) > 1)
+            raise self.reject("invalid_message", f"{where}.bundles", f"ticket {twice!r} is listed twice")
 
     def check_counter_channel(self, device: Device, channel: str | int, field: str) -> None:
         known = (
@@ -365,6 +437,12 @@ class Validator:
                 field,
                 f"{channel!r} is not a channel of machine type {device.machine_type.id!r}",
             )
+
+
+# Seamline's own source of order and bundle events: no seat, no channel, so no reading passes.
+_ORDERS_TYPE: Final = MachineType(ORDERS_DEVICE, "orders and bundles", DeviceCategory.UTILITY, ())
+_ORDERS_SOURCE: Final = Device(ORDERS_DEVICE, _ORDERS_TYPE, "", None, None, 0)
+_CHANGEABLE: Final = ("due", "priority", "quantities", "bundle_size", "line")
 
 
 def _preview(names: list[str], n: int = 8) -> str:
@@ -401,6 +479,50 @@ def _one_of(*choices: str) -> _Check:
 
 def _channel(x: Any) -> str:
     return "" if (isinstance(x, str) and x) or _is_int(x) else "must be a channel name or index"
+
+
+def _positive(x: Any) -> str:
+    return "" if _is_int(x) and x > 0 else "must be a positive integer"
+
+
+def _date(x: Any) -> str:
+    try:
+        dt.date.fromisoformat(x)
+    except (TypeError, ValueError):
+        return "must be a date, YYYY-MM-DD"
+    return ""
+
+
+def _priority(x: Any) -> str:
+    return "" if _is_int(x) and 0 <= x <= MAX_PRIORITY else f"must be an integer 0..{MAX_PRIORITY}"
+
+
+def _bundle_size(x: Any) -> str:
+    return "" if _is_int(x) and 0 < x <= 200 else "must be an integer 1..200 (pieces)"
+
+
+def _quantities(x: Any) -> str:
+    need = 'must be {"colour": {"size": pieces > 0, ...}, ...} with at least one size'
+    if not isinstance(x, Mapping) or not x:
+        return need
+    for colour, sizes in x.items():
+        if _string(colour) or not isinstance(sizes, Mapping) or not sizes:
+            return need
+        if any(_string(size) or _positive(n) for size, n in sizes.items()):
+            return need
+    return ""
+
+
+def _bundle_list(x: Any) -> str:
+    need = 'must be an array of {"id": ticket, "colour": str, "size": str, "quantity": pieces > 0}'
+    if not isinstance(x, list):
+        return need
+    for b in x:
+        if not isinstance(b, Mapping) or any(_string(b.get(k)) for k in ("id", "colour", "size")):
+            return need
+        if _positive(b.get("quantity")):
+            return need
+    return ""
 
 
 def _defects(x: Any) -> str:
@@ -447,6 +569,16 @@ _EVENT_FIELDS: Final[dict[str, dict[str, tuple[_Check, bool]]]] = {
     "decision": {  # a supervisor's decision on a production exception (docs/telemetry.md)
         "action": (_one_of("resolve", "void", "assign"), True), "exception": (_string, True),
         "operator": (_string, False), "reason": (_one_of(*DOWNTIME_REASONS), False), "by": (_string, False),
+    },
+    "order": {  # an order made, changed or cancelled (docs/telemetry.md, "Orders and bundles")
+        "order": (_string, True), "action": (_one_of("create", "change", "cancel"), True),
+        "style": (_string, False), "due": (_date, False), "priority": (_priority, False),
+        "quantities": (_quantities, False), "bundle_size": (_bundle_size, False), "line": (_string, False),
+        "cut": (_one_of("auto", "tickets"), False), "bundles": (_bundle_list, False), "by": (_string, False),
+    },
+    "bundle": {  # a bundle cut for an order, with its ticket id (QR or RFID)
+        "order": (_string, True), "bundle": (_string, True), "colour": (_string, True),
+        "size": (_string, True), "quantity": (_positive, True), "by": (_string, False),
     },
     "heartbeat": {},
 }  # fmt: skip

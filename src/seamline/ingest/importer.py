@@ -1,5 +1,6 @@
-"""Import historical device events (scans, badges, inspections, downtime, states, ...) from a JSONL
-or CSV file, through ingest's own checks, so that they become production records like live ones.
+"""Import historical device events (scans, badges, inspections, downtime, states, ...), orders and
+cut bundles from a JSONL or CSV file, through ingest's own checks, so that they become production
+records like live ones.
 
 Each row is one event as docs/telemetry.md describes it, plus the ``device`` that sent it:
 
@@ -9,6 +10,23 @@ Each row is one event as docs/telemetry.md describes it, plus the ``device`` tha
   columns; an empty cell is an absent field; ``ts`` is milliseconds since the Unix epoch or an ISO
   8601 time with its offset; ``pieces``, ``checked``, ``defective`` and ``code`` are whole numbers,
   ``duration_s`` a number, ``defects`` a JSON list.
+
+Orders and bundles are rows of ``type`` ``order`` and ``bundle`` with the fields of those events
+(docs/telemetry.md, "Orders and bundles"); their ``device`` is ``_orders`` unless a row names
+another, their ``ts`` the time of the import unless given, an order's ``action`` ``create`` unless
+given. An order row may give its quantities flat, as ``colour``, ``size`` and ``quantity``: rows
+with the same ``order``, ``action`` and ``ts`` make one order, so that a CSV file has one row per
+order x colour x size::
+
+    type,ts,order,style,due,priority,line,bundle_size,colour,size,quantity,bundle
+    order,,PO-25001,POLO-01,2026-12-20,2,L01,20,navy,M,120,
+    order,,PO-25001,POLO-01,2026-12-20,2,L01,20,navy,L,80,
+    bundle,,PO-25001,,,,,,navy,L,20,PO-25001-X01
+
+In CSV, ``priority``, ``bundle_size`` and ``quantity`` are whole numbers, ``quantities`` and
+``bundles`` JSON. A check passed as ``check_order`` (the command line passes production's orders,
+as the store and the file so far make them) refuses what ingest cannot know: an order that exists
+already, a bundle of an unknown order, a ticket used twice.
 
 Every row becomes one message of its device with boot ``2**40 + crc32(file)`` and the row's line
 number as sequence number: importing the same file twice stores it once (duplicates), and an
@@ -28,14 +46,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
+from seamline.errors import SeamlineError
 from seamline.ingest.decode import decode_message
 from seamline.ingest.rejection import RejectedMessage
 from seamline.model.factory import Factory
+from seamline.telemetry import ORDER_EVENTS, ORDERS_DEVICE
 
 IMPORT_BOOT_BASE: Final = 1 << 40
-_WHOLE: Final = frozenset({"pieces", "checked", "defective", "code"})
+_WHOLE: Final = frozenset({"pieces", "checked", "defective", "code", "priority", "bundle_size", "quantity"})
 _NUMBER: Final = frozenset({"duration_s"})
-_JSON: Final = frozenset({"defects"})
+_JSON: Final = frozenset({"defects", "quantities", "bundles"})
+_FLAT: Final = ("colour", "size", "quantity")  # an order row's share of the quantity matrix
+_Rows = list[tuple[list[int], dict[str, Any]]]  # the line numbers an event is read from, and it
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,27 +86,104 @@ class ImportReport:
 
 
 def check_file(
-    path: Path, factory: Factory, *, now_ms: int, progress: Callable[[int], None] | None = None
+    path: Path,
+    factory: Factory,
+    *,
+    now_ms: int,
+    progress: Callable[[int], None] | None = None,
+    check_order: Callable[[dict[str, Any]], None] | None = None,
 ) -> tuple[ImportReport, list[dict[str, Any]]]:
-    """Read and check every row; the messages of the valid rows, and the report."""
+    """Read and check every row; the messages of the valid rows, and the report (bad rows by line).
+    ``check_order(event)`` is called with each valid ``order`` and ``bundle`` event in file order
+    and raises a :class:`~seamline.errors.SeamlineError` to refuse it."""
     data = path.read_bytes()
     boot = IMPORT_BOOT_BASE + zlib.crc32(data)
     report = ImportReport(str(path))
     messages: list[dict[str, Any]] = []
-    for line, row in _rows(path, data.decode("utf-8-sig"), report):
-        report.rows += 1
-        if progress is not None and report.rows % 10_000 == 0:
+    for lines, row in _merged(_rows(path, data.decode("utf-8-sig"), report), report):
+        report.rows += len(lines)
+        if progress is not None and report.rows % 10_000 < len(lines):
             progress(report.rows)
+        if row.get("type") in ORDER_EVENTS:
+            row.setdefault("device", ORDERS_DEVICE)
+            row.setdefault("ts", now_ms)
         device, ts = row.pop("device", None), row.get("ts")
-        message = {"device": device, "seq": line, "boot": boot, "sent_ts": ts, "events": [row]}
+        message = {"device": device, "seq": lines[0], "boot": boot, "sent_ts": ts, "events": [row]}
         try:
             decode_message(message, factory, received_ts_ms=now_ms)
-        except RejectedMessage as exc:
-            report.bad.append(BadRow(line, exc.reason, exc.message, exc.field))
+            if check_order is not None and row["type"] in ORDER_EVENTS:
+                check_order(row)
+        except SeamlineError as exc:
+            field = exc.field if isinstance(exc, RejectedMessage) else None
+            report.bad.append(BadRow(lines[0], exc.reason, exc.message, field))
+            report.bad.extend(
+                BadRow(n, exc.reason, f"part of order {row.get('order')!r}, refused on line {lines[0]}")
+                for n in lines[1:]
+            )
             continue
-        report.by_type[str(row.get("type"))] += 1
+        report.by_type[str(row.get("type"))] += len(lines)
         messages.append(message)
+    report.bad.sort(key=lambda b: b.line)
     return report, messages
+
+
+def _merged(rows: Iterator[tuple[int, dict[str, Any]]], report: ImportReport) -> _Rows:
+    """One event per row, but one order for the rows with the same order, action and ts, its
+    quantity matrix made of theirs (flat or not); in the order of each event's first row."""
+    out: _Rows = []
+    orders: dict[tuple[str, str, str], tuple[list[int], dict[str, Any]]] = {}
+    for line, row in rows:
+        if row.get("type") != "order":
+            out.append(([line], row))
+            continue
+        row.setdefault("action", "create")
+        key = (str(row.get("order")), str(row.get("action")), str(row.get("ts")))
+        group = orders.get(key)
+        problem = _merge(group, row)
+        if problem is not None:
+            report.rows += 1
+            report.bad.append(BadRow(line, "invalid_message", problem))
+        elif group is None:
+            orders[key] = ([line], row)
+            out.append(orders[key])
+        else:
+            group[0].append(line)
+    return out
+
+
+def _merge(group: tuple[list[int], dict[str, Any]] | None, row: dict[str, Any]) -> str | None:
+    """Fold an order row into the order it continues (``group``: its lines and event so far; None
+    for the first row, which becomes the event); what is wrong with it, or None."""
+    flat = {k: row.pop(k) for k in _FLAT if k in row}
+    event = row if group is None else group[1]
+    if group is not None:
+        for key, value in row.items():
+            if key != "quantities" and event.setdefault(key, value) != value:
+                return f"{key}: {value!r} here, {event[key]!r} on line {group[0][0]} for the same order"
+        nested = row.get("quantities") or {}
+        if not isinstance(nested, dict) or not all(isinstance(v, dict) for v in nested.values()):
+            return "quantities: colour -> size -> pieces"
+        for colour, sizes in nested.items():
+            for size, n in sizes.items():
+                problem = _add_quantity(event, colour, size, n)
+                if problem:
+                    return problem
+    if not flat:
+        return None
+    if len(flat) < len(_FLAT):
+        return "an order row gives colour, size and quantity together"
+    return _add_quantity(event, flat["colour"], flat["size"], flat["quantity"])
+
+
+def _add_quantity(event: dict[str, Any], colour: Any, size: Any, n: Any) -> str | None:
+    quantities = event.setdefault("quantities", {})
+    if not isinstance(quantities, dict) or not isinstance(colour, str) or not isinstance(size, str):
+        return "quantities: colour -> size -> pieces, with colour and size as text"
+    sizes = quantities.setdefault(colour, {})
+    if not isinstance(sizes, dict) or size in sizes:
+        return f"colour {colour!r} size {size!r} is given twice for order {event.get('order')!r}"
+    sizes[size] = n
+    return None
 
 
 def _rows(path: Path, text: str, report: ImportReport) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -106,9 +205,8 @@ def _rows(path: Path, text: str, report: ImportReport) -> Iterator[tuple[int, di
             yield n, obj
     elif suffix == ".csv":
         reader = csv.DictReader(text.splitlines())
-        missing = {"device", "ts", "type"} - set(reader.fieldnames or ())
-        if missing:
-            raise ValueError(f"{path}: the header lacks {', '.join(sorted(missing))}")
+        if "type" not in (reader.fieldnames or ()):
+            raise ValueError(f"{path}: the header lacks type")
         for row in reader:
             n = reader.line_num
             try:

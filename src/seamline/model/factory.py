@@ -232,14 +232,21 @@ class Bundle:
     quantity: int
 
 
+MAX_PRIORITY: Final = 9
+
+
 @dataclass(frozen=True, slots=True)
 class Order:
+    """A production order. ``priority`` runs from 0 (normal, the default) to :data:`MAX_PRIORITY`
+    (most urgent): a planner's ranking among orders due alike, not a due date."""
+
     id: str
     style_id: str
     due_date: dt.date
     quantities: dict[tuple[str, str], int] = field(hash=False)  # (colour, size) -> pieces
     bundle_size: int = 20
     line_id: str | None = None
+    priority: int = 0
 
     @property
     def quantity(self) -> int:

@@ -104,7 +104,7 @@ class _Builder:
             if o.line is not None:
                 self._known("line", o.line, line_ids, ("orders", oi, "line"))
             qty = {(c, z): n for c, sizes in o.quantities.items() for z, n in sizes.items()}
-            orders.append(Order(o.id, o.style, o.due, qty, o.bundle_size, o.line))
+            orders.append(Order(o.id, o.style, o.due, qty, o.bundle_size, o.line, o.priority))
 
         return Factory(
             enterprise_id=s.enterprise.id,

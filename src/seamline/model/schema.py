@@ -11,7 +11,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from seamline.model.factory import AreaKind, ChannelKind, DeviceCategory
+from seamline.model.factory import MAX_PRIORITY, AreaKind, ChannelKind, DeviceCategory
 
 Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")]
 
@@ -137,6 +137,7 @@ class OrderIn(_Strict):
     due: dt.date
     line: Id | None = None
     bundle_size: int = Field(20, ge=1, le=200)
+    priority: int = Field(0, ge=0, le=MAX_PRIORITY, description="0 normal .. 9 most urgent")
     quantities: dict[str, dict[str, int]] = Field(min_length=1, description="colour -> size -> pieces")
 
     @field_validator("quantities")

@@ -18,15 +18,18 @@ from collections.abc import Callable, Sequence
 from typing import Any, Final, TypeVar
 
 from seamline.errors import SeamlineError
+from seamline.ingest.decode import decode_message
+from seamline.ingest.rejection import RejectedMessage
 from seamline.model.factory import Factory
 from seamline.production.downtime import DEFAULT_THRESHOLD_S, Downtime
 from seamline.production.ledger import ProductionLedger, ScanException
-from seamline.store.base import Store
-from seamline.telemetry import DOWNTIME_REASONS, DeviceBatch
+from seamline.production.orders import OrderError
+from seamline.store.base import Store, StoredEvent
+from seamline.telemetry import DOWNTIME_REASONS, ORDER_EVENTS, ORDERS_DEVICE, DeviceBatch
 
 log = logging.getLogger(__name__)
 
-TYPES: Final = ("scan", "badge", "inspection", "state", "downtime", "decision")
+TYPES: Final = ("scan", "badge", "inspection", "state", "downtime", "decision", *ORDER_EVENTS)
 DECISION_BOOT: Final = 4_294_967_295  # the boot number of decisions Seamline sends as a device
 Submit = Callable[[dict[str, Any], Callable[[object], None]], None]  # message, on_done(receipt)
 REBUILD_LIMIT: Final = (
@@ -81,6 +84,7 @@ class ProductionEngine:
         self.lags_s: deque[float] = deque(maxlen=100_000)
         self._last_error: str | None = None
         self._started = False
+        self._order_lock = threading.Lock()  # one order write checked, stored and applied at a time
 
     # -- lifecycle -------------------------------------------------------------------------------------
 
@@ -162,7 +166,7 @@ class ProductionEngine:
             event["operator"] = operator
         if by:
             event["by"] = by
-        self._send(exc.device_id, event, timeout_s)
+        self._send(exc.device_id, [event], timeout_s)
         return exc
 
     def assign_reason(
@@ -182,24 +186,48 @@ class ProductionEngine:
         }
         if by:
             event["by"] = by
-        self._send(stop.device_id, event, timeout_s)
+        self._send(stop.device_id, [event], timeout_s)
         return stop
 
-    def _send(self, device_id: str, event: dict[str, Any], timeout_s: float) -> None:
+    def order(self, events: list[dict[str, Any]], *, timeout_s: float = 10.0) -> None:
+        """Make, change or cancel an order, or add bundles (``order`` and ``bundle`` events without
+        ``ts``): checked as ingest checks them and against the orders as they are, stored in one
+        message of ``_orders``, then applied from there, as on every rebuild. Raises
+        :class:`~seamline.production.orders.OrderError` (or ``NotFoundError`` for an unknown order)
+        when any is refused; then none is stored."""
+        message = self._message(ORDERS_DEVICE, events)
+        try:
+            decode_message(message, self.factory, received_ts_ms=message["sent_ts"])
+        except RejectedMessage as exc:
+            field = (exc.field or "").partition(".")[2] or None
+            raise OrderError(exc.message.rpartition(f"field {exc.field!r}: ")[2], field=field) from None
+        with self._order_lock:
+            with self._lock:
+                for event in events:
+                    self.ledger.orders.check(event["type"], event)
+            self._store(message, timeout_s, "order")
+
+    def _send(self, device_id: str, events: list[dict[str, Any]], timeout_s: float) -> None:
         """Store a decision through ingest as an event of ``device_id``, then wait until it is applied."""
-        if self._submit is None:
-            raise DecisionRefusedError("decisions need the platform's ingest; they run in `seamline serve`")
+        self._store(self._message(device_id, events), timeout_s, "decision")
+
+    def _message(self, device_id: str, events: list[dict[str, Any]]) -> dict[str, Any]:
+        """A message of Seamline's own ``events`` as ``device_id``, stamped now."""
         now = int(time.time() * 1000)
         with self._lock:
             self._seq = max(self._seq + 1, now)
             seq = self._seq
-        message = {
+        return {
             "device": device_id,
             "boot": DECISION_BOOT,
             "seq": seq,
             "sent_ts": now,
-            "events": [{"ts": now, **event}],
+            "events": [{"ts": now, **event} for event in events],
         }
+
+    def _store(self, message: dict[str, Any], timeout_s: float, what: str) -> None:
+        if self._submit is None:
+            raise DecisionRefusedError(f"{what}s need the platform's ingest; they run in `seamline serve`")
         done = threading.Event()
         outcome: list[object] = []
 
@@ -210,10 +238,10 @@ class ProductionEngine:
         self._submit(message, on_done)
         if not done.wait(timeout_s) or isinstance(outcome[0], BaseException):
             raise DecisionRefusedError(
-                f"the decision could not be stored: {outcome[0] if outcome else 'timeout'}"
+                f"the {what} could not be stored: {outcome[0] if outcome else 'timeout'}"
             )
         if getattr(outcome[0], "rejected", ()):
-            raise DecisionRefusedError(f"the decision was refused by ingest: {outcome[0]}")
+            raise DecisionRefusedError(f"the {what} was refused by ingest: {outcome[0]}")
         self.drain(timeout_s)
 
     # -- supervision -----------------------------------------------------------------------------------
@@ -298,11 +326,22 @@ def replay_stored(ledger: ProductionLedger, store: Store, *, limit: int = REBUIL
     """Apply the store's production events (:data:`TYPES`) to ``ledger``, oldest first: machine
     states read as columns (:meth:`Store.state_changes`), the newest ``limit`` of the other events
     as events. Returns how many. What the engine does at start, and what a report that runs outside
-    the service does to see the same records."""
-    stored = store.events(types=[t for t in TYPES if t != "state"], limit=limit)  # newest first
+    the service does to see the same records.
+
+    Orders and bundles come first and all of them, however old: an order placed before the newest
+    ``limit`` events still explains their scans, and no scan waits for its bundle on a rebuild
+    (what an order does depends on no scan)."""
+    orders = stored_orders(store)
+    others = [t for t in TYPES if t != "state" and t not in ORDER_EVENTS]
+    stored = store.events(types=others, limit=limit)  # newest first
     return ledger.replay(
-        ((e.device_id, e.ts_ms, e.type, e.data) for e in reversed(stored)), store.state_changes()
+        ((e.device_id, e.ts_ms, e.type, e.data) for e in [*orders, *reversed(stored)]), store.state_changes()
     )
 
 
-__all__ = ["DECISION_BOOT", "DecisionRefusedError", "ProductionEngine", "replay_stored"]
+def stored_orders(store: Store) -> list[StoredEvent]:
+    """Every stored ``order`` and ``bundle`` event, oldest first."""
+    return store.events(types=ORDER_EVENTS, limit=REBUILD_LIMIT)[::-1]
+
+
+__all__ = ["DECISION_BOOT", "DecisionRefusedError", "ProductionEngine", "replay_stored", "stored_orders"]

@@ -4,23 +4,10 @@ from __future__ import annotations
 
 from fastapi import Request
 
-from seamline.errors import SeamlineError
 from seamline.production.engine import ProductionEngine
+from seamline.production.errors import ProductionError
 
 DAY_S = 86_400
-
-
-class ProductionError(SeamlineError):
-    """A production request that cannot be answered as asked."""
-
-    reason = "production"
-
-    def __init__(self, message: str, *, reason: str | None = None, field: str | None = None) -> None:
-        super().__init__(message, reason=reason)
-        self.field = field
-
-    def details(self) -> dict[str, object]:
-        return {"field": self.field} if self.field else {}
 
 
 class ProductionNotRunningError(ProductionError):

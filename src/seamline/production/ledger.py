@@ -12,7 +12,9 @@ Counting follows the floor rather than an ideal of it:
   ``repeats``), not a second piece count and not an exception.
 - Events from different devices arrive in any order (a scanner's message may overtake the badge
   reader's). A scan waiting for its operator's login, or for a predecessor's scan, stays an open
-  exception and becomes a record by itself when the missing event arrives (``auto_resolved``).
+  exception and becomes a record by itself when the missing event arrives (``auto_resolved``); so
+  does a scan of a ticket no order has yet, once an ``order`` or ``bundle`` event cuts it
+  (:mod:`seamline.production.orders`).
 - A bundle first seen mid-route (the day Seamline is switched on, or work done before a restore)
   is taken up where it is: operations before its scans that were not scanned count as done before
   tracking and earn nothing here. A bundle tracked from its first operation must follow the
@@ -47,12 +49,14 @@ from typing import Any, Final
 
 import numpy as np
 
-from seamline.model.factory import Bundle, Factory, Operation, OperationBulletin, Order, event_state
+from seamline.model.factory import Factory, Operation, OperationBulletin, event_state
 from seamline.production.downtime import DEFAULT_THRESHOLD_S, MachineBook
 from seamline.production.facts import Attendance, DefectKey, FactKey, QualityKey, Session, Table
 from seamline.production.hours import HOUR_MS
 from seamline.production.inspections import INVALID_INSPECTION, inspection_problem
+from seamline.production.orders import BundleProgress, BundleRef, OrderBook, catalogue
 from seamline.store.base import StateChanges
+from seamline.telemetry import ORDER_EVENTS
 
 # Why a scan was not counted (ScanException.reason).
 UNKNOWN_BUNDLE: Final = "unknown_bundle"
@@ -61,7 +65,8 @@ OPERATION_DONE: Final = "operation_done"
 PREDECESSOR_MISSING: Final = "predecessor_missing"
 NOT_LOGGED_IN: Final = "operator_not_logged_in"
 INVALID_SCAN: Final = "invalid_scan"
-WAITING: Final = frozenset({PREDECESSOR_MISSING, NOT_LOGGED_IN})  # may resolve by themselves
+# may resolve by themselves: when the operator logs in, the predecessor is scanned, the bundle is cut
+WAITING: Final = frozenset({PREDECESSOR_MISSING, NOT_LOGGED_IN, UNKNOWN_BUNDLE})
 _MACHINE_BOOK_TYPES: Final = frozenset({"downtime", "decision"})  # events that read or change stops
 
 
@@ -119,18 +124,6 @@ class ScanException:
 
 
 @dataclass(frozen=True, slots=True)
-class BundleRef:
-    """What a bundle ticket stands for: its order, style and pieces."""
-
-    bundle: Bundle
-    order: Order
-
-    @property
-    def style_id(self) -> str:
-        return self.order.style_id
-
-
-@dataclass(frozen=True, slots=True)
 class _Scan:
     ref: BundleRef
     route: _Route
@@ -166,6 +159,7 @@ class ProductionLedger:
     ) -> None:
         self.factory = factory
         self.bundles: dict[str, BundleRef] = dict(bundles) if bundles is not None else catalogue(factory)
+        self.orders = OrderBook(factory, self.bundles)  # orders and bundles made by events join in
         self.records: list[ProductionRecord] = []
         self.exceptions: list[ScanException] = []
         self.sessions: dict[str, list[Session]] = defaultdict(list)  # operator -> sessions, by login
@@ -213,6 +207,9 @@ class ProductionLedger:
             self._inspection(device_id, ts_ms, dict(data))
         elif event_type == "decision":
             self._decision(data)
+        elif event_type in ORDER_EVENTS:
+            for ticket in self.orders.apply(event_type, ts_ms, data):
+                self._retry(f"bundle:{ticket}")  # its scans that came first
         elif event_type == "downtime" and isinstance(data.get("reason"), str):
             duration = data.get("duration_s")
             ws_id = str(data.get("workstation") or "")
@@ -341,6 +338,15 @@ class ProductionLedger:
                 acc[0] += sign
                 acc[1] += sign * route.pieces
 
+    def bundle_progress(self, bundle_id: str) -> BundleProgress:
+        """How far a catalogued bundle is along its style's operations (orders.py sums them)."""
+        route = self._routes.get(bundle_id)
+        if route is None:
+            ops = self.factory.styles[self.bundles[bundle_id].style_id].bulletin.operations
+            return BundleProgress(0, len(ops), 0)
+        last = route.done.get(route.bulletin.operations[-1].id)
+        return BundleProgress(len(route.done), len(route.bulletin.operations), last.pieces if last else 0)
+
     def _decision(self, data: Mapping[str, Any]) -> None:
         """A supervisor's stored decision (a ``decision`` event), applied again on every rebuild."""
         if data.get("action") == "assign":
@@ -373,10 +379,8 @@ class ProductionLedger:
         reason, detail = got
         exc = ScanException(len(self.exceptions) + 1, ts_ms, device_id, reason, detail, scan)
         self._add_exception(exc)
-        if reason == PREDECESSOR_MISSING:
-            self._waiting[f"bundle:{scan['bundle']}"].append(exc)
-        elif reason == NOT_LOGGED_IN:
-            self._waiting[f"operator:{scan['operator']}"].append(exc)
+        if reason in WAITING:
+            self._wait(exc)
 
     def _record(
         self, device_id: str, ts_ms: int, scan: dict[str, Any], *, check_session: bool, check_order: bool
@@ -487,10 +491,18 @@ class ProductionLedger:
                 self.auto_resolved += 1
             elif got is not None and got[0] in WAITING:
                 exc.reason, exc.detail = got
-                bucket = "bundle:" + exc.scan["bundle"] if got[0] == PREDECESSOR_MISSING else None
-                self._waiting[bucket or "operator:" + exc.scan["operator"]].append(exc)
+                self._wait(exc)
             elif got is not None:
                 exc.reason, exc.detail = got  # now for another reason; a supervisor decides
+
+    def _wait(self, exc: ScanException) -> None:
+        """Park an exception that may resolve by itself under the login or bundle it waits for."""
+        by = (
+            f"operator:{exc.scan['operator']}"
+            if exc.reason == NOT_LOGGED_IN
+            else f"bundle:{exc.scan['bundle']}"
+        )
+        self._waiting[by].append(exc)
 
     def _add_exception(self, exc: ScanException) -> None:
         self.exceptions.append(exc)
@@ -577,11 +589,6 @@ class ProductionLedger:
     def open_sessions(self) -> list[Session]:
         """The sessions still going on (no logout yet)."""
         return [s for s in self._seat.values() if s.logout_ms is None]
-
-
-def catalogue(factory: Factory) -> dict[str, BundleRef]:
-    """Every bundle of the factory file's orders, by ticket id."""
-    return {b.id: BundleRef(b, order) for order in factory.orders for b in order.bundles()}
 
 
 def _ancestors(bulletin: OperationBulletin, op_id: str) -> set[str]:

@@ -20,6 +20,7 @@ from seamline.model.http import router as factory_router
 from seamline.production.durations import router as durations_router
 from seamline.production.http import router as production_router
 from seamline.production.machines_http import router as machines_router
+from seamline.production.orders_http import router as orders_router
 from seamline.production.records_http import router as records_router
 from seamline.quality.http import router as quality_router
 from seamline.quality.inspections_http import router as inspections_router
@@ -71,6 +72,7 @@ def create_app(
         records_router,
         machines_router,
         durations_router,
+        orders_router,
         quality_router,
         inspections_router,
         spc_router,
