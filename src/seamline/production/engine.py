@@ -79,7 +79,8 @@ class ProductionEngine:
     # -- lifecycle -------------------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Rebuild the ledger from the stored events, then follow new commits."""
+        """Rebuild the ledger from the stored events and the machine counters from the store's
+        rollups, then follow new commits."""
         t = time.perf_counter()
         with self._lock:
             rebuilt = replay_stored(self.ledger, self.store)
@@ -92,6 +93,10 @@ class ProductionEngine:
                 len(self.ledger.records),
                 sum(1 for x in self.ledger.exceptions if x.status == "open"),
             )
+        t = time.perf_counter()
+        with self._lock:  # machine counters: from the store's hourly rollups, not their readings
+            hours = self.ledger.counters.rebuild(self.store)
+        log.info("machine counters rebuilt from %d stored hours in %.1f s", hours, time.perf_counter() - t)
         self._started = True
         self._spawn()
 
@@ -104,11 +109,13 @@ class ProductionEngine:
         self._started = False
 
     def committed(self, batches: Sequence[DeviceBatch], commit_ms: int) -> None:
-        """The ingest writer's commit listener: queue the events that make production records."""
+        """The ingest writer's commit listener: queue the events that make production records, and
+        the batches themselves once, for the engine's thread to sift their counter readings."""
         for b in batches:
             for e in b.events:
                 if e.type in TYPES:
                     self._queue.put((b.device_id, e.ts_ms, e.type, e.data, b.received_ts_ms))
+        self._queue.put(("", commit_ms, "_counters", {"batches": batches}, 0))
 
     def read(self, fn: Callable[[ProductionLedger], _T]) -> _T:
         """``fn(ledger)`` with no event half-applied."""
@@ -244,6 +251,10 @@ class ProductionEngine:
                 device_id, ts_ms, event_type, data, received_ms = item
                 if event_type == "_mark":
                     data["event"].set()
+                    continue
+                if event_type == "_counters":
+                    with self._lock:
+                        self.ledger.counters.update(data["batches"])
                     continue
                 with self._lock:
                     self.ledger.update(device_id, ts_ms, event_type, data)

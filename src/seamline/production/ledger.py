@@ -46,6 +46,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from seamline.model.factory import Bundle, Factory, Operation, OperationBulletin, Order
+from seamline.production.counters import CounterBook
 from seamline.production.downtime import DEFAULT_THRESHOLD_S, MachineBook
 from seamline.production.hours import DAY_MS, HOUR_MS, hour_pieces
 from seamline.production.inspections import INVALID_INSPECTION, inspection_problem
@@ -199,6 +200,7 @@ class ProductionLedger:
         )
         self.defects: dict[tuple[int, str, str, str, str, str, str], int] = defaultdict(int)
         self.machines = MachineBook(downtime_threshold_s)  # state seconds, downtime (production/downtime.py)
+        self.counters = CounterBook(factory)  # controller counters' deltas, fed batches by the engine
         self._seat: dict[str, Session] = {}  # workstation -> open session
         self._routes: dict[str, _Route] = {}
         self._workstation_line = {ws.id: line.id for line in factory.lines for ws in line.workstations}
