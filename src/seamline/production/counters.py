@@ -133,7 +133,8 @@ class CounterBook:
     def _init(self, sensors: Mapping[int, _Key]) -> None:
         self.sensors = dict(sensors)
         self._keys: list[_Key] = list(sensors.values())
-        self._lut = np.full(max(sensors, default=0) + 1, -1, np.int32)  # sensor id -> index in _keys
+        # sensor id -> index in _keys; -1 for the rest, the last entry for every id beyond the table
+        self._lut = np.full(max(sensors, default=0) + 2, -1, np.int32)
         for i, sid in enumerate(sensors):
             self._lut[sid] = i
         self._device_keys: dict[str, list[_Key]] = {}
@@ -156,20 +157,19 @@ class CounterBook:
             for e in b.events:
                 if e.type == RESET_EVENT:
                     self._announce(b.device_id, b.boot)
-        sizes = [len(b) for b in batches]
-        if not sum(sizes):
+        if not batches:
             return
-        ids = np.concatenate([b.sensor_ids for b in batches])
-        inside = ids < self._lut.shape[0]
-        codes = np.where(inside, self._lut[np.where(inside, ids, 0)], -1)
+        codes = self._lut.take(np.concatenate([b.sensor_ids for b in batches]), mode="clip")
         picked = np.flatnonzero(codes >= 0)
         if not picked.size:
             return
-        ts = np.concatenate([b.ts_ms for b in batches])[picked].tolist()
-        values = np.concatenate([b.values for b in batches])[picked].tolist()
-        owner = np.searchsorted(np.cumsum(sizes), picked, side="right").tolist()
-        for code, i, t, v in zip(codes[picked].tolist(), owner, ts, values, strict=True):
-            self.reading(self._keys[code], batches[i].boot, t, v)
+        sizes = np.fromiter((len(b) for b in batches), np.int64, len(batches))
+        ends = np.cumsum(sizes)
+        owner = np.searchsorted(ends, picked, side="right")  # the batch of each picked reading
+        at = picked - (ends - sizes)[owner]  # and its place in it
+        for code, i, j in zip(codes[picked].tolist(), owner.tolist(), at.tolist(), strict=True):
+            b = batches[i]
+            self.reading(self._keys[code], b.boot, int(b.ts_ms[j]), float(b.values[j]))
 
     def reading(self, key: _Key, boot: int, ts_ms: int, value: float) -> None:
         """One counter reading of ``key`` = (device, channel) in boot ``boot``, in any order."""
