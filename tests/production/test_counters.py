@@ -4,6 +4,7 @@ path over whole batches, and the rebuild from the store's rollups."""
 
 from __future__ import annotations
 
+import itertools
 import random
 from pathlib import Path
 
@@ -78,9 +79,16 @@ def test_a_back_filled_outage_fills_its_hours_by_device_time() -> None:
     assert sum(hourly(b).values()) == 700.0
 
 
-def test_a_counter_going_down_without_a_reset_is_an_anomaly_not_a_negative_delta() -> None:
+@pytest.mark.parametrize("in_one_commit", [False, True])
+def test_a_counter_going_down_without_a_reset_is_an_anomaly_not_a_negative_delta(in_one_commit: bool) -> None:
     # 10 -> 20 (+10) -> 5 (a drop: +0, counted) -> 15 (+10); next hour 12 (a drop again) -> 13 (+1)
-    b = feed(book(), [(0, 0, 10.0), (0, 1_000, 20.0), (0, 2_000, 5.0), (0, 3_000, 15.0)])
+    readings = [(0, 0, 10.0), (0, 1_000, 20.0), (0, 2_000, 5.0), (0, 3_000, 15.0)]
+    b = book()
+    if in_one_commit:
+        ids, ts = np.full(4, 7, np.int32), np.array([r[1] for r in readings])
+        b.update([DeviceBatch("M1", 0, 0, 0, 0, ids, ts, np.array([r[2] for r in readings]))])
+    else:
+        feed(b, readings)
     feed(b, [(0, H, 12.0), (0, H + 1_000, 13.0)])
     assert hourly(b) == {0: 20.0, H: 1.0}
     assert b.anomaly_count[KEY] == 2
@@ -158,6 +166,19 @@ def test_any_arrival_order_with_repeats_gives_the_in_order_deltas(
     got = feed(book(), shuffled)
     assert {h: round(v, 6) for h, v in hourly(got).items()} == want
     assert not got.anomaly_count
+    batched = book()  # the same readings in messages of a few readings, committed a few at a time
+    cuts = sorted(rng.sample(range(1, len(shuffled)), min(len(shuffled) - 1, len(shuffled) // 3)))
+    messages = [shuffled[a:z] for a, z in itertools.pairwise([0, *cuts, len(shuffled)])]
+    batches = [
+        DeviceBatch("M1", boot, 0, 0, 0, np.full(len(ms), 7, np.int32), np.array([r[1] for r in ms]),
+                    np.array([r[2] for r in ms]))
+        for m in messages for boot in {r[0] for r in m} for ms in [[r for r in m if r[0] == boot]]
+    ]  # fmt: skip
+    for i in range(0, len(batches), 3):
+        batched.update(batches[i : i + 3])
+    assert {h: round(v, 6) for h, v in hourly(batched).items()} == want
+    assert not batched.anomaly_count
+    assert batched.readings == len(shuffled)
     # each boot counts its last value; the first boot (a baseline) less its first value
     truth = sum(rs[-1][2] - (rs[0][2] if b == readings[0][0] else 0.0) for b in {r[0] for r in readings}
                 for rs in [[r for r in readings if r[0] == b]])  # fmt: skip

@@ -39,6 +39,7 @@ readings go on in Python.
 from __future__ import annotations
 
 import bisect
+import itertools
 from collections import Counter, deque
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -152,7 +153,11 @@ class CounterBook:
     # -- input ---------------------------------------------------------------------------------------
 
     def update(self, batches: Sequence[DeviceBatch]) -> None:
-        """Take one commit's batches: their counter readings and ``counter_reset`` events."""
+        """Take one commit's batches: their counter readings and ``counter_reset`` events.
+
+        The readings are sorted into runs of one epoch and hour with numpy, and each run is added
+        at once (its first and last reading and what it counted between them): a back-fill of an
+        hour costs one step per counter, not one per reading."""
         for b in batches:
             for e in b.events:
                 if e.type == RESET_EVENT:
@@ -163,47 +168,92 @@ class CounterBook:
         picked = np.flatnonzero(codes >= 0)
         if not picked.size:
             return
-        sizes = np.fromiter((len(b) for b in batches), np.int64, len(batches))
+        sizes = np.array([b.sensor_ids.shape[0] for b in batches])
         ends = np.cumsum(sizes)
         owner = np.searchsorted(ends, picked, side="right")  # the batch of each picked reading
-        at = picked - (ends - sizes)[owner]  # and its place in it
-        for code, i, j in zip(codes[picked].tolist(), owner.tolist(), at.tolist(), strict=True):
-            b = batches[i]
-            self.reading(self._keys[code], b.boot, int(b.ts_ms[j]), float(b.values[j]))
+        at = (picked - (ends - sizes)[owner]).tolist()  # and its place in it
+        got = [batches[i] for i in owner.tolist()]
+        boot = np.array([b.boot for b in got], np.int64)
+        ts = np.array([b.ts_ms[j] for b, j in zip(got, at, strict=True)], np.int64)
+        value = np.array([b.values[j] for b, j in zip(got, at, strict=True)], np.float64)
+        code = codes[picked]
+        hour = ts - ts % HOUR_MS
+        order = np.lexsort((value, ts, hour, boot, code))  # by counter, boot, hour, then reading order
+        code, boot, hour, ts, value = code[order], boot[order], hour[order], ts[order], value[order]
+        n = code.shape[0]
+        cut = np.ones(n, bool)
+        cut[1:] = (code[1:] != code[:-1]) | (boot[1:] != boot[:-1]) | (hour[1:] != hour[:-1])
+        starts = np.flatnonzero(cut)
+        step = np.zeros(n)
+        step[1:] = np.where(cut[1:], 0.0, np.diff(value))
+        inner = np.add.reduceat(np.maximum(step, 0.0), starts).tolist()
+        drops = set(np.flatnonzero(step < 0).tolist())
+        self.readings += n
+        c, bt, t, v = code.tolist(), boot.tolist(), ts.tolist(), value.tolist()
+        for g, (a, z) in enumerate(itertools.pairwise([*starts.tolist(), n])):
+            key = self._keys[c[a]]
+            if self._run(key, bt[a], t[a], v[a], t[z - 1], v[z - 1], inner[g]):
+                for k in sorted(drops.intersection(range(a + 1, z))) if drops else ():
+                    self._anomaly(key, bt[k], t[k], v[k - 1], v[k])
+            else:  # it interleaves with readings already there: one by one
+                for k in range(a, z):
+                    self._one(key, bt[k], t[k], v[k])
 
     def reading(self, key: _Key, boot: int, ts_ms: int, value: float) -> None:
         """One counter reading of ``key`` = (device, channel) in boot ``boot``, in any order."""
         self.readings += 1
+        self._one(key, boot, ts_ms, value)
+
+    def _one(self, key: _Key, boot: int, ts_ms: int, value: float) -> None:
+        if self._run(key, boot, ts_ms, value, ts_ms, value, 0.0):
+            return
+        h = self._epoch(key, boot).spans[ts_ms - ts_ms % HOUR_MS]
+        if not h.first_v <= value <= h.last_v:  # between two readings seen, out of their order
+            self._anomaly(key, boot, ts_ms, h.first_v, value)
+        # else: a repeat, or a reading between two seen, which changes nothing counted
+
+    def _run(
+        self, key: _Key, boot: int, first_ts: int, first_v: float, last_ts: int, last_v: float, inner: float
+    ) -> bool:
+        """Add readings of one epoch and hour, in order from (first_ts, first_v) to (last_ts,
+        last_v), having counted ``inner`` between them; False (nothing added) when they fall among
+        readings already seen in that hour."""
+        ep = self._epoch(key, boot)
+        hour = first_ts - first_ts % HOUR_MS
+        h = ep.spans.get(hour)
+        if h is None:
+            h = ep.spans[hour] = _Hour(first_ts, first_v)
+            h.last_ts, h.last_v, h.inner = last_ts, last_v, inner
+            bisect.insort(ep.hours, hour)
+            self._refresh(key, ep, hour)
+            self._refresh_next(key, ep, hour)
+        elif (first_ts, first_v) > (h.last_ts, h.last_v):
+            if first_v < h.last_v:
+                self._anomaly(key, boot, first_ts, h.last_v, first_v)
+            h.inner += max(0.0, first_v - h.last_v) + inner
+            h.last_ts, h.last_v = last_ts, last_v
+            self._refresh(key, ep, hour)
+            self._refresh_next(key, ep, hour)
+        elif (last_ts, last_v) < (h.first_ts, h.first_v):
+            if last_v > h.first_v:
+                self._anomaly(key, boot, h.first_ts, last_v, h.first_v)
+            h.inner += inner + max(0.0, h.first_v - last_v)
+            h.first_ts, h.first_v = first_ts, first_v
+            self._refresh(key, ep, hour)
+        else:
+            return False
+        return True
+
+    def _epoch(self, key: _Key, boot: int) -> _Epoch:
         epochs = self._epochs.setdefault(key, {})
         ep = epochs.get(boot)
         if ep is None:
             ep = epochs[boot] = _Epoch(boot)
             if len(epochs) > 1 and boot == min(epochs):  # the old baseline now follows a lower boot
                 old = epochs[min(b for b in epochs if b != boot)]
-                self._refresh(key, old, old.hours[0])
-        hour = ts_ms - ts_ms % HOUR_MS
-        h = ep.spans.get(hour)
-        if h is None:
-            ep.spans[hour] = _Hour(ts_ms, value)
-            bisect.insort(ep.hours, hour)
-            self._refresh(key, ep, hour)
-            self._refresh_next(key, ep, hour)
-        elif (ts_ms, value) > (h.last_ts, h.last_v):
-            if value < h.last_v:
-                self._anomaly(key, boot, ts_ms, h.last_v, value)
-            h.inner += max(0.0, value - h.last_v)
-            h.last_ts, h.last_v = ts_ms, value
-            self._refresh(key, ep, hour)
-            self._refresh_next(key, ep, hour)
-        elif (ts_ms, value) < (h.first_ts, h.first_v):
-            if value > h.first_v:
-                self._anomaly(key, boot, h.first_ts, value, h.first_v)
-            h.inner += max(0.0, h.first_v - value)
-            h.first_ts, h.first_v = ts_ms, value
-            self._refresh(key, ep, hour)
-        elif not h.first_v <= value <= h.last_v:  # between two readings seen, out of their order
-            self._anomaly(key, boot, ts_ms, h.first_v, value)
-        # else: a repeat, or a reading between two seen, which changes nothing counted
+                if old.hours:
+                    self._refresh(key, old, old.hours[0])
+        return ep
 
     def _announce(self, device_id: str, boot: int) -> None:
         """A ``counter_reset`` event: that boot's counters count from 0."""
