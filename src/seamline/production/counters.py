@@ -7,11 +7,11 @@ deltas on the server, so that what a machine counted in an hour is known however
 arrived:
 
 - **Epochs.** The readings of one boot of one device form an epoch, ordered by device time (the
-  store's reading order: time, then value). A boot above another one of the same device, or one a
-  ``counter_reset`` event announced, counts from 0: its first reading is all counted. The device's
-  lowest boot otherwise is a *baseline*: its first reading counts nothing (what the controller
-  counted before Seamline listened is not ours), or, after a restart, what it adds to the newest
-  stored reading (``seed``).
+  store's reading order: time, then value; within a boot it follows the messages' sequence). A
+  boot above another one of the same device, or one a ``counter_reset`` event announced, counts
+  from 0: its first reading is all counted. The device's lowest boot otherwise is a *baseline*:
+  its first reading counts nothing (what the controller counted before Seamline listened is not
+  ours), or, after a restart, what it adds to the newest stored reading (``seed``).
 - **Late, back-filled and repeated readings** slot into their place: per epoch and hour only the
   first and the last reading and the counts between them are kept, so a reading older than an
   hour's first or newer than its last extends it, a repeated one adds nothing, and the deltas of
@@ -23,8 +23,8 @@ arrived:
 
 Only the channels of :data:`COUNTERS` are followed: ``run_time_s`` (needle time: the motor
 running), ``power_on_s``, ``piece_count`` (the plausibility check of the scans) and
-``stitch_count``. Batches are sifted with one numpy lookup per commit; only the few counter
-readings go on in Python.
+``stitch_count``. A commit's batches are sifted with one numpy lookup, and its counter readings
+sorted into runs of one epoch and hour, each added in one step.
 
 >>> key = ("M1", "run_time_s")
 >>> book = CounterBook.for_channels({7: key})
