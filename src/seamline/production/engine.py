@@ -89,7 +89,8 @@ class ProductionEngine:
     # -- lifecycle -------------------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Rebuild the ledger from the stored events, then follow new commits."""
+        """Rebuild the ledger from the stored events and the machine counters from the store's
+        rollups, then follow new commits."""
         t = time.perf_counter()
         with self._lock:
             rebuilt = replay_stored(self.ledger, self.store)
@@ -105,6 +106,10 @@ class ProductionEngine:
                 len(self.ledger.records),
                 sum(1 for x in self.ledger.exceptions if x.status == "open"),
             )
+        t = time.perf_counter()
+        with self._lock:  # machine counters: from the store's hourly rollups, not their readings
+            hours = self.ledger.counters.rebuild(self.store)
+        log.info("machine counters rebuilt from %d stored hours in %.1f s", hours, time.perf_counter() - t)
         self._started = True
         self._spawn()
 
@@ -119,7 +124,8 @@ class ProductionEngine:
     def committed(self, batches: Sequence[DeviceBatch], commit_ms: int) -> None:
         """The ingest writer's commit listener: queue the events that make production records, and
         the newest device time of the batches (the floor's clock: a machine in the same state for
-        an hour sends no event, but its readings say the hour has passed)."""
+        an hour sends no event, but its readings say the hour has passed), and the batches
+        themselves once, for the engine's thread to sift their counter readings."""
         newest = 0
         for b in batches:
             if b.boot != DECISION_BOOT:
@@ -129,6 +135,7 @@ class ProductionEngine:
                     self._queue.put((b.device_id, e.ts_ms, e.type, e.data, b.received_ts_ms))
         if newest:
             self._queue.put(("", newest, "_clock", {}, 0))
+        self._queue.put(("", commit_ms, "_counters", {"batches": batches}, 0))
 
     def read(self, fn: Callable[[ProductionLedger], _T]) -> _T:
         """``fn(ledger)`` with no event half-applied."""
@@ -296,6 +303,7 @@ class ProductionEngine:
         """Apply queued events under one hold of the lock, machine states in bulk; True: stop."""
         events = []
         marks = []
+        batches: list[DeviceBatch] = []
         clock = 0
         stop = False
         for item in items:
@@ -305,11 +313,14 @@ class ProductionEngine:
                 marks.append(item[3]["event"])
             elif item[2] == "_clock":
                 clock = max(clock, item[1])
+            elif item[2] == "_counters":
+                batches.extend(item[3]["batches"])
             else:
                 events.append(item)
-        if clock:
+        if clock or batches:
             with self._lock:
                 self.ledger.observe(clock)
+                self.ledger.counters.update(batches)
         if events:
             with self._lock:
                 self.ledger.replay((d, t, k, data) for d, t, k, data, _ in events)

@@ -13,6 +13,9 @@ Definitions (apparel-domain.md 2.2; ISO 22400-2 for the OEE family, which arrive
 - **DHU**: defects x 100 / pieces checked; **% defective**: defective pieces x 100 / pieces
   checked; **RFT %**: 100 - % defective (pieces that passed their check first time), per kind of
   inspection (inline, end of line) (apparel-domain.md 2.4).
+- **needle time**, **needle utilisation %** (needle time / attended minutes at the machine's
+  workstation x 100) and **machine OEE** (A x E x QR, ISO 22400-2): per machine, from its
+  controller counters, in :mod:`seamline.production.machine_kpi`.
 
 Every figure sums hour buckets of facts written as records arrive; none rescans the records.
 

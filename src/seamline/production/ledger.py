@@ -50,6 +50,7 @@ from typing import Any, Final
 import numpy as np
 
 from seamline.model.factory import Factory, Operation, OperationBulletin, event_state
+from seamline.production.counters import CounterBook
 from seamline.production.downtime import DEFAULT_THRESHOLD_S, MachineBook
 from seamline.production.facts import Attendance, DefectKey, FactKey, QualityKey, Session, Table
 from seamline.production.hours import HOUR_MS
@@ -177,6 +178,7 @@ class ProductionLedger:
         self.quality: Table[QualityKey] = Table(4)
         self.defects: Table[DefectKey] = Table(1)
         self.machines = MachineBook(downtime_threshold_s)  # state seconds, downtime (production/downtime.py)
+        self.counters = CounterBook(factory)  # controller counters' deltas, fed batches by the engine
         self._seat: dict[str, Session] = {}  # workstation -> open session
         self._routes: dict[str, _Route] = {}
         self._workstation_line = {ws.id: line.id for line in factory.lines for ws in line.workstations}

@@ -10,9 +10,11 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from seamline.errors import NotFoundError
+from seamline.production.counters_http import kpi_json
 from seamline.production.downtime import reason_pareto, reliability
 from seamline.production.http_common import DAY_S, engine_of
 from seamline.production.ledger import ProductionLedger
+from seamline.production.machine_kpi import machine_kpis
 from seamline.store.http import time_range
 from seamline.timeutil import ms_to_iso
 
@@ -25,7 +27,10 @@ router = APIRouter(prefix="/api/v1", tags=["production"])
     description=(
         "From the machines' `state` events and the `machine_breakdown` downtime reports over the hours"
         " overlapping [start, end): utilisation % = running / (idle + running + fault) x 100; MTBF ="
-        " running hours / breakdowns; MTTR = mean breakdown minutes."
+        " running hours / breakdowns; MTTR = mean breakdown minutes. A machine at a workstation also"
+        " has `kpi`: its needle time (the `run_time_s` counter), needle utilisation % = needle time /"
+        ' attended minutes x 100, and machine OEE = A x E x QR (ISO 22400-2; README "Production'
+        ' records").'
     ),
 )
 def get_machines(
@@ -40,12 +45,13 @@ def get_machines(
         now = min(end_ms, max(lg.machines.newest_ms, start_ms))
         seconds = lg.machines.seconds(start_ms, end_ms, now_ms=now)
         rel = reliability(lg.machines, start_ms, end_ms, now_ms=now)
+        kpis = machine_kpis(lg, start_ms, end_ms, line_id=line, now_ms=now)
         rows = []
         for (line_id, device), s in sorted(seconds.items()):
             if line is not None and line_id != line:
                 continue
             on = s.get("idle", 0.0) + s.get("running", 0.0) + s.get("fault", 0.0)
-            r = rel.get(device)
+            r, k = rel.get(device), kpis.get(device)
             rows.append(
                 {
                     "device": device,
@@ -55,6 +61,7 @@ def get_machines(
                     "breakdowns": r.breakdowns if r else 0,
                     "mtbf_h": round(r.mtbf_h, 3) if r and r.mtbf_h is not None else None,
                     "mttr_min": round(r.mttr_min, 2) if r and r.mttr_min is not None else None,
+                    "kpi": kpi_json(k).model_dump() if k is not None else None,
                 }
             )
         return rows

@@ -17,6 +17,7 @@ from seamline.ingest.pipeline import Ingestor
 from seamline.ingest.sparkplug.http import router as sparkplug_router
 from seamline.model.factory import Factory
 from seamline.model.http import router as factory_router
+from seamline.production.counters_http import router as counters_router
 from seamline.production.durations import router as durations_router
 from seamline.production.http import router as production_router
 from seamline.production.machines_http import router as machines_router
@@ -71,6 +72,7 @@ def create_app(
         production_router,
         records_router,
         machines_router,
+        counters_router,
         durations_router,
         orders_router,
         quality_router,
