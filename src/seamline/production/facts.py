@@ -31,7 +31,7 @@ FactKey = tuple[str, str, str, str, str]  # workstation, operator, style, order,
 QualityKey = tuple[str, str, str, str, str, str]  # ... and the kind of inspection
 DefectKey = tuple[str, str, str, str, str]  # kind, operation, operator, code, severity
 _K = TypeVar("_K")
-_V = TypeVar("_V")
+_R = TypeVar("_R")  # what a bucket holds per line
 
 
 @dataclass(slots=True)
@@ -63,16 +63,27 @@ class Table(Generic[_K]):
         self.width = width
         self.by_hour: dict[int, dict[str, dict[_K, list[float]]]] = {}
         self.by_day: dict[int, dict[str, dict[_K, list[float]]]] = {}
+        # each line's sums per bucket: what a line's (or every line's) hours read, key by key no more
+        self.line_hours: dict[int, dict[str, list[float]]] = {}
+        self.line_days: dict[int, dict[str, list[float]]] = {}
 
     def add(self, ts_ms: int, line_id: str, key: _K, values: Sequence[float]) -> None:
         hour = ts_ms - ts_ms % HOUR_MS
-        for table, start in ((self.by_hour, hour), (self.by_day, hour - hour % DAY_MS)):
+        day = hour - hour % DAY_MS
+        for table, totals, start in (
+            (self.by_hour, self.line_hours, hour),
+            (self.by_day, self.line_days, day),
+        ):
             rows = table.setdefault(start, {}).setdefault(line_id, {})
             sums = rows.get(key)
             if sums is None:
                 sums = rows[key] = [0.0] * self.width
+            line = totals.setdefault(start, {}).get(line_id)
+            if line is None:
+                line = totals[start][line_id] = [0.0] * self.width
             for i, v in enumerate(values):
                 sums[i] += v
+                line[i] += v
 
     def buckets(
         self, lo: int, hi: int, *, hourly: bool, line_id: str | None = None
@@ -83,13 +94,19 @@ class Table(Generic[_K]):
         for t, table in _covering(self.by_hour, self.by_day, lo, hi, hourly=hourly):
             yield from _lines(t, table, line_id)
 
+    def line_buckets(
+        self, lo: int, hi: int, *, hourly: bool, line_id: str | None = None
+    ) -> Iterator[tuple[int, str, list[float]]]:
+        """(bucket start, line, the line's sums): :meth:`buckets` summed over each line's keys."""
+        for t, table in _covering(self.line_hours, self.line_days, lo, hi, hourly=hourly):
+            yield from _lines(t, table, line_id)
+
 
 class Attendance:
     """Minutes logged in by hour and by UTC day, per line and (workstation, operator)."""
 
     def __init__(self) -> None:
-        self.by_hour: dict[int, dict[str, dict[tuple[str, str], float]]] = {}
-        self.by_day: dict[int, dict[str, dict[tuple[str, str], float]]] = {}
+        self.table: Table[tuple[str, str]] = Table(1)
 
     def roll(self, open_sessions: Iterable[Session], until_ms: int) -> None:
         """Add the open sessions' minutes up to ``until_ms`` (an hour boundary the floor passed)."""
@@ -117,42 +134,43 @@ class Attendance:
         *,
         hourly: bool,
         line_id: str | None = None,
+        per_line: bool = False,
     ) -> Iterator[tuple[tuple[int, str, str, str], float]]:
         """Minutes per (hour, line, workstation, operator) in the hours ``[lo, hi)`` (the hour is
         ``lo`` for every key unless ``hourly``), open sessions counted until ``now_ms``; only
-        ``line_id``'s when given."""
-        for t, table in _covering(self.by_hour, self.by_day, lo, hi, hourly=hourly):
-            for start, line, people in _lines(t if hourly else lo, table, line_id):
-                for (ws, op), m in people.items():
-                    yield (start, line, ws, op), m
+        ``line_id``'s when given; per line only (workstation and operator "") when ``per_line``.
+        An hour counted ahead of a logout that came late may hold about 0 minutes."""
+        if per_line:
+            for t, line, (m,) in self.table.line_buckets(lo, hi, hourly=hourly, line_id=line_id):
+                yield (t if hourly else lo, line, "", ""), m
+        else:
+            for t, line, people in self.table.buckets(lo, hi, hourly=hourly, line_id=line_id):
+                for (ws, op), (m,) in people.items():
+                    yield (t if hourly else lo, line, ws, op), m
         for s in open_sessions:
             if line_id is not None and (s.line_id or "") != line_id:
                 continue
             a, b = max(s.counted_ms, lo), min(max(now_ms, s.counted_ms), hi)
-            who = (s.line_id or "", s.workstation_id, s.operator_id)
+            who = (
+                (s.line_id or "", "", "") if per_line else (s.line_id or "", s.workstation_id, s.operator_id)
+            )
             for hour, x, y in hour_pieces(a, b) if hourly else ([(lo, a, b)] if a < b else []):
                 yield (hour, *who), (y - x) / 60_000
 
     def _add(self, s: Session, a: int, b: int, sign: float) -> None:
-        line, who = s.line_id or "", (s.workstation_id, s.operator_id)
-        for hour, x, y in hour_pieces(a, b):
-            for table, start in ((self.by_hour, hour), (self.by_day, hour - hour % DAY_MS)):
-                people = table.setdefault(start, {}).setdefault(line, {})
-                left = people.get(who, 0.0) + sign * (y - x) / 60_000
-                if sign > 0 or left > 1e-9:
-                    people[who] = left
-                else:  # counted ahead of a logout that came late: that hour was not attended
-                    people.pop(who, None)
+        who = (s.workstation_id, s.operator_id)
+        for _, x, y in hour_pieces(a, b):
+            self.table.add(x, s.line_id or "", who, (sign * (y - x) / 60_000,))
 
 
 def _covering(
-    by_hour: dict[int, dict[str, dict[_K, _V]]],
-    by_day: dict[int, dict[str, dict[_K, _V]]],
+    by_hour: dict[int, dict[str, _R]],
+    by_day: dict[int, dict[str, _R]],
     lo: int,
     hi: int,
     *,
     hourly: bool,
-) -> Iterator[tuple[int, dict[str, dict[_K, _V]]]]:
+) -> Iterator[tuple[int, dict[str, _R]]]:
     if not by_hour:
         return
     lo, hi = max(lo, min(by_hour)), min(hi, max(by_hour) + HOUR_MS)  # only where there is data
@@ -162,9 +180,7 @@ def _covering(
             yield t, table
 
 
-def _lines(
-    start: int, table: dict[str, dict[_K, _V]], line_id: str | None
-) -> Iterator[tuple[int, str, dict[_K, _V]]]:
+def _lines(start: int, table: dict[str, _R], line_id: str | None) -> Iterator[tuple[int, str, _R]]:
     if line_id is None:
         for line, rows in table.items():
             yield start, line, rows

@@ -88,12 +88,13 @@ def totals(
             ledger.open_sessions(),
             hourly="hour" in by,
             line_id=(where or {}).get("line"),
+            per_line=set(by) | set(where or {}) <= {"hour", "line"},
         ):
             if att_filt and any(akey[i] != v for i, v in att_filt):
                 continue
             attended[tuple(akey[i] for i in att_idx)] += minutes
     out: dict[tuple[str | int, ...], Totals] = {}
-    for group in set(sums) | set(attended or {}):
+    for group in set(sums) | {g for g, m in (attended or {}).items() if m > 1e-9}:
         p, e, o = sums.get(group, (0.0, 0.0, 0.0))
         att = None if attended is None else attended.get(group, 0.0)
         out[group] = Totals(int(p), int(o), round(e, 6), att)
@@ -253,19 +254,28 @@ def _grouped(
     hourly = 0 in idx
     sums: dict[tuple[str | int, ...], list[float]] = {}
     lo = start_ms - start_ms % HOUR_MS
+    if not filt and all(i < 2 for i in idx):  # by hour and line at most: the lines' own sums
+        for start, line, values in table.line_buckets(lo, end_ms, hourly=hourly, line_id=line_id):
+            _add_to(sums, tuple((start, line)[i] for i in idx), values)
+        return sums
     for start, line, rows in table.buckets(lo, end_ms, hourly=hourly, line_id=line_id):
         head: tuple[int, str] = (start, line)
         for key, values in rows.items():
             if filt and any(key[i] != v for i, v in filt):
                 continue
-            group = tuple(head[i] if i < 2 else key[i - 2] for i in idx)
-            acc = sums.get(group)
-            if acc is None:
-                sums[group] = list(values)
-            else:
-                for i, v in enumerate(values):
-                    acc[i] += v
+            _add_to(sums, tuple(head[i] if i < 2 else key[i - 2] for i in idx), values)
     return sums
+
+
+def _add_to(
+    sums: dict[tuple[str | int, ...], list[float]], group: tuple[str | int, ...], values: list[float]
+) -> None:
+    acc = sums.get(group)
+    if acc is None:
+        sums[group] = list(values)
+    else:
+        for i, v in enumerate(values):
+            acc[i] += v
 
 
 def attended_by_hour(
