@@ -317,10 +317,6 @@ class ProductionEngine:
                 batches.extend(item[3]["batches"])
             else:
                 events.append(item)
-        if clock or batches:
-            with self._lock:
-                self.ledger.observe(clock)
-                self.ledger.counters.update(batches)
         if events:
             with self._lock:
                 self.ledger.replay((d, t, k, data) for d, t, k, data, _ in events)
@@ -328,6 +324,10 @@ class ProductionEngine:
             self.lags_s.extend(now - e[4] / 1000.0 for e in events)
             self._last_lag_s = self.lags_s[-1]
             self._applied += len(events)
+        if clock or batches:  # after the events: sifting readings keeps no event waiting
+            with self._lock:
+                self.ledger.observe(clock)
+                self.ledger.counters.update(batches)
         for mark in marks:  # everything queued before the mark is applied now
             mark.set()
         return stop
