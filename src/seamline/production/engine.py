@@ -32,9 +32,8 @@ log = logging.getLogger(__name__)
 TYPES: Final = ("scan", "badge", "inspection", "state", "downtime", "decision", *ORDER_EVENTS)
 DECISION_BOOT: Final = 4_294_967_295  # the boot number of decisions Seamline sends as a device
 Submit = Callable[[dict[str, Any], Callable[[object], None]], None]  # message, on_done(receipt)
-REBUILD_LIMIT: Final = (
-    5_000_000  # events besides machine states read back at start: months of the reference factory
-)
+# events besides machine states read back at start: months of the reference factory
+REBUILD_LIMIT: Final = 5_000_000
 PLANNED_EFFICIENCY: Final = 0.70  # the setting's default: what the hourly targets plan for
 _APPLY_AT_ONCE: Final = 5_000  # queued events applied under one hold of the lock, at most
 _T = TypeVar("_T")
