@@ -162,7 +162,7 @@ class ProductionEngine:
         an unknown exception and :class:`DecisionRefusedError` when it cannot be applied."""
         with self._lock:
             problem = self.ledger.decision_problem(exception_id, action, operator)
-            exc = self.ledger.exceptions[exception_id - 1]
+            exc = self.ledger.exceptions_by_id[exception_id]
         if problem is not None:
             raise DecisionRefusedError(problem)
         if self._submit is None:

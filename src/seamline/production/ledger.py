@@ -42,6 +42,7 @@ Counting follows the floor rather than an ideal of it:
 from __future__ import annotations
 
 import bisect
+import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -99,7 +100,7 @@ class ProductionRecord:
 class ScanException:
     """A scan that was not counted, with why; ``status`` is open, resolved, auto_resolved or voided."""
 
-    id: int
+    id: int  # stable: made from its key when it is queued (ProductionLedger._add_exception)
     ts_ms: int
     device_id: str
     reason: str
@@ -168,6 +169,7 @@ class ProductionLedger:
         self.auto_resolved = 0
         self.stale_decisions = 0  # decisions on exceptions no longer open (applied twice, or resolved)
         self.exceptions_by_key: dict[str, ScanException] = {}
+        self.exceptions_by_id: dict[int, ScanException] = {}
         # what every KPI reads, so that no figure rescans the records (production/facts.py)
         self.facts: Table[FactKey] = Table(3)
         self.attendance = Attendance()
@@ -295,9 +297,7 @@ class ProductionLedger:
     def decision_problem(self, exception_id: int, action: str, operator_id: str | None = None) -> str | None:
         """Why :meth:`resolve` or :meth:`void` would refuse, without changing anything; None if not.
         Raises ``KeyError`` for an exception that does not exist."""
-        exc = self.exceptions[exception_id - 1] if 0 < exception_id <= len(self.exceptions) else None
-        if exc is None:
-            raise KeyError(exception_id)
+        exc = self.exceptions_by_id[exception_id]
         if exc.status != "open":
             return f"exception {exception_id} is already {exc.status}"
         if action == "void":
@@ -379,7 +379,7 @@ class ProductionLedger:
         if isinstance(got, ProductionRecord) or got is None:
             return
         reason, detail = got
-        exc = ScanException(len(self.exceptions) + 1, ts_ms, device_id, reason, detail, scan)
+        exc = ScanException(0, ts_ms, device_id, reason, detail, scan)
         self._add_exception(exc)
         if reason in WAITING:
             self._wait(exc)
@@ -507,13 +507,18 @@ class ProductionLedger:
         self._waiting[by].append(exc)
 
     def _add_exception(self, exc: ScanException) -> None:
+        """Queue an exception under an id made from its key: the same on every rebuild, whatever
+        order the events came in, so that an id a tablet holds names the same scan after a restart
+        (a 48-bit number: exact in JavaScript; the next free one in the unlikely clash)."""
+        exc.id = int.from_bytes(hashlib.blake2b(exc.key.encode(), digest_size=6).digest(), "big") or 1
+        while exc.id in self.exceptions_by_id:
+            exc.id = exc.id % (1 << 48) + 1
         self.exceptions.append(exc)
+        self.exceptions_by_id[exc.id] = exc
         self.exceptions_by_key[exc.key] = exc
 
     def _open_exception(self, exception_id: int) -> ScanException:
-        if not 0 < exception_id <= len(self.exceptions):
-            raise KeyError(exception_id)
-        exc = self.exceptions[exception_id - 1]
+        exc = self.exceptions_by_id[exception_id]
         if exc.status != "open":
             raise ValueError(f"exception {exception_id} is already {exc.status}")
         return exc
@@ -530,7 +535,7 @@ class ProductionLedger:
         problem = inspection_problem(data)
         if problem is not None:
             exc = ScanException(
-                len(self.exceptions) + 1,
+                0,
                 ts_ms,
                 device_id,
                 INVALID_INSPECTION,
