@@ -154,13 +154,14 @@ def test_a_scan_that_makes_no_sense_waits_in_the_exceptions_queue_for_a_supervis
     scanner = next(d.id for d in small.devices if d.line_id == "L1" and "SCANNER" in d.id.upper())
     bundle = small.orders[0].bundles()[0]
     first_op = small.styles[small.orders[0].style_id].bulletin.operations[0].id
+    # the unknown bundle's scan comes first but is newer: a rebuild meets it second
     scans = [
         {"ts": T0 + 1000, "type": "badge", "operator": "L1-OP01", "action": "login", "workstation": "L1-S01"},
         {"ts": T0 + 3500, "type": "scan", "bundle": "NO-SUCH-BUNDLE", "operation": first_op,
          "operator": "L1-OP01", "workstation": "L1-S01", "pieces": 5},
         {"ts": T0 + 3000, "type": "scan", "bundle": bundle.id, "operation": first_op,
          "operator": "L1-OP09", "workstation": "L1-S01", "pieces": bundle.quantity},
-    ]  # fmt: skip  (the unknown bundle's scan comes first but is newer: a rebuild meets it second)
+    ]  # fmt: skip
     with Platform(settings, small) as platform:
         platform.ingestor.submit_messages(
             [{"device": scanner, "seq": 1, "sent_ts": T0 + 4000, "events": scans}]
