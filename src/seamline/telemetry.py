@@ -20,6 +20,9 @@ DOWNTIME_REASONS: Final = (
 # import as ORDERS_DEVICE, a device of no factory file with no channels that sends nothing else.
 ORDER_EVENTS: Final = ("order", "bundle")
 ORDERS_DEVICE: Final = "_orders"
+# The same pseudo-device keeps the final inspection's lots (AQL, ISO 2859-1), made only through the
+# API: the switching state of each stream of lots is what its stored lots make of it.
+OFFICE_EVENTS: Final = (*ORDER_EVENTS, "aql_lot")
 
 
 @dataclass(frozen=True, slots=True)

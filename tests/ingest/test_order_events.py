@@ -119,7 +119,26 @@ def test_orders_and_bundles_are_accepted_from_orders_and_from_a_device(factory: 
                 "pieces": 1,
             },
             "events[0].type",
-            "'_orders' sends only ['order', 'bundle']",
+            "'_orders' sends only ['order', 'bundle', 'aql_lot']",
+        ),
+        (
+            {
+                "ts": T0,
+                "type": "aql_lot",
+                "stream": "L01/TS-01",
+                "lot": "A1",
+                "lot_size": 500,
+                "level": "II",
+                "aql": "2.5",
+                "inspection": "normal",
+            },
+            "events[0].nonconforming",
+            "a judged lot needs 'nonconforming'",
+        ),
+        (
+            {"ts": T0, "type": "aql_lot", "stream": "L01/TS-01", "action": "resume", "level": "IV"},
+            "events[0].level",
+            "must be one of",
         ),
     ],
 )
@@ -137,3 +156,11 @@ def test_the_orders_device_has_no_channel(factory: Factory) -> None:
         decode(factory, order(), readings={"ch": [0], "ts": [T0], "v": [1.0]})
     assert info.value.reason == "unknown_channel"
     assert "has 0 channels" in info.value.message
+
+
+def test_final_inspection_lots_come_only_from_the_api(factory: Factory) -> None:
+    lot = {"ts": T0, "type": "aql_lot", "stream": "L01/TS-01", "lot": "A1", "lot_size": 500, "level": "II",
+           "aql": "2.5", "inspection": "normal", "nonconforming": 1}  # fmt: skip
+    assert [e.type for e in decode(factory, lot).events] == ["aql_lot"]
+    exc = refused(factory, lot, device="L01-S01")
+    assert (exc.field, "made through the API" in exc.message) == ("events[0].type", True)

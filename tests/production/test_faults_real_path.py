@@ -72,6 +72,12 @@ def _answers(platform: Platform, factory: Factory) -> dict[str, Any]:
         }
 
     machines = get("/production/machines")["machines"]
+    stops = get("/production/downtime", limit="10000")["stops"]
+    reported: dict[tuple[str, str], float] = {}
+    for s in stops:
+        if s["source"] == "reported":
+            key = (s["workstation"], s["reason"])
+            reported[key] = reported.get(key, 0.0) + s["duration_s"]
     return {
         "operators": rows(get("/production/kpi", by="operator")["groups"], "operator"),
         "lines by hour": rows(get("/production/kpi", by="line,hour")["groups"], "line", "hour"),
@@ -80,9 +86,8 @@ def _answers(platform: Platform, factory: Factory) -> dict[str, Any]:
             for g in get("/quality/inspections", by="line,kind")["groups"]
         },
         "machine seconds": {m["device"]: m["seconds"] for m in machines},
-        "downtime": sorted(
-            (s["device"], s["reason"], s["start"], s["end"]) for s in get("/production/downtime")["stops"]
-        ),
+        "downtime": sorted((s["device"], s["reason"], s["start"], s["end"]) for s in stops),
+        "reported downtime s": reported,
         "open exceptions": get("/production/exceptions", status="open")["total"],
     }
 
@@ -114,5 +119,10 @@ def test_duplicates_reordering_and_a_back_filled_outage_change_no_figure(
             assert seconds.get(state, 0.0) == pytest.approx(want, abs=max(1.0, 0.01 * want)), (device, state)
     assert disturbed["open exceptions"] == 0
     assert truth.breakdowns
+    got = disturbed["reported downtime s"]
+    assert {reason for _, reason in truth.downtime_s} >= {"machine_breakdown", "no_feeding"}
+    assert got.keys() == truth.downtime_s.keys()
+    for key, want in truth.downtime_s.items():  # per machine and reason, within 1 % (or a second)
+        assert got[key] == pytest.approx(want, abs=max(1.0, 0.01 * want)), key
     assert disturbed["downtime"]
     assert disturbed == clean

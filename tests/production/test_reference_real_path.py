@@ -38,6 +38,7 @@ def test_a_quarter_hour_of_the_reference_factory_equals_the_twin(tmp_path: Path)
         lines = api(app, "GET", "/api/v1/production/kpi", by="line", **span)["groups"]
         quality = api(app, "GET", "/api/v1/quality/inspections", by="line,kind", **span)["groups"]
         machines = api(app, "GET", "/api/v1/production/machines", **span)["machines"]
+        stops = api(app, "GET", "/api/v1/production/downtime", limit="10000", **span)["stops"]
     assert truth.scans > 50  # the floor did real work
     assert {g["operator"]: g["pieces"] for g in operators if g["pieces"]} == dict(truth.scanned_by_operator)
     last_ops = {style.bulletin.operations[-1].id for style in factory.styles.values()}
@@ -55,3 +56,12 @@ def test_a_quarter_hour_of_the_reference_factory_equals_the_twin(tmp_path: Path)
             want = truth.state_s[m["device"]][state]
             got = m["seconds"].get(state, 0.0)
             assert got == pytest.approx(want, abs=max(1.0, 0.01 * want)), (m["device"], state)
+    reported: dict[tuple[str, str], float] = {}
+    for s in stops:
+        if s["source"] == "reported":
+            key = (s["workstation"], s["reason"])
+            reported[key] = reported.get(key, 0.0) + s["duration_s"]
+    assert truth.downtime_s  # the floor reported stops
+    assert reported.keys() == truth.downtime_s.keys()
+    for key, want in truth.downtime_s.items():  # per machine and reason, within 1 % (or a second)
+        assert reported[key] == pytest.approx(want, abs=max(1.0, 0.01 * want)), key

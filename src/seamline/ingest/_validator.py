@@ -15,7 +15,14 @@ import numpy.typing as npt
 from seamline.ingest.binary import Frame
 from seamline.ingest.rejection import EARLIEST_TS_MS, FUTURE_TOLERANCE_MS, RejectedMessage, json_type
 from seamline.model.factory import MAX_PRIORITY, Device, DeviceCategory, Factory, MachineType
-from seamline.telemetry import DOWNTIME_REASONS, ORDER_EVENTS, ORDERS_DEVICE, DeviceBatch, Event
+from seamline.telemetry import (
+    DOWNTIME_REASONS,
+    OFFICE_EVENTS,
+    ORDER_EVENTS,
+    ORDERS_DEVICE,
+    DeviceBatch,
+    Event,
+)
 
 _INT_TYPES: Final[frozenset[type]] = frozenset(
     {int, np.int64, np.int32, np.int16, np.int8, np.uint32, np.uint16}
@@ -361,9 +368,20 @@ class Validator:
             self.check_counter_channel(device, data["channel"], f"{where}.channel")
         elif kind in ORDER_EVENTS:
             self.check_order(kind, data, where)
-        elif device is _ORDERS_SOURCE:
+        elif kind == "aql_lot":
+            if device is not _ORDERS_SOURCE:
+                raise self.reject(
+                    "invalid_message", f"{where}.type", "final inspection lots are made through the API"
+                )
+            if data.get("action", "judge") == "judge":
+                for name in ("lot", "lot_size", "level", "aql", "inspection", "nonconforming"):
+                    if data.get(name) is None:
+                        raise self.reject(
+                            "invalid_message", f"{where}.{name}", f"a judged lot needs {name!r}"
+                        )
+        elif device is _ORDERS_SOURCE and kind not in OFFICE_EVENTS:
             raise self.reject(
-                "invalid_message", f"{where}.type", f"{ORDERS_DEVICE!r} sends only {list(ORDER_EVENTS)}"
+                "invalid_message", f"{where}.type", f"{ORDERS_DEVICE!r} sends only {list(OFFICE_EVENTS)}"
             )
 
     def check_order(self, kind: str, data: Mapping[str, Any], where: str) -> None:
@@ -541,6 +559,7 @@ def _defects(x: Any) -> str:
 
 
 # type -> field -> (check, required); extra fields are kept as they are.
+_LEVELS: Final = ("I", "II", "III", "S-1", "S-2", "S-3", "S-4")  # ISO 2859-1 inspection levels
 _EVENT_FIELDS: Final[dict[str, dict[str, tuple[_Check, bool]]]] = {
     "state": {"state": (_one_of("off", "idle", "running", "fault"), True)},
     "fault": {
@@ -579,6 +598,13 @@ _EVENT_FIELDS: Final[dict[str, dict[str, tuple[_Check, bool]]]] = {
     "bundle": {  # a bundle cut for an order, with its ticket id (QR or RFID)
         "order": (_string, True), "bundle": (_string, True), "colour": (_string, True),
         "size": (_string, True), "quantity": (_positive, True), "by": (_string, False),
+    },
+    "aql_lot": {  # a final inspection lot judged (ISO 2859-1), or a discontinued stream resumed
+        "stream": (_string, True), "action": (_one_of("judge", "resume"), False), "lot": (_string, False),
+        "lot_size": (_positive, False), "level": (_one_of(*_LEVELS), False), "aql": (_string, False),
+        "inspection": (_one_of("normal", "tightened", "reduced"), False),
+        "nonconforming": (_count, False), "line": (_string, False), "style": (_string, False),
+        "order": (_string, False), "by": (_string, False),
     },
     "heartbeat": {},
 }  # fmt: skip

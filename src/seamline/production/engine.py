@@ -213,6 +213,15 @@ class ProductionEngine:
                     self.ledger.orders.check(event["type"], event)
             self._store(message, timeout_s, "order")
 
+    def office(self, events: list[dict[str, Any]], *, what: str, timeout_s: float = 10.0) -> int:
+        """Store Seamline's own office events (``aql_lot``, say) in one message of ``_orders``,
+        checked as ingest checks them; returns their time stamp. Raises :class:`RejectedMessage`
+        when ingest would refuse them, :class:`DecisionRefusedError` when they cannot be stored."""
+        message = self._message(ORDERS_DEVICE, events)
+        decode_message(message, self.factory, received_ts_ms=message["sent_ts"])
+        self._store(message, timeout_s, what)
+        return int(message["sent_ts"])
+
     def _send(self, device_id: str, events: list[dict[str, Any]], timeout_s: float) -> None:
         """Store a decision through ingest as an event of ``device_id``, then wait until it is applied."""
         self._store(self._message(device_id, events), timeout_s, "decision")

@@ -243,7 +243,9 @@ class LineFloor:
             rec = seat.machine.rec
             began = env.now
             rec.event(began, "downtime", reason="no_feeding", workstation=seat.ws.id)
+            self.truth.stop_began(seat.ws.id, "no_feeding", began)
             yield seat.wake | env.timeout(self.shift_end - env.now)
+            self.truth.stop_ended(seat.ws.id, "no_feeding", env.now)
             rec.event(
                 env.now,
                 "downtime",
@@ -464,6 +466,7 @@ class LineFloor:
         seats = list(self.staffed)
         for seat in seats:
             seat.machine.rec.event(began, "downtime", reason="changeover", workstation=seat.ws.id)
+            self.truth.stop_began(seat.ws.id, "changeover", began)
         yield env.timeout(self.cfg.changeover_min * 60.0 * self.rng.uniform(0.8, 1.2))
         self.style = style
         self.bulletin = style.bulletin
@@ -472,6 +475,7 @@ class LineFloor:
         self._apply_setup()
         self.truth.changeovers.append((self.line.id, env.now, style.id))
         for seat in seats:
+            self.truth.stop_ended(seat.ws.id, "changeover", env.now)
             seat.machine.rec.event(
                 env.now,
                 "downtime",

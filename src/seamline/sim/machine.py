@@ -132,11 +132,13 @@ class Machine:
         downtime = "needle_break" if code == WARN_NEEDLE else ""
         if downtime:
             rec.event(env.now, "downtime", reason=downtime, workstation=self.workstation)
+            self.truth.stop_began(self.workstation, downtime, env.now)
         began = env.now
         yield env.timeout(mean_s * self.rng.lognormvariate(-0.18, 0.6))
         rec.event(env.now, "fault_cleared", code=code)
         rec.set_state(env.now, IDLE)
         if downtime:
+            self.truth.stop_ended(self.workstation, downtime, env.now)
             rec.event(
                 env.now,
                 "downtime",
@@ -153,11 +155,13 @@ class Machine:
         rec.set_state(env.now, FAULT, fault=code)
         rec.event(env.now, "downtime", reason="machine_breakdown", workstation=self.workstation)
         self.truth.breakdowns += 1
+        self.truth.stop_began(self.workstation, "machine_breakdown", env.now)
         began = env.now
         yield env.timeout(max(120.0, self.rng.expovariate(1.0 / self.mttr_s)))
         rec.event(env.now, "fault_cleared", code=code)
         rec.set_state(env.now, IDLE)
         duration = round(env.now - began, 1)
+        self.truth.stop_ended(self.workstation, "machine_breakdown", env.now)
         rec.event(
             env.now, "downtime", reason="machine_breakdown", workstation=self.workstation, duration_s=duration
         )

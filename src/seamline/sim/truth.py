@@ -6,7 +6,7 @@ frozen :class:`FloorTruth` copy.
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -73,7 +73,9 @@ class FloorTruth:
     scans report (a scan covers its whole bundle when the operation is finished, so they lag the
     pieces sewn by the bundles in progress, and include pieces of a started bundle sewn before the
     run). ``reported_inspections`` are the inspections whose results the quality tablet has sent
-    by ``at_s`` (a result is entered a few minutes after the check).
+    by ``at_s`` (a result is entered a few minutes after the check). ``downtime_s`` gives the seconds
+    of the stops the floor reports (``downtime`` events), keyed by ``(workstation_id, reason)``; a stop
+    still going at ``at_s`` counts up to it.
     """
 
     at_s: float
@@ -93,6 +95,7 @@ class FloorTruth:
     scanned_by_operator: Mapping[str, int] = field(default_factory=dict, hash=False)
     scanned_by_operation: Mapping[tuple[str, str], int] = field(default_factory=dict, hash=False)
     state: Mapping[str, str] = field(default_factory=dict, hash=False)
+    downtime_s: Mapping[tuple[str, str], float] = field(default_factory=dict, hash=False)
 
 
 class TruthLedger:
@@ -113,6 +116,17 @@ class TruthLedger:
         self.reported_inspections: dict[tuple[str, str], list[int]] = {}
         self.attendance: list[Attendance] = []
         self.wip_at_start: list[WipBundle] = []
+        self.downtime_s: defaultdict[tuple[str, str], float] = defaultdict(float)
+        self._stops: dict[tuple[str, str], float] = {}
+
+    def stop_began(self, workstation: str, reason: str, at_s: float) -> None:
+        """A reported stop (``downtime`` event) of one workstation began."""
+        self._stops[(workstation, reason)] = at_s
+
+    def stop_ended(self, workstation: str, reason: str, at_s: float) -> None:
+        """The stop ended: its seconds count for its workstation and reason."""
+        began = self._stops.pop((workstation, reason))
+        self.downtime_s[(workstation, reason)] += at_s - began
 
     def inspected(
         self, line_id: str, kind: str, checked: int, defective: int, defects: int, *, reported: bool = False
@@ -146,4 +160,11 @@ class TruthLedger:
             scanned_by_operator=dict(self.scanned_by_operator),
             scanned_by_operation=dict(self.scanned_by_operation),
             state=state,
+            downtime_s=self._downtime_until(at_s),
         )
+
+    def _downtime_until(self, at_s: float) -> dict[tuple[str, str], float]:
+        out = defaultdict(float, self.downtime_s)
+        for key, began in self._stops.items():
+            out[key] += at_s - began
+        return dict(out)

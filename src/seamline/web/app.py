@@ -25,6 +25,7 @@ from seamline.production.orders_http import router as orders_router
 from seamline.production.records_http import router as records_router
 from seamline.quality.http import router as quality_router
 from seamline.quality.inspections_http import router as inspections_router
+from seamline.quality.lots_http import router as lots_router
 from seamline.quality.spc_http import router as spc_router
 from seamline.store.base import Store
 from seamline.store.http import router as telemetry_router
@@ -77,6 +78,7 @@ def create_app(
         orders_router,
         quality_router,
         inspections_router,
+        lots_router,
         spc_router,
         ingest_router,
         opcua_router,
