@@ -41,3 +41,8 @@ class NotFoundError(SeamlineError):
 
     def details(self) -> dict[str, object]:
         return {"kind": self.kind, "key": str(self.key)}
+
+
+def error_body(reason: str, message: str, details: dict[str, object] | None = None) -> dict[str, object]:
+    """The one JSON error shape: ``{"error": {"reason": <slug>, "message": <text>, "details": {...}}}``."""
+    return {"error": {"reason": reason, "message": message, "details": details or {}}}

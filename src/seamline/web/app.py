@@ -11,6 +11,8 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from seamline import __version__
+from seamline.auth import Auth, AuthMiddleware, Policy
+from seamline.auth.http import router as auth_router
 from seamline.ingest.http import router as ingest_router
 from seamline.ingest.opcua.http import router as opcua_router
 from seamline.ingest.pipeline import Ingestor
@@ -32,18 +34,31 @@ from seamline.store.http import router as telemetry_router
 from seamline.web.errors import install_error_handlers
 from seamline.web.ops import metrics_registry
 from seamline.web.ops import router as ops_router
+from seamline.web.policy import RULES
 
 if TYPE_CHECKING:
     from seamline.platform import Platform
 
 
 def create_app(
-    factory: Factory, store: Store, ingestor: Ingestor, *, platform: Platform | None = None
+    factory: Factory,
+    store: Store,
+    ingestor: Ingestor,
+    *,
+    platform: Platform | None = None,
+    auth: Auth | None = None,
 ) -> FastAPI:
-    """The HTTP API over a running platform (the caller owns the store's and ingestor's lifecycles).
+    """The HTTP API over a running platform (the caller owns the store's, ingestor's and auth's
+    lifecycles).
 
     With ``platform``, readiness and ``/metrics`` report every component it runs (maintenance and
     connectors); without it, the writer alone.
+
+    ``auth`` checks every request against the access table (:mod:`seamline.web.policy`): users,
+    sessions and API tokens. ``auth=None`` builds an app without auth, where every caller is the
+    local admin: for embedding in a process that owns the HTTP edge itself, and for tests. Every
+    command that serves (``seamline serve``, ``seamline demo``) passes an ``Auth``. Either way the
+    build fails (:class:`~seamline.auth.PolicyError`) when a route has no rule in the table.
     """
     app = FastAPI(
         title="Seamline",
@@ -60,6 +75,7 @@ def create_app(
     app.state.platform = platform
     app.state.production = platform.production if platform is not None else None
     app.state.metrics_registry = metrics_registry(app.state)
+    app.state.auth = auth
     install_error_handlers(app)
 
     @app.get("/healthz", tags=["ops"], summary="Liveness: answers without auth")
@@ -83,9 +99,13 @@ def create_app(
         ingest_router,
         opcua_router,
         sparkplug_router,
+        auth_router,
     ):
         app.include_router(router)
     _mount_docs(app)
+    policy = Policy(RULES)
+    policy.check(app.routes)
+    app.add_middleware(AuthMiddleware, policy=policy, auth=auth)
     return app
 
 

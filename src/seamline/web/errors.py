@@ -12,13 +12,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from seamline.errors import SeamlineError
+from seamline.errors import SeamlineError, error_body
+
+__all__ = ["error_body", "install_error_handlers"]
 
 log = logging.getLogger(__name__)
-
-
-def error_body(reason: str, message: str, details: dict[str, object] | None = None) -> dict[str, object]:
-    return {"error": {"reason": reason, "message": message, "details": details or {}}}
 
 
 def install_error_handlers(app: FastAPI) -> None:
