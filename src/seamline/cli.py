@@ -7,17 +7,21 @@ import logging
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
+from seamline.auth.cli import token_app, user_app
 from seamline.bench.cli import bench_app
 from seamline.errors import SeamlineError
 from seamline.model.factory import Factory
 from seamline.model.loader import load_factory
 from seamline.settings import Settings
+
+if TYPE_CHECKING:
+    from seamline.auth import Auth, DemoAdmin
 
 app = typer.Typer(
     help="Seamline: the workshop brain for connected garment factories.",
@@ -74,6 +78,39 @@ def _say(text: str) -> None:
     console.print(text, markup=False)
 
 
+def _open_auth(settings: Settings) -> Auth:
+    from seamline.auth import open_auth
+
+    try:
+        return open_auth(settings.store, settings.data_dir)
+    except SeamlineError as exc:
+        err.print(f"[red]error:[/red] {escape(exc.message)}")
+        raise typer.Exit(1) from None
+
+
+def _auth_banner(auth: Auth, demo: DemoAdmin | None) -> None:
+    where = auth.store.where
+    users, tokens = auth.users(), [t for t in auth.tokens() if t.revoked_ms is None]
+    console.print(f"  auth      {escape(where)}: {len(users)} users, {len(tokens)} API tokens")
+    if demo is not None:
+        if demo.password is not None:
+            console.print(
+                f"  sign in   user [bold]{demo.user}[/bold], password [bold]{escape(demo.password)}[/bold]"
+                f" (shown once; kept in {escape(str(demo.password_file))})"
+            )
+        else:
+            console.print(f"  sign in   user {demo.user}, password in {escape(str(demo.password_file))}")
+        console.print(
+            f"  token     admin API token in {escape(str(demo.token_file))}:"
+            f' curl -H "Authorization: Bearer $(cat {escape(str(demo.token_file))})" ...'
+        )
+    elif not users and not tokens:
+        console.print(
+            "  [yellow]no users or API tokens yet:[/yellow] `seamline user add NAME --role admin`"
+            " (and `seamline token create` for devices and scripts)"
+        )
+
+
 def _banner(settings: Settings, factory: Factory, what: str) -> None:
     url = f"http://{settings.host}:{settings.port}"
     console.print(f"[bold]Seamline[/bold] {what}")
@@ -103,16 +140,25 @@ def demo(
     settings = _settings(port=port, host=host, data_dir=data_dir, factory_file=factory_file, store=store)
     _logging(settings.log_level)
     factory = _load(settings)
-    _banner(settings, factory, f"demo: simulated factory at speed {speed:g}, seed {seed}")
-    _run(
-        serve(
-            settings,
-            factory,
-            sim_opts=SimOptions(seed=seed, speed=speed),
-            duration_s=duration,
-            printer=_say,
+    from seamline.auth import ensure_demo_admin
+
+    auth = _open_auth(settings)
+    try:
+        admin = ensure_demo_admin(auth, settings.data_dir)
+        _banner(settings, factory, f"demo: simulated factory at speed {speed:g}, seed {seed}")
+        _auth_banner(auth, admin)
+        _run(
+            serve(
+                settings,
+                factory,
+                auth,
+                sim_opts=SimOptions(seed=seed, speed=speed),
+                duration_s=duration,
+                printer=_say,
+            )
         )
-    )
+    finally:
+        auth.close()
 
 
 @app.command("serve")
@@ -183,8 +229,13 @@ def serve_cmd(
         *([f"Sparkplug B group {sparkplug_group}"] if sparkplug_group else []),
         *([f"OPC UA ({opcua})"] if opcua else []),
     ]
-    _banner(settings, factory, f"serve: ingest over {', '.join(sources)}")
-    _run(serve(settings, factory, opcua=opcua_config, printer=_say))
+    auth = _open_auth(settings)
+    try:
+        _banner(settings, factory, f"serve: ingest over {', '.join(sources)}")
+        _auth_banner(auth, None)
+        _run(serve(settings, factory, auth, opcua=opcua_config, printer=_say))
+    finally:
+        auth.close()
 
 
 @app.command()
@@ -194,18 +245,26 @@ def simulate(
     speed: Annotated[float, typer.Option(help="simulated seconds per wall second", min=0.1, max=3600)] = 1.0,
     seed: Annotated[int, typer.Option(help="simulation seed")] = 0,
     duration: Annotated[float | None, typer.Option(help="stop after this many seconds", min=1)] = None,
+    token: Annotated[
+        str | None,
+        typer.Option(help="API token for http:// (role ingest or admin) [default: SEAMLINE_TOKEN]"),
+    ] = None,
 ) -> None:
     """Run the simulated device fleet, publishing to a Seamline over MQTT or HTTP."""
     from seamline.fleet import run_fleet
 
-    settings = _settings(factory_file=factory_file)
+    settings = _settings(factory_file=factory_file, token=token)
     _logging(settings.log_level)
     factory = _load(settings)
     console.print(
         f"[bold]Seamline[/bold] simulate: {len(factory.devices)} devices, {factory.sensor_count:,} sensors"
         f" -> {to} (speed {speed:g}, seed {seed}); Ctrl-C stops"
     )
-    _run(run_fleet(factory, to, seed=seed, speed=speed, duration_s=duration, printer=_say))
+    _run(
+        run_fleet(
+            factory, to, seed=seed, speed=speed, duration_s=duration, token=settings.token, printer=_say
+        )
+    )
 
 
 @app.command("aql")
@@ -253,6 +312,8 @@ report_app = typer.Typer(help="Reports from the stored production records.", no_
 app.add_typer(factory_app, name="factory")
 app.add_typer(report_app, name="report")
 app.add_typer(bench_app, name="bench")
+app.add_typer(user_app, name="user")
+app.add_typer(token_app, name="token")
 
 
 class ReportFormat(StrEnum):

@@ -25,14 +25,16 @@ async def run_fleet(
     seed: int = 0,
     speed: float = 1.0,
     duration_s: float | None = None,
+    token: str | None = None,
     printer: Callable[[str], None] = print,
 ) -> None:
-    """Simulate the factory and publish every device message to ``to`` until stopped."""
+    """Simulate the factory and publish every device message to ``to`` until stopped; over HTTP
+    with ``token`` (an API token allowed to ingest) as its bearer token."""
     publisher: MqttPublisher | HttpPublisher
     if to.startswith("mqtt://"):
         publisher = MqttPublisher(to, site_id=factory.site_id)
     elif to.startswith(("http://", "https://")):
-        publisher = HttpPublisher(to)
+        publisher = HttpPublisher(to, token=token)
     else:
         raise BadTargetError(f"--to {to!r}: use mqtt://host:port or http://host:port")
     opts = SimOptions(seed, speed)

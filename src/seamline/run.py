@@ -15,6 +15,7 @@ from typing import Any
 import uvicorn
 from fastapi import FastAPI
 
+from seamline.auth import Auth
 from seamline.errors import SeamlineError
 from seamline.ingest.opcua import OpcUaConfig, OpcUaConnector
 from seamline.model.factory import Factory
@@ -165,16 +166,22 @@ def _production_line(platform: Platform) -> str:
 async def serve(
     settings: Settings,
     factory: Factory,
+    auth: Auth,
     *,
     sim_opts: SimOptions | None = None,
     duration_s: float | None = None,
     opcua: OpcUaConfig | None = None,
     printer: Callable[[str], None] = print,
 ) -> None:
-    """Run until Ctrl-C (or ``duration_s``): the API, ingest, and the simulator when asked."""
+    """Run until Ctrl-C (or ``duration_s``): the API, ingest, and the simulator when asked.
+
+    ``auth`` is required: a served platform always checks who calls it (``seamline.auth``).
+    """
+    if not isinstance(auth, Auth):  # the type says so; this keeps an untyped caller from serving open
+        raise TypeError("serve() needs an Auth: a served platform never runs without auth")
     with Platform(settings, factory) as platform:
         async with contextlib.AsyncExitStack() as connectors:
-            app = create_app(factory, platform.store, platform.ingestor, platform=platform)
+            app = create_app(factory, platform.store, platform.ingestor, platform=platform, auth=auth)
             if opcua is not None:
                 platform.opcua = app.state.opcua = await connectors.enter_async_context(
                     OpcUaConnector(opcua, platform.ingestor)

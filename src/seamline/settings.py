@@ -100,6 +100,11 @@ class Settings(BaseSettings):
         " attended minutes x this / the garment's SAM",
     )
     log_level: str = Field("info", description="debug, info, warning or error")
+    token: str | None = Field(
+        None,
+        description="the API token a client command sends to a running Seamline (simulate --to"
+        " http://..., bench query --url): `seamline token create`, or <data-dir>/admin-token of a demo",
+    )
 
     @field_validator("retention_raw_days", "retention_minute_days", "retention_hour_days", mode="before")
     @classmethod

@@ -115,6 +115,8 @@ class HttpPublisher:
 
     ``url`` is the server's base address, e.g. ``http://127.0.0.1:8000``. ``format="binary"``
     sends binary frames back to back (channels must then be indices, as the simulator sends them).
+    ``token`` is an API token allowed to ingest (role ``ingest`` or ``admin``), sent as
+    ``Authorization: Bearer``.
     """
 
     def __init__(
@@ -124,9 +126,11 @@ class HttpPublisher:
         timeout_s: float = 30.0,
         client: httpx.Client | None = None,
         format: Literal["json", "binary"] = "json",
+        token: str | None = None,
     ) -> None:
         self.url = url.rstrip("/") + "/api/v1/ingest"
         self.format = format
+        self._headers = {} if token is None else {"Authorization": f"Bearer {token}"}
         self._client = client or httpx.Client(timeout=timeout_s)
         self._owns_client = client is None
 
@@ -139,15 +143,23 @@ class HttpPublisher:
     def publish_body(self, body: bytes | bytearray, content_type: str) -> dict[str, Any]:
         """Post an already encoded body (a JSON array, or binary frames back to back)."""
         try:
-            resp = self._client.post(self.url, content=bytes(body), headers={"Content-Type": content_type})
+            resp = self._client.post(
+                self.url, content=bytes(body), headers={**self._headers, "Content-Type": content_type}
+            )
         except httpx.HTTPError as exc:
             raise HttpPublishError(
                 self.url, f"cannot reach {self.url}: {exc}; is `seamline serve` running?"
             ) from exc
         if resp.status_code != 200:
+            hint = ""
+            if resp.status_code in (401, 403):
+                hint = (
+                    "; send an API token with the ingest (or admin) role: --token or SEAMLINE_TOKEN"
+                    " (`seamline token create --name gateway --role ingest`)"
+                )
             raise HttpPublishError(
                 self.url,
-                f"{self.url} answered {resp.status_code}: {resp.text[:500]}",
+                f"{self.url} answered {resp.status_code}: {resp.text[:500]}{hint}",
                 status=resp.status_code,
             )
         result: dict[str, Any] = orjson.loads(resp.content)
