@@ -26,7 +26,7 @@ def test_over_http_every_kind_of_the_in_process_run_is_timed_against_serve(tmp_p
     data = tmp_path / "data"
     local = bench("--data-dir", str(data))
     with seamline(["serve", "--data-dir", str(data), "--mqtt", "none"], tmp_path) as srv:
-        remote = bench("--url", srv.base)
+        remote = bench("--url", srv.base, "--token", srv.token or "")
     assert "build" not in remote
     assert remote["url"] == srv.base
     assert remote["server"]["readings"] == local["build"]["readings"]

@@ -7,14 +7,18 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import httpx
 from e2e_helpers import seamline, wait_for
 
 
 def test_demo_serves_the_reference_factory_and_keeps_data_across_restarts(tmp_path: Path) -> None:
     data = tmp_path / "data"
     with seamline(["demo", "--data-dir", str(data), "--speed", "5"], tmp_path) as demo:
-        factory = demo.get("/api/v1/factory")
+        factory = demo.get("/api/v1/factory")  # with the admin token the demo wrote
         assert factory["devices"] == 153
+        assert httpx.get(demo.base + "/api/v1/factory", timeout=10).status_code == 401
+        assert (data / "admin-token").stat().st_mode & 0o777 == 0o600
+        assert "sign in   user admin, password " in demo.output()
         assert factory["sensors"] >= 12_000
         assert {a["kind"] for a in factory["areas"]} == {"cutting", "sewing", "finishing", "utilities"}
 
@@ -62,8 +66,10 @@ def test_demo_serves_the_reference_factory_and_keeps_data_across_restarts(tmp_pa
     kept = int(demo.output().split("stopped cleanly; ")[1].split(" readings")[0].replace(",", ""))
     assert kept >= later
 
+    token = (data / "admin-token").read_text()
     with seamline(["demo", "--data-dir", str(data), "--speed", "5"], tmp_path) as again:
         assert again.get("/api/v1/factory")["readings"] >= kept
+        assert (data / "admin-token").read_text() == token  # still valid: kept
         assert again.stop() == 0
 
 

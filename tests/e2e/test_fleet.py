@@ -22,7 +22,9 @@ def _factory_file(tmp_path: Path) -> Path:
     return path
 
 
-def _fleet(to: str, factory: Path, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+def _fleet(
+    to: str, factory: Path, tmp_path: Path, token: str | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [
             sys.executable,
@@ -37,6 +39,7 @@ def _fleet(to: str, factory: Path, tmp_path: Path) -> subprocess.CompletedProces
             "5",
             "--duration",
             "12",
+            *(["--token", token] if token else []),
         ],
         capture_output=True,
         text=True,
@@ -71,7 +74,7 @@ def test_simulated_fleet_over_http(tmp_path: Path) -> None:
     factory = _factory_file(tmp_path)
     args = ["serve", "--data-dir", str(tmp_path / "d"), "--factory", str(factory), "--mqtt", "none"]
     with seamline(args, tmp_path) as server:
-        fleet = _fleet(server.base, factory, tmp_path)
+        fleet = _fleet(server.base, factory, tmp_path, server.token)
         assert fleet.returncode == 0, fleet.stdout + fleet.stderr
         published = int(fleet.stdout.split("done: ")[1].split(" messages")[0].replace(",", ""))
         # HTTP answers after the commit: everything published is stored when the fleet is done.

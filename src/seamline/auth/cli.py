@@ -68,7 +68,7 @@ def _auth(data_dir: Path | None, store: str | None) -> Iterator[Auth]:
     if data_dir is not None and store is not None:
         _fail("give --data-dir (embedded store) or --store (PostgreSQL), not both", 2)
     overrides = {k: v for k, v in {"data_dir": data_dir, "store": store}.items() if v is not None}
-    settings = Settings(**overrides)  # type: ignore[arg-type]  # pydantic-settings reads the rest
+    settings = Settings.model_validate(overrides)  # the environment (SEAMLINE_*) fills the rest
     try:
         auth = open_auth(settings.store, settings.data_dir)
     except SeamlineError as exc:

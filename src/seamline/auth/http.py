@@ -16,7 +16,7 @@ from fastapi import APIRouter, Body, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
-from seamline.auth.errors import AuthError, InvalidFieldError, NotAuthenticatedError
+from seamline.auth.errors import AuthError, InvalidFieldError
 from seamline.auth.login_page import TEXT, login_html
 from seamline.auth.middleware import SESSION_COOKIE, _cookie, principal_of
 from seamline.auth.records import ApiToken, User
@@ -178,7 +178,7 @@ class MeChange(BaseModel):
 def change_me(request: Request, change: MeChange) -> dict[str, Any]:
     p = principal_of(request)
     if p.kind != "session":
-        raise NotAuthenticatedError("only a signed-in user (a browser session) has a preferred language")
+        raise InvalidFieldError("lang", "only a signed-in user (a browser session) has a preferred language")
     _auth(request).set_lang(p.name, change.lang)
     return {"name": p.name, "lang": change.lang}
 

@@ -111,7 +111,13 @@ class AuthMiddleware:
                     role=principal.role.value,
                     allowed=sorted(r.value for r in rule.roles),
                 )
-            if principal is not None and principal.kind == "session" and method not in SAFE_METHODS:
+            # a public write (signing in) acts with no session's authority: nothing to forge
+            if (
+                principal is not None
+                and principal.kind == "session"
+                and method not in SAFE_METHODS
+                and not rule.public
+            ):
                 receive = await self._check_csrf(scope, receive, headers, principal)
         except AuthError as exc:
             await _error(exc)(scope, receive, send)

@@ -60,6 +60,13 @@ def query(
             " from its newest reading the ranges reach"
         ),
     ] = None,
+    token: Annotated[
+        str | None,
+        typer.Option(
+            help="with --url: the API token to send (any reading role; a demo's is in"
+            " <data-dir>/admin-token) [default: SEAMLINE_TOKEN]"
+        ),
+    ] = None,
 ) -> None:
     """Build (or reuse) a store of --hours of the reference factory, then time every query kind.
 
@@ -78,8 +85,11 @@ def query(
         if data_dir is not None:
             _err.print("[red]error:[/red] --url times a running server; it takes no --data-dir")
             raise typer.Exit(2)
+        from seamline.settings import Settings  # noqa: PLC0415
+
+        token = token or Settings.model_validate({}).token
         try:
-            result = run_http_query_bench(url, load_factory(), hours, runs=runs, seed=seed)
+            result = run_http_query_bench(url, load_factory(), hours, runs=runs, seed=seed, token=token)
         except SeamlineError as exc:
             _err.print(f"[red]error:[/red] {exc.message}")
             raise typer.Exit(1) from None
@@ -111,9 +121,11 @@ def _print(result: dict[str, Any], json_out: bool) -> None:
         _out.print(_table(result))
 
 
-def run_http_query_bench(url: str, factory: Factory, hours: float, *, runs: int, seed: int) -> dict[str, Any]:
+def run_http_query_bench(
+    url: str, factory: Factory, hours: float, *, runs: int, seed: int, token: str | None = None
+) -> dict[str, Any]:
     """Every query kind over HTTP against the ``seamline serve`` at ``url`` (same JSON as the
-    in-process run, with ``server`` in place of ``build``)."""
+    in-process run, with ``server`` in place of ``build``), with ``token`` as its bearer token."""
     import httpx  # noqa: PLC0415
 
     from seamline.bench.querybench import run_queries  # noqa: PLC0415
@@ -121,13 +133,19 @@ def run_http_query_bench(url: str, factory: Factory, hours: float, *, runs: int,
     from seamline.timeutil import to_ms  # noqa: PLC0415
 
     try:
-        with httpx.Client(base_url=url, timeout=60.0) as client:
+        headers = {} if token is None else {"Authorization": f"Bearer {token}"}
+        with httpx.Client(base_url=url, timeout=60.0, headers=headers) as client:
             about = client.get("/api/v1/factory").raise_for_status().json()
             latest = client.get("/api/v1/latest").raise_for_status().json()
             if not latest["ts"]:
                 raise StoreError(f"the server at {url} holds no readings yet", reason="bench_http")
             end_ms = max(to_ms(dt.datetime.fromisoformat(t)) for t in latest["ts"]) + 1
             timings = run_queries(None, factory, end_ms, hours, runs=runs, seed=seed, client=client)
+    except httpx.HTTPStatusError as exc:
+        hint = ""
+        if exc.response.status_code in (401, 403):
+            hint = "; give --token (or SEAMLINE_TOKEN): `seamline token create --name bench --role viewer`"
+        raise StoreError(f"{url}: {exc}{hint}", reason="bench_http") from None
     except httpx.HTTPError as exc:
         raise StoreError(f"{url}: {exc}", reason="bench_http") from None
     return {
