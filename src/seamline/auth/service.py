@@ -66,8 +66,9 @@ class Auth:
         self.hasher = hasher or PasswordHasher()
         self.clock = clock
         self.limiter = limiter or LoginLimiter(clock=clock)
-        # verified against when the user does not exist, so that both answers take as long
-        self._dummy_hash = self.hasher.hash(secrets.token_urlsafe(16))
+        # verified against when the user does not exist, so that both answers take as long;
+        # made on first need (a CLI command that signs nobody in never pays for it)
+        self._dummy_hash: str | None = None
 
     def close(self) -> None:
         self.store.close()
@@ -105,6 +106,8 @@ class Auth:
     def verify_password(self, name: str, password: str) -> User:
         found = self.store.user(name)
         if found is None:
+            if self._dummy_hash is None:
+                self._dummy_hash = self.hasher.hash(secrets.token_urlsafe(16))
             self._verify(self._dummy_hash, password)
             raise LoginFailedError
         user, stored = found
