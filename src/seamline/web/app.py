@@ -32,6 +32,7 @@ from seamline.store.http import router as telemetry_router
 from seamline.web.errors import install_error_handlers
 from seamline.web.ops import metrics_registry
 from seamline.web.ops import router as ops_router
+from seamline.web.ui import install_ui
 
 if TYPE_CHECKING:
     from seamline.platform import Platform
@@ -86,6 +87,7 @@ def create_app(
     ):
         app.include_router(router)
     _mount_docs(app)
+    install_ui(app)  # after the docs: its /static mount would hide /static/swagger-ui
     return app
 
 
