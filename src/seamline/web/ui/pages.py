@@ -10,7 +10,6 @@ Scripts and styles come only from ``/static`` (this package's ``static`` folder;
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -22,9 +21,6 @@ from fastapi.staticfiles import StaticFiles
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, select_autoescape
 
 from seamline.errors import NotFoundError
-from seamline.production.http_common import engine_of
-from seamline.production.views import floor_snapshot
-from seamline.timeutil import now_ms
 from seamline.web.ui.i18n import LOCALES, negotiate, script_strings, translate
 from seamline.web.ui.live import LiveHub, Producer, sse
 
@@ -44,15 +40,6 @@ _env = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-
-# What the floor page's script draws itself (state names, labels of live figures).
-FLOOR_STRINGS = (
-    "running", "idle", "fault", "off", "no signal", "unknown", "Output today", "This hour", "Efficiency",
-    "OEE", "DHU", "WIP", "pieces", "target", "Stops now", "Alarms", "No stops", "No alarms", "data",
-    "s old", "min old", "no data yet", "Style", "Bottleneck", "fault code", "since", "min",
-    "no_feeding", "machine_breakdown", "thread_break", "needle_break", "meeting", "rework", "changeover",
-    "power_failure", "waiting_trims", "unassigned", "Factory", "RFT",
-)  # fmt: skip
 
 
 def _lang(request: Request) -> str:
@@ -88,31 +75,28 @@ def render(
     return HTMLResponse(html, headers={"Cache-Control": "no-store"})
 
 
-def _floor(app: FastAPI) -> Producer:
-    def produce() -> bytes:
-        state = app.state
-        engine = state.production
-        snapshot = engine.read(
-            lambda lg: floor_snapshot(
-                lg,
-                state.factory,
-                state.store,
-                planned_efficiency=engine.planned_efficiency,
-                now_ms=max(lg.clock_ms, 0) or now_ms(),
-                liveness=state.ingestor.liveness,
-            )
-        )
-        snapshot["server_ts"] = int(time.time() * 1000)
-        return orjson.dumps(snapshot)
+TopicFactory = Callable[[FastAPI, str], Producer | None]  # (app, the part after "name:") -> producer
+_TOPICS: dict[str, TopicFactory] = {}
+SCRIPT_STRINGS: dict[
+    str, tuple[str, ...]
+] = {}  # page -> the strings its script draws (for the catalogue test)
 
-    return produce
+
+def topic(name: str) -> Callable[[TopicFactory], TopicFactory]:
+    """Register the producer factory of the live topics ``name`` and ``name:<arg>``."""
+
+    def register(factory: TopicFactory) -> TopicFactory:
+        _TOPICS[name] = factory
+        return factory
+
+    return register
 
 
 def _resolver(app: FastAPI) -> Callable[[str], Producer | None]:
-    def resolve(topic: str) -> Producer | None:
-        if topic == "floor" and app.state.production is not None:
-            return _floor(app)
-        return None
+    def resolve(key: str) -> Producer | None:
+        name, _, arg = key.partition(":")
+        factory = _TOPICS.get(name)
+        return factory(app, arg) if factory is not None else None
 
     return resolve
 
@@ -120,15 +104,6 @@ def _resolver(app: FastAPI) -> Callable[[str], Producer | None]:
 @router.get("/")
 def home() -> RedirectResponse:
     return RedirectResponse("/floor", status_code=303)
-
-
-@router.get("/floor", response_class=HTMLResponse)
-def floor_page(request: Request) -> HTMLResponse:
-    """The factory big screen: every line's output against target, efficiency, OEE, DHU and WIP,
-    every machine's state, and the stops going on; designed at 1920x1080 and scaled to the screen."""
-    engine_of(request)  # 503 with its reason when production does not run here
-    data = orjson.loads(_floor(request.app)())
-    return render(request, "floor.html", title="Factory floor", data=data, strings=FLOOR_STRINGS)
 
 
 @router.get("/ui/live/{topic}")
@@ -166,12 +141,16 @@ async def live(request: Request, topic: str) -> StreamingResponse:
 
 def install_ui(app: FastAPI) -> None:
     """Serve the pages, their streams and ``/static`` from ``app``; wake the streams on each commit."""
+    from seamline.web.ui import views  # noqa: PLC0415  (the views register with this module on import)
+
     app.state.live = hub = LiveHub(_resolver(app))
     ingestor = app.state.ingestor
     if ingestor is not None and hasattr(ingestor, "add_commit_listener"):
         ingestor.add_commit_listener(lambda *_: hub.notify())
     app.include_router(router)
+    for view in views.ROUTERS:
+        app.include_router(view)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
 
-__all__ = ["install_ui", "render"]
+__all__ = ["SCRIPT_STRINGS", "TopicFactory", "install_ui", "render", "topic"]
