@@ -30,6 +30,7 @@ from seamline.quality.spc_http import router as spc_router
 from seamline.store.base import Store
 from seamline.store.http import router as telemetry_router
 from seamline.web.errors import install_error_handlers
+from seamline.web.idempotency import IdempotencyMiddleware
 from seamline.web.ops import metrics_registry
 from seamline.web.ops import router as ops_router
 from seamline.web.ui import install_ui
@@ -62,6 +63,7 @@ def create_app(
     app.state.production = platform.production if platform is not None else None
     app.state.metrics_registry = metrics_registry(app.state)
     install_error_handlers(app)
+    app.add_middleware(IdempotencyMiddleware)  # a tablet's outbox may send a write twice
 
     @app.get("/healthz", tags=["ops"], summary="Liveness: answers without auth")
     def healthz() -> dict[str, Any]:
