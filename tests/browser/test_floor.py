@@ -54,3 +54,20 @@ def test_a_wall_tv_in_kiosk_mode_scales_the_design_to_4k(watched: Watched) -> No
     )
     assert page.evaluate("document.scrollingElement.scrollHeight <= innerHeight")
     watched.shot("floor-3840-kiosk")
+
+
+def test_a_playlist_keeps_its_views_live_and_shows_them_in_turn(watched: Watched) -> None:
+    page = watched.open("/kiosk?views=/floor,/floor?lang=zh&every=5")
+    assert page.query_selector(".topbar") is None
+    frames = page.query_selector_all("iframe.frame")
+    assert [f.get_attribute("src") for f in frames] == ["/floor?kiosk=1", "/floor?lang=zh&kiosk=1"]
+    for frame in page.frames[1:]:
+        frame.wait_for_function("document.querySelectorAll('#lines .card').length === 6")
+    assert page.eval_on_selector("iframe.shown", "f => f.getAttribute('src')") == "/floor?kiosk=1"
+    page.wait_for_function(
+        "document.querySelector('iframe.shown').getAttribute('src').includes('zh')", timeout=12_000
+    )
+    watched.shot("kiosk-playlist")
+    refused = page.request.get(watched.base + "/kiosk?views=https://example.com")
+    assert refused.status == 400
+    assert refused.json()["error"]["reason"] == "invalid_playlist"

@@ -52,13 +52,19 @@ def _lang(request: Request) -> str:
 
 
 def render(
-    request: Request, template: str, *, title: str, data: Any, strings: tuple[str, ...]
+    request: Request,
+    template: str,
+    *,
+    title: str,
+    data: Any,
+    strings: tuple[str, ...],
+    chrome: bool = True,
 ) -> HTMLResponse:
     """A page: the layout around ``template``, with ``data`` (the first snapshot) and the strings its
-    script draws, in the reader's language."""
+    script draws, in the reader's language; without navigation (``chrome``) on wall screens."""
     lang = _lang(request)
     factory = request.app.state.factory
-    kiosk = request.query_params.get("kiosk") == "1"
+    kiosk = request.query_params.get("kiosk") == "1" or not chrome
     html = _env.get_template(template).render(
         _=lambda text: translate(lang, text),
         lang=lang,
