@@ -203,8 +203,8 @@ class Ingestor:
     # -- lifecycle -------------------------------------------------------------------------------
 
     def add_commit_listener(self, listener: Committed) -> None:
-        """Also call ``listener(batches, commit_ms)`` after each commit (see ``on_commit``); add
-        listeners before :meth:`start`."""
+        """Also call ``listener(batches, commit_ms)`` after each commit (see ``on_commit``); one
+        added while the writer runs is called from its next commit on."""
         self._listeners.append(listener)
 
     def start(self) -> None:

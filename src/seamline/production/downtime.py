@@ -290,6 +290,10 @@ class MachineBook:
             stop.reason, stop.assigned_by = reason, by or "supervisor"
         return stop
 
+    def open_stops(self) -> list[Downtime]:
+        """The reported stops going on now (a report opened them, none closed them yet)."""
+        return list(self._open.values())
+
     def _next_id(self) -> int:
         self._ids += 1
         return self._ids

@@ -32,9 +32,11 @@ from seamline.quality.spc_http import router as spc_router
 from seamline.store.base import Store
 from seamline.store.http import router as telemetry_router
 from seamline.web.errors import install_error_handlers
+from seamline.web.idempotency import IdempotencyMiddleware
 from seamline.web.ops import metrics_registry
 from seamline.web.ops import router as ops_router
 from seamline.web.policy import RULES
+from seamline.web.ui import install_ui
 
 if TYPE_CHECKING:
     from seamline.platform import Platform
@@ -77,6 +79,7 @@ def create_app(
     app.state.metrics_registry = metrics_registry(app.state)
     app.state.auth = auth
     install_error_handlers(app)
+    app.add_middleware(IdempotencyMiddleware)  # a tablet's outbox may send a write twice
 
     @app.get("/healthz", tags=["ops"], summary="Liveness: answers without auth")
     def healthz() -> dict[str, Any]:
@@ -103,8 +106,10 @@ def create_app(
     ):
         app.include_router(router)
     _mount_docs(app)
+    install_ui(app)  # after the docs: its /static mount would hide /static/swagger-ui
     policy = Policy(RULES)
     policy.check(app.routes)
+    # added last, so outermost: nothing (idempotency replays included) runs before the gate
     app.add_middleware(AuthMiddleware, policy=policy, auth=auth)
     return app
 

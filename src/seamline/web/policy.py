@@ -130,7 +130,13 @@ QUALITY_RULES: Final[tuple[Rule, ...]] = (
 )
 
 # The web app's pages (HTML) and their live streams: page("/path", roles...) / api("GET", ...).
-PAGES: Final[tuple[Rule, ...]] = ()
+PAGES: Final[tuple[Rule, ...]] = (
+    page("/", READERS, Role.KIOSK),  # sends on to the floor
+    page("/floor", READERS, Role.KIOSK),  # the factory big screen
+    page("/kiosk", READERS, Role.KIOSK),  # the wall TV playlist of views
+    # the pages' live streams (server-sent events): a wall screen needs them, so FLOOR
+    api("GET", "/ui/live/{topic}", FLOOR),
+)
 
 RULES: Final[tuple[Rule, ...]] = (
     *PUBLIC,

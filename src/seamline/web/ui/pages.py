@@ -1,0 +1,162 @@
+"""The web app's pages and their live streams, served at the API's address.
+
+Pages are rendered on the server with Jinja2 (the layout here, each view's template in its
+capability's ``templates`` folder) and carry their first snapshot inline, so the first paint needs
+no second request; each page then follows one server-sent-event stream (``/ui/live/{topic}``).
+Scripts and styles come only from ``/static`` (this package's ``static`` folder; libraries in
+``static/vendor`` with their versions, hashes and licences).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, StreamingResponse
+from fastapi.staticfiles import StaticFiles
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, select_autoescape
+
+from seamline.errors import NotFoundError
+from seamline.web.ui.i18n import LOCALES, negotiate, script_strings, translate
+from seamline.web.ui.live import LiveHub, Producer, sse
+
+STATIC = Path(__file__).parent / "static"
+KEEPALIVE_S = 15.0
+
+router = APIRouter(include_in_schema=False)
+
+_env = Environment(
+    loader=ChoiceLoader(
+        [
+            FileSystemLoader(Path(__file__).parent / "templates"),
+            PackageLoader("seamline.production", "templates"),
+        ]
+    ),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def _lang(request: Request) -> str:
+    principal = getattr(request.state, "principal", None)
+    return negotiate(
+        request.query_params.get("lang"),
+        getattr(principal, "lang", None),
+        request.headers.get("accept-language"),
+    )
+
+
+def render(
+    request: Request,
+    template: str,
+    *,
+    title: str,
+    data: Any,
+    strings: tuple[str, ...],
+    chrome: bool = True,
+) -> HTMLResponse:
+    """A page: the layout around ``template``, with ``data`` (the first snapshot) and the strings its
+    script draws, in the reader's language; without navigation (``chrome``) on wall screens."""
+    lang = _lang(request)
+    factory = request.app.state.factory
+    kiosk = request.query_params.get("kiosk") == "1" or not chrome
+    html = _env.get_template(template).render(
+        _=lambda text: translate(lang, text),
+        lang=lang,
+        locale=LOCALES[lang].replace("_Hans", "").replace("_", "-"),
+        title=translate(lang, title),
+        site=factory.site_name,
+        timezone=factory.timezone,
+        kiosk=kiosk,
+        path=request.url.path,
+        principal=getattr(request.state, "principal", None),
+        page_json=orjson.dumps(data).decode(),
+        strings_json=orjson.dumps(script_strings(lang, strings)).decode(),
+    )
+    return HTMLResponse(html, headers={"Cache-Control": "no-store"})
+
+
+TopicFactory = Callable[[FastAPI, str], Producer | None]  # (app, the part after "name:") -> producer
+_TOPICS: dict[str, TopicFactory] = {}
+SCRIPT_STRINGS: dict[
+    str, tuple[str, ...]
+] = {}  # page -> the strings its script draws (for the catalogue test)
+
+
+def topic(name: str) -> Callable[[TopicFactory], TopicFactory]:
+    """Register the producer factory of the live topics ``name`` and ``name:<arg>``."""
+
+    def register(factory: TopicFactory) -> TopicFactory:
+        _TOPICS[name] = factory
+        return factory
+
+    return register
+
+
+def _resolver(app: FastAPI) -> Callable[[str], Producer | None]:
+    def resolve(key: str) -> Producer | None:
+        name, _, arg = key.partition(":")
+        factory = _TOPICS.get(name)
+        return factory(app, arg) if factory is not None else None
+
+    return resolve
+
+
+@router.get("/")
+def home() -> RedirectResponse:
+    return RedirectResponse("/floor", status_code=303)
+
+
+@router.get("/ui/live/{topic}")
+async def live(request: Request, topic: str) -> StreamingResponse:
+    """The page's stream: an event ``snapshot`` whenever its figures change."""
+    hub: LiveHub = request.app.state.live
+    if not hub.known(topic):
+        raise NotFoundError("live topic", topic)
+
+    async def events() -> AsyncIterator[bytes]:
+        yield b"retry: 2000\n\n"
+        stream = hub.subscribe(topic)
+        pending = None
+        try:
+            while True:
+                if pending is None:
+                    pending = asyncio.ensure_future(anext(stream))
+                done, _ = await asyncio.wait({pending}, timeout=KEEPALIVE_S)
+                if done:
+                    yield sse("snapshot", pending.result())
+                    pending = None
+                else:
+                    yield b": keep-alive\n\n"
+        finally:
+            if pending is not None:
+                pending.cancel()
+            await stream.aclose()
+
+    return StreamingResponse(
+        events(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
+
+
+def install_ui(app: FastAPI) -> None:
+    """Serve the pages, their streams and ``/static`` from ``app``; wake the streams on each commit."""
+    from seamline.web.ui import views  # noqa: PLC0415  (the views register with this module on import)
+
+    app.state.live = hub = LiveHub(_resolver(app))
+    ingestor = app.state.ingestor
+    if ingestor is not None and hasattr(ingestor, "add_commit_listener"):
+        ingestor.add_commit_listener(lambda *_: hub.notify())
+    app.include_router(router)
+    for view in views.ROUTERS:
+        app.include_router(view)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+
+__all__ = ["SCRIPT_STRINGS", "TopicFactory", "install_ui", "render", "topic"]
