@@ -7,6 +7,7 @@ from auth_helpers import Client, Clock, assert_error, bearer
 from fastapi import FastAPI
 
 from seamline.auth import SESSION_COOKIE, Auth
+from seamline.auth.middleware import KIOSK_COOKIE
 
 PASSWORD = "stitch-in-time"  # noqa: S105  # a test account\'s
 
@@ -147,3 +148,28 @@ def test_admin_manages_tokens_over_the_api(client: Client, sqlite_auth: Auth) ->
         422,
         "unknown_role",
     )
+
+
+def test_a_wall_screens_link_trades_its_kiosk_token_for_a_cookie(app: FastAPI, sqlite_auth: Auth) -> None:
+    secret, _ = sqlite_auth.create_token("wall-1", "kiosk", created_by="admin")
+    screen = Client(app)
+    r = screen.get(f"/kiosk?views=/floor,/lines/L01&token={secret}&every=20")
+    assert r.status_code == 303
+    assert r.headers["location"] == "/kiosk?views=/floor,/lines/L01&every=20"  # the token leaves the URL
+    cookie = r.headers["set-cookie"]
+    assert cookie.startswith(f"{KIOSK_COOKIE}={secret}")
+    assert "HttpOnly" in cookie
+    assert "samesite=strict" in cookie.lower()
+    assert screen.get(r.headers["location"]).status_code == 200  # the cookie opens the page
+    assert screen.get("/api/v1/me").json()["kind"] == "kiosk"
+    assert_error(screen.post("/api/v1/orders", json={}), 403, "forbidden")  # read-only
+    assert_error(screen.get("/api/v1/users"), 403, "forbidden")
+
+
+def test_only_a_valid_kiosk_token_opens_a_page_from_a_link(app: FastAPI, sqlite_auth: Auth) -> None:
+    viewer, _ = sqlite_auth.create_token("a script", "viewer", created_by="admin")
+    assert_error(Client(app).get(f"/kiosk?token={viewer}"), 403, "forbidden")
+    assert_error(Client(app).get("/kiosk?token=sl_made_up"), 401, "invalid_token")
+    stolen = Client(app)
+    stolen.cookies.set(KIOSK_COOKIE, viewer, domain="seamline.test")  # no other token rides a cookie
+    assert_error(stolen.get("/api/v1/me"), 401, "invalid_token")

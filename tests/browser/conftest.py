@@ -33,8 +33,11 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
         pytest.fail("the browser tests need Debian's Chromium at /usr/bin/chromium: apt-get install chromium")
     tmp = tmp_path_factory.mktemp("browser-demo")
     with seamline(["demo", "--data-dir", str(tmp / "data"), "--speed", "1"], tmp) as running:
+        running.data_dir = tmp / "data"  # type: ignore[attr-defined]
+        token = (tmp / "data" / "admin-token").read_text(encoding="utf-8").strip()
+        ready = {"Authorization": f"Bearer {token}"}
         deadline = time.monotonic() + 60
-        while httpx.get(running.base + "/readyz", timeout=5).status_code != 200:
+        while httpx.get(running.base + "/readyz", timeout=5, headers=ready).status_code != 200:
             if time.monotonic() > deadline:
                 pytest.fail(f"the demo was not ready within 60 s:\n{running.output()}")
             time.sleep(0.5)
@@ -99,9 +102,18 @@ class Watched:
         return found
 
 
+def sign_in(context: Any, demo: Running, user: str = "admin", password: str | None = None) -> None:
+    """Sign ``context`` in as ``user`` (the demo's admin by default) through the sign-in API."""
+    if password is None:
+        password = (demo.data_dir / "admin-password").read_text(encoding="utf-8").strip()  # type: ignore[attr-defined]
+    r = context.request.post(demo.base + "/login", data={"username": user, "password": password})
+    assert r.status == 200, r.text()
+
+
 @pytest.fixture
 def watched(browser: Any, demo: Running) -> Iterator[Watched]:
     context = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="en-GB")
+    sign_in(context, demo)
     page = context.new_page()
     w = Watched(page, demo.base)
     yield w

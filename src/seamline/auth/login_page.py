@@ -40,7 +40,7 @@ def login_html(lang: str, *, next_url: str = "/", message: str | None = None, us
     return f"""<!doctype html>
 <html lang="{"zh-CN" if lang == "zh" else "en"}">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{escape(t["title"])}</title>
+<title>{escape(t["title"])}</title><link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
 <style>
 body {{ font-family: system-ui, sans-serif; background: #10161f; color: #e8edf3; display: grid;
        place-items: center; min-height: 100vh; margin: 0; }}

@@ -27,7 +27,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from seamline.auth.errors import AuthError, CsrfError, ForbiddenError, NotAuthenticatedError
-from seamline.auth.policy import Policy
+from seamline.auth.policy import Policy, Rule
 from seamline.auth.records import LOCAL_PRINCIPAL, Principal
 from seamline.auth.service import csrf_matches
 from seamline.errors import error_body
@@ -38,6 +38,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SESSION_COOKIE: Final = "seamline_session"
+# A wall screen's link carries its kiosk token once (``/kiosk?token=...``); the gate trades it for
+# this cookie and sends the screen on without the token, so that the pages' own requests (assets,
+# live streams, the playlist's frames) carry it and the address bar does not.
+KIOSK_COOKIE: Final = "seamline_kiosk"
+KIOSK_COOKIE_AGE_S: Final = 400 * 24 * 3600
 CSRF_HEADER: Final = "x-csrf-token"
 CSRF_FIELD: Final = "csrf_token"
 SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -89,6 +94,21 @@ class AuthMiddleware:
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
+        admitted = await self._admit(scope, receive, rule, headers)
+        if isinstance(admitted, Response):
+            await admitted(scope, receive, send)
+            return
+        state["principal"], receive = admitted
+        await self.app(scope, receive, send)
+
+    async def _admit(
+        self, scope: Scope, receive: Receive, rule: Rule, headers: Headers
+    ) -> Response | tuple[Principal | None, Receive]:
+        """The caller and the ``receive`` to go on with, or the answer that stops the request here."""
+        method: str = scope["method"]
+        path: str = scope["path"]
+        if rule.page and method == "GET" and b"token=" in scope.get("query_string", b""):
+            return await self._kiosk_link(scope, headers)
         try:
             if rule.public:  # who is calling matters only to say so (the sign-in page), never to refuse
                 try:
@@ -99,8 +119,7 @@ class AuthMiddleware:
                 principal = await self._principal(headers)
             if principal is None and not rule.public:
                 if rule.page:
-                    await _to_login(scope)(scope, receive, send)
-                    return
+                    return _to_login(scope)
                 raise NotAuthenticatedError(
                     f"{method} {path} needs credentials: an 'Authorization: Bearer <token>' header"
                     " (seamline token create) or a signed-in session (/login)"
@@ -120,10 +139,8 @@ class AuthMiddleware:
             ):
                 receive = await self._check_csrf(scope, receive, headers, principal)
         except AuthError as exc:
-            await _error(exc)(scope, receive, send)
-            return
-        state["principal"] = principal
-        await self.app(scope, receive, send)
+            return _error(exc)
+        return principal, receive
 
     async def _principal(self, headers: Headers) -> Principal | None:
         assert self.auth is not None
@@ -141,7 +158,47 @@ class AuthMiddleware:
         cookie = _cookie(headers, SESSION_COOKIE)
         if cookie:
             return await to_thread.run_sync(lambda: auth.session_principal(cookie, language))
+        kiosk = _cookie(headers, KIOSK_COOKIE)
+        if kiosk:
+            principal = await to_thread.run_sync(lambda: auth.token_principal(kiosk, language))
+            if principal.kind != "kiosk":  # only a kiosk token may ride in a cookie
+                raise NotAuthenticatedError(
+                    "the wall screen's cookie holds no kiosk token", reason="invalid_token"
+                )
+            return principal
         return None
+
+    async def _kiosk_link(self, scope: Scope, headers: Headers) -> Response:
+        """A page opened with ``?token=`` (a wall screen's link): a kiosk token becomes the
+        screen's cookie and the page is opened again without it; anything else is refused."""
+        assert self.auth is not None
+        auth = self.auth
+        query = parse_qs(scope["query_string"].decode("latin-1"), keep_blank_values=True)
+        secret = next(iter(query.pop("token", [])), "")
+        try:
+            principal = await to_thread.run_sync(
+                lambda: auth.token_principal(secret, headers.get("accept-language"))
+            )
+            if principal.kind != "kiosk":
+                raise ForbiddenError(
+                    "only a kiosk token may open a page from a link (seamline token create --role kiosk)",
+                    role=principal.role.value,
+                    allowed=["kiosk"],
+                )
+        except AuthError as exc:
+            return _error(exc)
+        rest = "&".join(f"{quote(k, safe='')}={quote(v, safe='/,:')}" for k, vs in query.items() for v in vs)
+        response = RedirectResponse(scope["path"] + (f"?{rest}" if rest else ""), status_code=303)
+        response.set_cookie(
+            KIOSK_COOKIE,
+            secret,
+            max_age=KIOSK_COOKIE_AGE_S,
+            path="/",
+            httponly=True,
+            samesite="strict",
+            secure=scope.get("scheme") == "https",
+        )
+        return response
 
     async def _check_csrf(
         self, scope: Scope, receive: Receive, headers: Headers, principal: Principal

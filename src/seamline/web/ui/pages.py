@@ -20,6 +20,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, select_autoescape
 
+from seamline.auth import csrf_token
+from seamline.auth.roles import USER_ROLES
 from seamline.errors import NotFoundError
 from seamline.web.ui.i18n import LOCALES, negotiate, script_strings, translate
 from seamline.web.ui.live import LiveHub, Producer, sse
@@ -75,6 +77,7 @@ def render(
         kiosk=kiosk,
         path=request.url.path,
         principal=getattr(request.state, "principal", None),
+        csrf=csrf_token(request) or "",
         page_json=orjson.dumps(data).decode(),
         strings_json=orjson.dumps(script_strings(lang, strings)).decode(),
     )
@@ -83,9 +86,9 @@ def render(
 
 TopicFactory = Callable[[FastAPI, str], Producer | None]  # (app, the part after "name:") -> producer
 _TOPICS: dict[str, TopicFactory] = {}
-SCRIPT_STRINGS: dict[
-    str, tuple[str, ...]
-] = {}  # page -> the strings its script draws (for the catalogue test)
+# page -> the strings its script draws (for the catalogue test)
+SCRIPT_STRINGS: dict[str, tuple[str, ...]] = {}
+SCRIPT_STRINGS["layout"] = tuple(role.value for role in USER_ROLES)  # the signed-in user's role, named
 
 
 def topic(name: str) -> Callable[[TopicFactory], TopicFactory]:
