@@ -25,7 +25,7 @@ def solve_salbp2(problem: Salbp2, time_limit_s: float, seed: int = 0, workers: i
     >>> line = Salbp2("tiny", (3, 4, 2, 5), ((0, 1), (1, 3)), stations=2)
     >>> balance = solve_salbp2(line, time_limit_s=5)
     >>> balance.objective, [s.tasks for s in balance.stations]
-    (7, ((1, 3), (2, 4)))
+    (7, [(1, 2), (3, 4)])
     """
     return _salbp2(problem, time_limit_s, seed, workers, constructive=True)
 

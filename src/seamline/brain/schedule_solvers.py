@@ -25,7 +25,7 @@ def solve_jobshop(problem: JobShop, time_limit_s: float, seed: int = 0, workers:
     >>> shop = JobShop("tiny", 2, ((Step(0, 3), Step(1, 2)), (Step(1, 4), Step(0, 1))))
     >>> s = solve_jobshop(shop, time_limit_s=5)
     >>> s.objective, s.status.value
-    (5, 'optimal')
+    (6, 'optimal')
     """
     return _solve(problem, problem.as_flexible(), time_limit_s, seed, workers, constructive=True)
 
