@@ -307,6 +307,66 @@ def aql_cmd(
         _say(f"  {between} nonconforming: accept, but reinstate normal inspection (ANSI/ASQ Z1.4 10.1.4)")
 
 
+class SolveKind(StrEnum):
+    JOBSHOP = "jobshop"
+    FJSP = "fjsp"
+    SALBP2 = "salbp2"
+    ALWABP = "alwabp"
+
+
+@app.command("solve")
+def solve_cmd(
+    kind: Annotated[SolveKind, typer.Argument(help="jobshop, fjsp, salbp2 or alwabp")],
+    file: Annotated[Path, typer.Argument(help="the instance file, in its benchmark format")],
+    time_limit: Annotated[float, typer.Option("--time-limit", help="seconds the solver may take", min=0.01)],
+    seed: Annotated[
+        int, typer.Option(help="random seed; with --workers 1 the same seed gives the same answer")
+    ] = 0,
+    workers: Annotated[int, typer.Option(help="CP-SAT search workers (threads)", min=1)] = 2,
+    stations: Annotated[
+        int | None, typer.Option("--stations", help="number of stations M (salbp2 only)")
+    ] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """Solve a job shop, flexible job shop, SALBP-2 or ALWABP instance and print the validated solution."""
+    import orjson
+
+    from seamline.brain import LineBalance, read_problem, solve
+
+    if stations is not None and kind is not SolveKind.SALBP2:
+        _usage(f"--stations applies to salbp2 only, not to {kind.value}")
+    if kind is SolveKind.SALBP2 and stations is None:
+        _usage("salbp2 needs the number of stations: --stations M")
+    try:
+        problem = read_problem(kind.value, file, stations=stations)
+        solution = solve(problem, time_limit, seed=seed, workers=workers)
+    except SeamlineError as exc:
+        err.print(f"[red]error:[/red] {escape(exc.message)}")
+        raise typer.Exit(getattr(exc, "exit_code", 1)) from None
+    if json_out:
+        typer.echo(orjson.dumps(solution.as_dict()).decode())
+        return
+    bound = "none" if solution.lower_bound is None else f"{solution.lower_bound}"
+    gap = "" if solution.gap is None else f", gap {solution.gap:.2%}"
+    what = "cycle time" if isinstance(solution, LineBalance) else "makespan"
+    _say(
+        f"{kind.value} {file.name}: {what} {solution.objective}"
+        f" ({solution.status.value}; lower bound {bound}{gap})"
+        f" in {solution.elapsed_s:.2f} s by {solution.method}"
+    )
+    if isinstance(solution, LineBalance):
+        for s, station in enumerate(solution.stations):
+            worker = "" if station.worker is None else f" worker {station.worker}"
+            tasks = " ".join(str(t) for t in station.tasks) or "-"
+            _say(f"  station {s + 1}{worker}: load {station.load:>6}  tasks {tasks}")
+        return
+    by_machine: dict[int, list[str]] = {}
+    for op in sorted(solution.operations, key=lambda o: (o.machine, o.start)):
+        by_machine.setdefault(op.machine, []).append(f"j{op.job}.{op.op}@{op.start}")
+    for machine in sorted(by_machine):
+        _say(f"  machine {machine}: {' '.join(by_machine[machine])}")
+
+
 factory_app = typer.Typer(help="Factory files.", no_args_is_help=True)
 report_app = typer.Typer(help="Reports from the stored production records.", no_args_is_help=True)
 app.add_typer(factory_app, name="factory")
