@@ -173,3 +173,10 @@ def test_only_a_valid_kiosk_token_opens_a_page_from_a_link(app: FastAPI, sqlite_
     stolen = Client(app)
     stolen.cookies.set(KIOSK_COOKIE, viewer, domain="seamline.test")  # no other token rides a cookie
     assert_error(stolen.get("/api/v1/me"), 401, "invalid_token")
+
+
+def test_a_kiosk_follows_the_floor_stream_but_not_a_line_boards(app: FastAPI, sqlite_auth: Auth) -> None:
+    secret, _ = sqlite_auth.create_token("wall-2", "kiosk", created_by="admin")
+    r = Client(app).get("/ui/live/line:L01", headers=bearer(secret))
+    assert_error(r, 403, "forbidden")
+    assert "floor" in r.json()["error"]["message"]

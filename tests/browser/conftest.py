@@ -44,8 +44,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
         yield running
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
+@pytest.fixture(scope="module")  # Playwright's sync API holds an event loop while it runs: the tests
+def browser() -> Iterator[Any]:  # after a module's (asyncio.run in most of them) need it gone
     with playwright_api.sync_playwright() as p:
         chromium = p.chromium.launch(
             executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox", "--disable-gpu"]
@@ -57,9 +57,10 @@ def browser() -> Iterator[Any]:
 class Watched:
     """A page whose console errors, uncaught exceptions and failed requests are collected."""
 
-    def __init__(self, page: Any, base: str) -> None:
+    def __init__(self, page: Any, base: str, headers: dict[str, str] | None = None) -> None:
         self.page = page
         self.base = base
+        self.headers = headers or {}  # an admin token's, for the API calls a test makes beside the page
         self.problems: list[str] = []
         page.on(
             "console",
@@ -115,7 +116,7 @@ def watched(browser: Any, demo: Running) -> Iterator[Watched]:
     context = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="en-GB")
     sign_in(context, demo)
     page = context.new_page()
-    w = Watched(page, demo.base)
+    w = Watched(page, demo.base, demo.headers)
     yield w
     problems = list(w.problems)
     context.close()

@@ -28,6 +28,15 @@ def engine_of(request: Request) -> ProductionEngine:
     return engine
 
 
+def actor(request: Request, given: str | None = None) -> str | None:
+    """Who does a write: the signed-in user or the token's name (what the auth gate put on the
+    request), else what the caller says (``given``) in an app without auth."""
+    principal = getattr(request.state, "principal", None)
+    if principal is not None and getattr(principal, "kind", "local") != "local":
+        return str(principal.name)
+    return given
+
+
 def grouping(by: str, allowed: tuple[str, ...]) -> list[str]:
     dims = [d.strip() for d in by.split(",") if d.strip()]
     if not dims or any(d not in allowed for d in dims):

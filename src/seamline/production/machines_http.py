@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from seamline.errors import NotFoundError
 from seamline.production.counters_http import kpi_json
 from seamline.production.downtime import reason_pareto, reliability
-from seamline.production.http_common import DAY_S, engine_of
+from seamline.production.http_common import DAY_S, actor, engine_of
 from seamline.production.ledger import ProductionLedger
 from seamline.production.machine_kpi import machine_kpis
 from seamline.store.http import time_range
@@ -125,7 +125,7 @@ def assign_downtime_reason(request: Request, downtime_id: int, body: ReasonBody)
     """Stored as a ``decision`` event of the machine's device, then applied: a restart keeps it."""
     engine = engine_of(request)
     try:
-        stop = engine.assign_reason(downtime_id, body.reason, by=body.by)
+        stop = engine.assign_reason(downtime_id, body.reason, by=actor(request, body.by))
     except KeyError:
         raise NotFoundError("downtime", downtime_id) from None
     return engine.read(

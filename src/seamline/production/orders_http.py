@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from seamline.errors import NotFoundError
 from seamline.model.factory import MAX_PRIORITY
 from seamline.production.errors import ProductionError
-from seamline.production.http_common import engine_of
+from seamline.production.http_common import actor, engine_of
 from seamline.production.ledger import ProductionLedger
 from seamline.production.orders import (
     BundleStatus,
@@ -175,6 +175,8 @@ def create_order(request: Request, body: OrderCreate, response: Response) -> Ord
         "order": body.id,
         **body.model_dump(mode="json", exclude={"id"}, exclude_none=True),
     }
+    if (by := actor(request, body.by)) is not None:
+        event["by"] = by
     engine_of(request).order([event])
     response.headers["Location"] = f"/api/v1/orders/{body.id}"
     return _detail(request, body.id)
@@ -189,6 +191,8 @@ def change_order(request: Request, order_id: str, body: OrderChange) -> OrderDet
     fields = body.model_dump(mode="json", exclude={"cancel"}, exclude_none=True)
     if body.cancel and set(fields) - {"by"}:
         raise OrderError("cancel an order alone, without other changes", field="cancel")
+    if (by := actor(request, body.by)) is not None:
+        fields["by"] = by
     action = "cancel" if body.cancel else "change"
     engine_of(request).order([{"type": "order", "action": action, "order": order_id, **fields}])
     return _detail(request, order_id)
@@ -205,7 +209,8 @@ def add_bundles(request: Request, order_id: str, body: BundlesIn) -> OrderDetail
     twice = next((t for t in tickets if tickets.count(t) > 1), None)
     if twice is not None:
         raise OrderError(f"ticket {twice!r} is listed twice", field="bundles")
-    by = {"by": body.by} if body.by else {}
+    who = actor(request, body.by)
+    by = {"by": who} if who else {}
     events = [
         {"type": "bundle", "order": order_id, "bundle": b.id, "colour": b.colour, "size": b.size,
          "quantity": b.quantity, **by}

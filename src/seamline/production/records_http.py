@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from seamline.errors import NotFoundError
 from seamline.production.hours import HOUR_MS
-from seamline.production.http_common import DAY_S, engine_of, grouping
+from seamline.production.http_common import DAY_S, actor, engine_of, grouping
 from seamline.production.kpi import DIMENSIONS, FORMULA_VERSION, Totals, line_hours, quality_totals, totals
 from seamline.production.ledger import ProductionLedger, ProductionRecord, ScanException
 from seamline.store.http import time_range
@@ -205,7 +205,7 @@ def _decide(request: Request, exception_id: int, action: str, operator: str | No
     """Stored as a ``decision`` event through ingest, then applied: a restart keeps it."""
     engine = engine_of(request)
     try:
-        exc = engine.decide(exception_id, action, operator=operator)
+        exc = engine.decide(exception_id, action, operator=operator, by=actor(request))
     except KeyError:
         raise NotFoundError("exception", exception_id) from None
     factory = request.app.state.factory

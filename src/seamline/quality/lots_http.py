@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from seamline.errors import NotFoundError
 from seamline.production.engine import REBUILD_LIMIT
-from seamline.production.http_common import engine_of
+from seamline.production.http_common import actor, engine_of
 from seamline.quality.aql import parse_aql, parse_level
 from seamline.quality.errors import SamplingInputError, SwitchingError
 from seamline.quality.lots import AQL_LOT, LotBook, lot_json, stream_json
@@ -127,9 +127,12 @@ def judge_lot(request: Request, body: LotBody, response: Response) -> dict[str, 
                 f"0 to the {plan.units_to_inspect} units the plan inspects",
             )
         data.update(level=plan.level.value, aql=plan.aql, inspection=plan.inspection.value)
-        for key in ("line", "style", "order", "by"):
+        for key in ("line", "style", "order"):
             if getattr(body, key) is not None:
                 data[key] = getattr(body, key)
+        by = actor(request, body.by)
+        if by is not None:
+            data["by"] = by
         book.check(data)  # a discontinued stream refuses the lot before anything is stored
         ts_ms = engine.office([{"type": AQL_LOT, **data}], what="final inspection lot")
         record = book.apply(ts_ms, data)
@@ -203,8 +206,9 @@ def resume_stream(request: Request, body: ResumeBody) -> dict[str, Any]:
         book = lots.book(request.app.state.store)
         book.state(body.stream).resume()  # refuses a stream that is not discontinued
         data: dict[str, Any] = {"stream": body.stream, "action": "resume"}
-        if body.by:
-            data["by"] = body.by
+        by = actor(request, body.by)
+        if by:
+            data["by"] = by
         ts_ms = engine.office([{"type": AQL_LOT, **data}], what="resumption")
         book.apply(ts_ms, data)
         return stream_json(book.state(body.stream))

@@ -134,7 +134,10 @@ PAGES: Final[tuple[Rule, ...]] = (
     page("/", READERS, Role.KIOSK),  # sends on to the floor
     page("/floor", READERS, Role.KIOSK),  # the factory big screen
     page("/kiosk", READERS, Role.KIOSK),  # the wall TV playlist of views
-    # the pages' live streams (server-sent events): a wall screen needs them, so FLOOR
+    page("/lines", READERS, Role.KIOSK),  # the line picker: the floor's figures per line
+    page("/lines/{line_id}", READERS),  # the line board: operators by name, a supervisor's writes
+    # the pages' live streams (server-sent events): a wall screen needs them, so FLOOR; which
+    # topics a kiosk may follow is decided by the stream (seamline.web.ui.pages.KIOSK_TOPICS)
     api("GET", "/ui/live/{topic}", FLOOR),
 )
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import orjson
 from fastapi import APIRouter, FastAPI, Request
@@ -21,6 +21,7 @@ from fastapi.staticfiles import StaticFiles
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, select_autoescape
 
 from seamline.auth import csrf_token
+from seamline.auth.errors import ForbiddenError
 from seamline.auth.roles import USER_ROLES
 from seamline.errors import NotFoundError
 from seamline.web.ui.i18n import LOCALES, negotiate, script_strings, translate
@@ -28,6 +29,8 @@ from seamline.web.ui.live import LiveHub, Producer, sse
 
 STATIC = Path(__file__).parent / "static"
 KEEPALIVE_S = 15.0
+# The live topics a wall screen's kiosk token may follow: the floor's figures, never people's.
+KIOSK_TOPICS: Final = frozenset({"floor"})
 
 router = APIRouter(include_in_schema=False)
 
@@ -119,6 +122,13 @@ def home() -> RedirectResponse:
 async def live(request: Request, topic: str) -> StreamingResponse:
     """The page's stream: an event ``snapshot`` whenever its figures change."""
     hub: LiveHub = request.app.state.live
+    principal = getattr(request.state, "principal", None)
+    if getattr(principal, "kind", None) == "kiosk" and topic.partition(":")[0] not in KIOSK_TOPICS:
+        raise ForbiddenError(
+            f"a wall screen's kiosk token may follow the live topics {sorted(KIOSK_TOPICS)}, not {topic!r}",
+            role="kiosk",
+            allowed=sorted(r.value for r in USER_ROLES),
+        )
     if not hub.known(topic):
         raise NotFoundError("live topic", topic)
 

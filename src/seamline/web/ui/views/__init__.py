@@ -6,8 +6,8 @@ A view module defines ``router`` (its pages), registers its live topic with
 folder (``production/templates/floor.html``) and its script in ``web/ui/static``.
 """
 
-from seamline.web.ui.views import floor, kiosk
+from seamline.web.ui.views import floor, kiosk, lineboard
 
-ROUTERS = (floor.router, kiosk.router)
+ROUTERS = (floor.router, kiosk.router, lineboard.router)
 
 __all__ = ["ROUTERS"]
