@@ -44,10 +44,7 @@ def test_a_sewing_machines_page_shows_its_day_and_zooms_its_history(watched: Wat
     page = watched.open(f"/machines/{MACHINE}?lang=en")
     page.wait_for_function("Seamline.drawn.length >= 1", timeout=15_000)  # live from its stream
     page.evaluate("Seamline.chartsReady")
-    page.wait_for_function(
-        "[...document.querySelectorAll('.chart small')].every(n => Number(n.dataset.points) > 0)",
-        timeout=15_000,
-    )
+    page.wait_for_function(CHARTS_LOADED, timeout=15_000)
     text = page.inner_text("body")
     assert MACHINE in page.inner_text("#title")
     for label in ("Needle time", "Pieces", "MTBF", "MTTR", "Fault codes", "Stops", "running"):
@@ -75,10 +72,7 @@ def test_a_sewing_machines_page_shows_its_day_and_zooms_its_history(watched: Wat
         page.click("#ranges button[data-span='2592000']")
     assert month.value.ok
     page.click("#ranges button[data-span='3600']")
-    page.wait_for_function(
-        "[...document.querySelectorAll('.chart small')].every(n => Number(n.dataset.points) > 0)",
-        timeout=15_000,
-    )
+    page.wait_for_function(CHARTS_LOADED, timeout=15_000)
     watched.shot("machine-1920-en")
     assert watched.axe() == []
     page.set_viewport_size({"width": 1024, "height": 768})
@@ -86,10 +80,7 @@ def test_a_sewing_machines_page_shows_its_day_and_zooms_its_history(watched: Wat
     page.set_viewport_size({"width": 1920, "height": 1080})
     page = watched.open(f"/machines/{MACHINE}?lang=zh")
     page.wait_for_function("Seamline.drawn.length >= 1", timeout=15_000)
-    page.wait_for_function(
-        "[...document.querySelectorAll('.chart small')].every(n => Number(n.dataset.points) > 0)",
-        timeout=15_000,
-    )
+    page.wait_for_function(CHARTS_LOADED, timeout=15_000)
     text = page.inner_text("body")
     for label in ("动针时间", "故障代码", "平均修复时间", "今日"):
         assert label in text
