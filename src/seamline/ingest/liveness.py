@@ -12,6 +12,12 @@ it has nothing else to say (docs/telemetry.md). Sparkplug B and OPC UA report by
 idle machine behind them says nothing for as long as nothing changes: for those, silence is no
 sign, and a Sparkplug device's death certificate says when it is gone. A device not heard from since
 ingest started (a restart) counts from the start.
+
+Beside silence it keeps what the devices page shows of each device's connection: the transport its
+newest message came over (with the payload's format for MQTT and HTTP: ``mqtt_json``,
+``mqtt_binary``, ...), how many messages it sent since ingest started, and its recent message rate
+(messages in the current and the previous :data:`RATE_BUCKET_MS` on the server clock): a few
+additions per accepted message, under the lock already taken.
 """
 
 from __future__ import annotations
@@ -31,6 +37,8 @@ MIN_TIMEOUT_S: Final = 10.0
 """The shortest default timeout: below it, a commit interval or a network hiccup would look like silence."""
 BY_EXCEPTION: Final = frozenset({"sparkplug", "opcua"})
 """Transports whose devices send only what changed: their silence is no sign of death."""
+RATE_BUCKET_MS: Final = 10_000
+"""A device's message rate counts the messages of the current and the previous 10 seconds."""
 
 
 def device_timeout_s(device: Device, timeout_s: float | None = None) -> float:
@@ -57,6 +65,7 @@ class Heard:
     received_ms: int
     sent_ms: int
     scheduled: bool
+    transport: str = ""  # how the newest message came: "mqtt_json", "http_binary", "sparkplug", "sim", ...
 
 
 class Liveness:
@@ -80,6 +89,8 @@ class Liveness:
         self._listening_ms = self.started_ms  # silence before this does not count
         self._timeout_ms = {d.id: round(device_timeout_s(d, timeout_s) * 1000) for d in factory.devices}
         self._heard: dict[str, Heard] = {}
+        self._messages: dict[str, int] = {}  # device -> messages since ingest started
+        self._window: dict[str, list[int]] = {}  # device -> [bucket, messages in it, in the one before]
         self._lock = threading.Lock()  # producers call heard() from several threads
 
     def now_ms(self) -> int:
@@ -92,18 +103,52 @@ class Liveness:
         self._listening_ms = max(self._listening_ms, self._clock_ms())
 
     def heard(self, batches: Iterable[DeviceBatch], transport: str) -> None:
-        """These messages arrived (each at its ``received_ts_ms``) over ``transport``."""
-        scheduled = transport not in BY_EXCEPTION
+        """These messages arrived (each at its ``received_ts_ms``) over ``transport`` (a transport
+        of :data:`BY_EXCEPTION`, or any other; ``mqtt_binary`` and the like name the format too)."""
+        scheduled = transport.split("_", 1)[0] not in BY_EXCEPTION
+        messages, window = self._messages, self._window
         with self._lock:
             for b in batches:
-                was = self._heard.get(b.device_id)
+                device = b.device_id
+                was = self._heard.get(device)
                 if was is None or b.received_ts_ms >= was.received_ms:
                     sent = b.sent_ts_ms if was is None else max(b.sent_ts_ms, was.sent_ms)
-                    self._heard[b.device_id] = Heard(b.received_ts_ms, sent, scheduled)
+                    self._heard[device] = Heard(b.received_ts_ms, sent, scheduled, transport)
+                messages[device] = messages.get(device, 0) + 1
+                bucket = b.received_ts_ms // RATE_BUCKET_MS
+                w = window.get(device)
+                if w is None:
+                    window[device] = [bucket, 1, 0]
+                elif bucket <= w[0]:
+                    w[1] += 1  # this bucket (or a message that overtook another on the way)
+                else:
+                    w[2] = w[1] if bucket == w[0] + 1 else 0
+                    w[0], w[1] = bucket, 1
 
     def last_heard(self, device_id: str) -> Heard | None:
         """The newest message of ``device_id`` since ingest started; None if none came."""
         return self._heard.get(device_id)
+
+    def messages(self, device_id: str) -> int:
+        """Messages accepted from ``device_id`` since ingest started (duplicates included)."""
+        return self._messages.get(device_id, 0)
+
+    def rate_per_s(self, device_id: str, now_ms: int) -> float:
+        """``device_id``'s recent message rate at ``now_ms`` (server clock): its messages in the
+        current bucket of :data:`RATE_BUCKET_MS` and the one before, over their length so far.
+
+        >>> from seamline.model.loader import load_factory
+        >>> live = Liveness(load_factory(), clock_ms=lambda: 0)
+        >>> live._window["L01-S03"] = [100, 5, 20]  # 20 messages in [990 s, 1000 s), 5 since
+        >>> live.rate_per_s("L01-S03", 1_002_500)  # 25 messages in 12.5 s
+        2.0
+        """
+        w = self._window.get(device_id)
+        bucket, into = divmod(now_ms, RATE_BUCKET_MS)
+        if w is None or w[0] < bucket - 1:
+            return 0.0
+        n = w[1] + w[2] if w[0] == bucket else w[1]
+        return n * 1000.0 / (RATE_BUCKET_MS + into)
 
     def timeout_ms(self, device_id: str) -> int:
         return self._timeout_ms[device_id]

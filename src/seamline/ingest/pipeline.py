@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from typing import Any, Final, Self
 
 from seamline.errors import SeamlineError
+from seamline.ingest.binary import is_binary
 from seamline.ingest.decode import (
     REJECTION_REASONS,
     IngestError,
@@ -179,6 +180,9 @@ class Ingestor:
         # counters: received/rejected by callers (under _count_lock), the rest by the writer only
         self._received: Counter[str] = Counter()
         self._rejected: Counter[str] = Counter(dict.fromkeys(REJECTION_REASONS, 0))
+        # (device, reason) -> count, for the registry's devices only: a flood of made-up device ids
+        # cannot grow it (they are counted by reason above)
+        self._rejected_by_device: Counter[tuple[str, str]] = Counter()
         self._submitted = 0
         self._processed = 0
         self._messages = 0
@@ -302,7 +306,7 @@ class Ingestor:
                 self._enqueue(_Work([], [Rejection(0, err)], on_done, time.monotonic(), 0), 0)
             return
         self._count_received(transport, 1)
-        self.liveness.heard((batch,), transport)
+        self.liveness.heard((batch,), _wire(transport, raw))
         self._enqueue(_Work([batch], [], on_done, time.monotonic(), len(batch)), 1)
 
     def submit_messages(self, messages: Sequence[RawMessage], *, transport: str = "sim") -> int:
@@ -372,9 +376,12 @@ class Ingestor:
 
     def record_rejection(self, err: RejectedMessage, *, transport: str) -> None:
         """Count and (rate-limited) log a rejection found outside :meth:`submit`, e.g. a bad HTTP body."""
+        device = err.device_id
         with self._count_lock:
             self._received[transport] += 1
             self._rejected[err.reason] += 1
+            if device is not None and device in self.factory.devices_by_id:
+                self._rejected_by_device[(device, err.reason)] += 1
         self._log_rejection(err, transport)
 
     def _decode_many(
@@ -385,14 +392,25 @@ class Ingestor:
         batches: list[DeviceBatch] = []
         rejected: list[Rejection] = []
         outcomes = decode_messages(messages, factory, received_ts_ms=received_ms, topic_devices=topic_devices)
+        binary: list[DeviceBatch] = []  # of a transport that carries JSON and binary alike
+        mixed = transport in _TWO_FORMATS
         for i, outcome in enumerate(outcomes):
             if isinstance(outcome, DeviceBatch):
                 batches.append(outcome)
+                if mixed and is_binary(messages[i]):
+                    binary.append(outcome)
             else:
                 self.record_rejection(outcome, transport=transport)
                 rejected.append(Rejection(i, outcome))
         self._count_received(transport, len(batches))
-        self.liveness.heard(batches, transport)
+        if not mixed:
+            self.liveness.heard(batches, transport)
+        elif len(binary) == len(batches):
+            self.liveness.heard(batches, transport + "_binary")
+        else:
+            framed = {id(b) for b in binary}
+            self.liveness.heard([b for b in batches if id(b) not in framed], transport + "_json")
+            self.liveness.heard(binary, transport + "_binary")
         return batches, rejected
 
     def _count_received(self, transport: str, n: int) -> None:
@@ -562,6 +580,15 @@ class Ingestor:
 
     # -- observing -------------------------------------------------------------------------------
 
+    def rejected_by_device(self) -> dict[str, dict[str, int]]:
+        """device -> reason -> messages of that registered device rejected since ingest started."""
+        with self._count_lock:
+            pairs = list(self._rejected_by_device.items())
+        out: dict[str, dict[str, int]] = {}
+        for (device, reason), n in pairs:
+            out.setdefault(device, {})[reason] = n
+        return out
+
     def stats(self) -> dict[str, Any]:
         """Counters for ``GET /api/v1/ingest/stats``; messages and readings counted after commit."""
         now = time.monotonic()
@@ -582,6 +609,7 @@ class Ingestor:
             "duplicates": self._duplicates,
             "rejected": rejected,
             "rejected_total": sum(rejected.values()),
+            "rejected_by_device": self.rejected_by_device(),
             "queue_depth": self._submitted - self._processed,
             "commits": self._commits,
             "commit_failures": self._commit_failures,
@@ -594,6 +622,16 @@ class Ingestor:
             "commit_lag_s": self._commit_lag_s,
             "readings_per_s": recent / RATE_WINDOW_S,
         }
+
+
+_TWO_FORMATS: Final = frozenset({"mqtt", "http"})  # their payloads are JSON or binary frames
+
+
+def _wire(transport: str, raw: object) -> str:
+    """The transport a message came over, with its format where the transport carries both."""
+    if transport in _TWO_FORMATS:
+        return transport + ("_binary" if is_binary(raw) else "_json")
+    return transport
 
 
 def _now_ms() -> int:

@@ -10,11 +10,10 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from seamline.errors import NotFoundError
-from seamline.production.counters_http import kpi_json
-from seamline.production.downtime import reason_pareto, reliability
+from seamline.production.downtime import reason_pareto
 from seamline.production.http_common import DAY_S, actor, engine_of
 from seamline.production.ledger import ProductionLedger
-from seamline.production.machine_kpi import machine_kpis
+from seamline.production.machine_view import machine_rows
 from seamline.store.http import time_range
 from seamline.timeutil import ms_to_iso
 
@@ -43,28 +42,7 @@ def get_machines(
 
     def pick(lg: ProductionLedger) -> list[dict[str, Any]]:
         now = min(end_ms, max(lg.machines.newest_ms, start_ms))
-        seconds = lg.machines.seconds(start_ms, end_ms, now_ms=now)
-        rel = reliability(lg.machines, start_ms, end_ms, now_ms=now)
-        kpis = machine_kpis(lg, start_ms, end_ms, line_id=line, now_ms=now)
-        rows = []
-        for (line_id, device), s in sorted(seconds.items()):
-            if line is not None and line_id != line:
-                continue
-            on = s.get("idle", 0.0) + s.get("running", 0.0) + s.get("fault", 0.0)
-            r, k = rel.get(device), kpis.get(device)
-            rows.append(
-                {
-                    "device": device,
-                    "line": line_id,
-                    "seconds": {k: round(v, 1) for k, v in s.items()},
-                    "utilisation_pct": round(100.0 * s.get("running", 0.0) / on, 2) if on else None,
-                    "breakdowns": r.breakdowns if r else 0,
-                    "mtbf_h": round(r.mtbf_h, 3) if r and r.mtbf_h is not None else None,
-                    "mttr_min": round(r.mttr_min, 2) if r and r.mttr_min is not None else None,
-                    "kpi": kpi_json(k).model_dump() if k is not None else None,
-                }
-            )
-        return rows
+        return machine_rows(lg, start_ms, end_ms, line_id=line, now_ms=now)
 
     return {"start": ms_to_iso(start_ms), "end": ms_to_iso(end_ms), "machines": engine_of(request).read(pick)}
 

@@ -136,6 +136,9 @@ PAGES: Final[tuple[Rule, ...]] = (
     page("/kiosk", READERS, Role.KIOSK),  # the wall TV playlist of views
     page("/lines", READERS, Role.KIOSK),  # the line picker: the floor's figures per line
     page("/lines/{line_id}", READERS),  # the line board: operators by name, a supervisor's writes
+    page("/machines", READERS),  # maintenance: what fails most, MTBF/MTTR
+    page("/machines/{device_id}", READERS),  # one machine: states, counters, history charts, faults
+    page("/devices", READERS),  # the device registry: connections, rates, rejections
     # the pages' live streams (server-sent events): a wall screen needs them, so FLOOR; which
     # topics a kiosk may follow is decided by the stream (seamline.web.ui.pages.KIOSK_TOPICS)
     api("GET", "/ui/live/{topic}", FLOOR),

@@ -147,8 +147,9 @@ async def live(request: Request, topic: str) -> StreamingResponse:
                 else:
                     yield b": keep-alive\n\n"
         finally:
-            if pending is not None:
+            if pending is not None:  # let the cancelled read finish before closing its generator
                 pending.cancel()
+                await asyncio.gather(pending, return_exceptions=True)
             await stream.aclose()
 
     return StreamingResponse(

@@ -6,8 +6,8 @@ A view module defines ``router`` (its pages), registers its live topic with
 folder (``production/templates/floor.html``) and its script in ``web/ui/static``.
 """
 
-from seamline.web.ui.views import floor, kiosk, lineboard
+from seamline.web.ui.views import devices, floor, kiosk, lineboard, machines
 
-ROUTERS = (floor.router, kiosk.router, lineboard.router)
+ROUTERS = (floor.router, kiosk.router, lineboard.router, machines.router, devices.router)
 
 __all__ = ["ROUTERS"]
