@@ -23,6 +23,7 @@ from seamline.production.http import router as production_router
 from seamline.production.machines_http import router as machines_router
 from seamline.production.orders_http import router as orders_router
 from seamline.production.records_http import router as records_router
+from seamline.quality.entry_http import router as entry_router
 from seamline.quality.http import router as quality_router
 from seamline.quality.inspections_http import router as inspections_router
 from seamline.quality.lots_http import router as lots_router
@@ -81,6 +82,7 @@ def create_app(
         orders_router,
         quality_router,
         inspections_router,
+        entry_router,
         lots_router,
         spc_router,
         ingest_router,

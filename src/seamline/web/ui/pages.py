@@ -34,6 +34,7 @@ _env = Environment(
         [
             FileSystemLoader(Path(__file__).parent / "templates"),
             PackageLoader("seamline.production", "templates"),
+            PackageLoader("seamline.quality", "templates"),
         ]
     ),
     autoescape=select_autoescape(["html"]),
@@ -52,10 +53,16 @@ def _lang(request: Request) -> str:
 
 
 def render(
-    request: Request, template: str, *, title: str, data: Any, strings: tuple[str, ...]
+    request: Request,
+    template: str,
+    *,
+    title: str,
+    data: Any,
+    strings: tuple[str, ...],
+    extra: dict[str, Any] | None = None,
 ) -> HTMLResponse:
     """A page: the layout around ``template``, with ``data`` (the first snapshot) and the strings its
-    script draws, in the reader's language."""
+    script draws, in the reader's language; ``extra`` adds names the template reads (its filters)."""
     lang = _lang(request)
     factory = request.app.state.factory
     kiosk = request.query_params.get("kiosk") == "1"
@@ -71,6 +78,7 @@ def render(
         principal=getattr(request.state, "principal", None),
         page_json=orjson.dumps(data).decode(),
         strings_json=orjson.dumps(script_strings(lang, strings)).decode(),
+        **(extra or {}),
     )
     return HTMLResponse(html, headers={"Cache-Control": "no-store"})
 

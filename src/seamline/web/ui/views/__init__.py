@@ -6,8 +6,8 @@ A view module defines ``router`` (its pages), registers its live topic with
 folder (``production/templates/floor.html``) and its script in ``web/ui/static``.
 """
 
-from seamline.web.ui.views import floor
+from seamline.web.ui.views import floor, quality
 
-ROUTERS = (floor.router,)
+ROUTERS = (floor.router, quality.router)
 
 __all__ = ["ROUTERS"]
