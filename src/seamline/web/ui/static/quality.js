@@ -157,8 +157,8 @@
     for (const [label, value] of [
       ["DHU", S.num(e.dhu, 1)],
       ["RFT", S.pct(e.rft_pct, 1)],
-      ["checked", S.num(e.checked)],
-      ["defects", S.num(e.defects)],
+      ["Checked at end of line", S.num(e.checked)],
+      ["Inline DHU", S.num(i.dhu, 1)],
       ["inspections", S.num(e.inspections + i.inspections)],
     ]) {
       const d = S.el("div");

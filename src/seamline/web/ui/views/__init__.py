@@ -6,8 +6,8 @@ A view module defines ``router`` (its pages), registers its live topic with
 folder (``production/templates/floor.html``) and its script in ``web/ui/static``.
 """
 
-from seamline.web.ui.views import floor, quality
+from seamline.web.ui.views import floor, orders, quality, reports
 
-ROUTERS = (floor.router, quality.router)
+ROUTERS = (floor.router, quality.router, orders.router, reports.router)
 
 __all__ = ["ROUTERS"]

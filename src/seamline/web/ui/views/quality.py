@@ -26,6 +26,7 @@ STRINGS = (
     "Waiting in the outbox: it is sent when the connection returns", "Refused", "Code letter",
     "100 % inspection", "critical", "major", "minor", "Remove", "fewer than 2 hours inspected",
     "Stream after", "data", "s old", "min old", "no data yet", "Code", "Severity", "Count",
+    "Checked at end of line", "Inline DHU",
 )  # fmt: skip
 SCRIPT_STRINGS["quality"] = STRINGS
 
