@@ -71,7 +71,8 @@ def trends(
     for (hour, line_id), t in quality_totals(
         ledger, start_ms, end_ms, by=("hour", "line"), where=where
     ).items():
-        bucket = int(hour) if hourly else start_ms + (int(hour) - start_ms) // DAY_MS * DAY_MS
+        # a working day starting on a half hour (UTC+05:30) shares its first UTC hour with the day before
+        bucket = int(hour) if hourly else start_ms + max(0, int(hour) - start_ms) // DAY_MS * DAY_MS
         acc = sums.setdefault((bucket, str(line_id)), [0, 0, 0, 0])
         for i, v in enumerate((t.inspections, t.checked, t.defective, t.defects)):
             acc[i] += v

@@ -81,6 +81,7 @@
           { name: S.t("Cumulative"), type: "line", yAxisIndex: 1, symbol: "diamond", data: codes.map((c) => c.cumulative_pct), tooltip: { valueFormatter: (v) => S.pct(v, 1) } },
         ],
         aria: { enabled: true, decal: { show: true } },
+        graphic: codes.length ? [] : [{ type: "text", left: "center", top: "middle", style: { text: S.t("No data in this span"), fontSize: 16, fill: "#4a5a68" } }],
       },
       true,
     );
@@ -104,36 +105,38 @@
   function spc(c) {
     document.getElementById("spc-line").textContent = c.line;
     const pts = c.points;
+    /* every point a violation involves is a triangle; the rule's number is written where it fired */
     const flagged = new Map();
+    const fired = new Map();
     for (const v of c.violations) {
-      for (const h of v.hours) {
-        if (!flagged.has(h)) flagged.set(h, []);
-        if (!flagged.get(h).includes(v.rule)) flagged.get(h).push(v.rule);
-      }
+      for (const h of v.hours) flagged.set(h, true);
+      if (!fired.has(v.detected_at)) fired.set(v.detected_at, []);
+      if (!fired.get(v.detected_at).includes(v.rule)) fired.get(v.detected_at).push(v.rule);
     }
     const labels = pts.map((p) => stampFmt.format(new Date(Date.parse(p.hour))));
     const points = pts.map((p) => {
-      const rules = flagged.get(p.hour);
-      if (!rules) return { value: p.value };
+      if (!flagged.has(p.hour)) return { value: p.value };
+      const rules = fired.get(p.hour);
       return {
         value: p.value,
         symbol: "triangle",
         symbolSize: 16,
         itemStyle: { color: "#b23c00", borderColor: "#000", borderWidth: 1 },
-        label: { show: true, position: "top", formatter: S.t("Rule") + " " + rules.join(","), color: "#7a2600", fontWeight: 700 },
+        label: { show: !!rules, position: "top", distance: 8, formatter: rules ? S.t("Rule") + " " + rules.join(", ") : "", color: "#7a2600", fontWeight: 700 },
       };
     });
     chart("spc-chart").setOption(
       {
         ...base,
+        grid: { left: 56, right: 24, top: 56, bottom: 40 },
         legend: { top: 0 },
         tooltip: { trigger: "axis", valueFormatter: (v) => (v === null || v === undefined ? "–" : S.pct(100 * v, 1)) },
         xAxis: { type: "category", data: labels },
         yAxis: { type: "value", name: S.t("fraction defective"), axisLabel: { formatter: (v) => S.pct(100 * v, 0) } },
         series: [
-          { name: S.t("UCL"), type: "line", step: "middle", symbol: "none", lineStyle: { type: "dashed", color: "#b23c00" }, data: pts.map((p) => p.ucl) },
-          { name: S.t("LCL"), type: "line", step: "middle", symbol: "none", lineStyle: { type: "dotted", color: "#b23c00" }, data: pts.map((p) => p.lcl) },
-          { name: S.t("Centre"), type: "line", symbol: "none", lineStyle: { color: "#009e73" }, data: pts.map(() => c.centre) },
+          { name: S.t("UCL"), type: "line", step: "middle", symbol: "none", itemStyle: { color: "#b23c00" }, lineStyle: { type: "dashed", color: "#b23c00" }, data: pts.map((p) => p.ucl) },
+          { name: S.t("LCL"), type: "line", step: "middle", symbol: "none", itemStyle: { color: "#b23c00" }, lineStyle: { type: "dotted", color: "#b23c00" }, data: pts.map((p) => p.lcl) },
+          { name: S.t("Centre"), type: "line", symbol: "none", itemStyle: { color: "#009e73" }, lineStyle: { color: "#009e73" }, data: pts.map(() => c.centre) },
           { name: "p", type: "line", symbol: "circle", symbolSize: 7, itemStyle: { color: "#0072b2" }, lineStyle: { color: "#0072b2" }, data: points },
         ],
         graphic: pts.length ? [] : [{ type: "text", left: "center", top: "middle", style: { text: S.t(c.note || "No data in this span"), fontSize: 16, fill: "#4a5a68" } }],
@@ -144,7 +147,7 @@
     list.replaceChildren();
     for (const v of c.violations.slice(-6).reverse()) {
       const li = S.el("li");
-      li.append(S.el("span", "flag", "▲ " + S.t("Rule") + " " + v.rule), S.el("span", "", " " + v.name + " · " + stampFmt.format(new Date(Date.parse(v.detected_at)))));
+      li.append(S.el("span", "flag", "▲ " + S.t("Rule") + " " + v.rule), S.el("span", "", " " + S.t(v.name) + " · " + stampFmt.format(new Date(Date.parse(v.detected_at)))));
       list.append(li);
     }
   }

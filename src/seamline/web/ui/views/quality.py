@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse
 
 from seamline.production.http_common import engine_of
 from seamline.quality.lots_http import lots_of
+from seamline.quality.spc.rules import RULE_NAMES
 from seamline.quality.views import SPANS, entry_form, quality_snapshot
 from seamline.timeutil import now_ms
 from seamline.web.ui.live import Producer
@@ -26,7 +27,7 @@ STRINGS = (
     "Waiting in the outbox: it is sent when the connection returns", "Refused", "Code letter",
     "100 % inspection", "critical", "major", "minor", "Remove", "fewer than 2 hours inspected",
     "Stream after", "data", "s old", "min old", "no data yet", "Code", "Severity", "Count",
-    "Checked at end of line", "Inline DHU",
+    "Checked at end of line", "Inline DHU", *RULE_NAMES.values(),
 )  # fmt: skip
 SCRIPT_STRINGS["quality"] = STRINGS
 
