@@ -13,13 +13,14 @@
   }
   function signed(x) {
     if (x === null || x === undefined) return "–";
-    return (x > 0 ? "▲ +" : x < 0 ? "▼ " : "") + S.num(x);
+    const r = Math.round(x); // as shown: -0.4 is 0, not "▼ -0"
+    return (r > 0 ? "▲ +" : r < 0 ? "▼ " : "") + S.num(r);
   }
   function figures(f) {
     return [
       ["num", S.num(f.output)],
       ["num", S.num(f.target)],
-      ["num " + (f.variance < 0 ? "behind" : f.variance > 0 ? "ahead" : ""), signed(f.variance)],
+      ["num " + (Math.round(f.variance) < 0 ? "behind" : Math.round(f.variance) > 0 ? "ahead" : ""), signed(f.variance)],
       ["num", S.pct(f.efficiency_pct, 1)],
       ["num", S.num(f.dhu, 1)],
       ["num", S.pct(f.rft_pct, 1)],
