@@ -222,6 +222,18 @@ class ProductionEngine:
         self._store(message, timeout_s, what)
         return int(message["sent_ts"])
 
+    def enter(
+        self, device_id: str, events: list[dict[str, Any]], *, what: str, timeout_s: float = 10.0
+    ) -> int:
+        """Store events a person enters on a device's behalf (an inspection typed on the quality page
+        for the line's bundle scanner), checked as ingest checks them, then wait until they are
+        applied; returns their time stamp. Raises :class:`RejectedMessage` when ingest would refuse
+        them and :class:`DecisionRefusedError` when they cannot be stored."""
+        message = self._message(device_id, events)
+        decode_message(message, self.factory, received_ts_ms=message["sent_ts"])
+        self._store(message, timeout_s, what)
+        return int(message["sent_ts"])
+
     def _send(self, device_id: str, events: list[dict[str, Any]], timeout_s: float) -> None:
         """Store a decision through ingest as an event of ``device_id``, then wait until it is applied."""
         self._store(self._message(device_id, events), timeout_s, "decision")

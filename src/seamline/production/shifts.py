@@ -83,4 +83,22 @@ def shift_window(factory: Factory, date: dt.date, shift: int) -> tuple[int, int]
     return start_ms, start_ms + factory.shift_minutes * 60_000
 
 
-__all__ = ["ShiftError", "factory_zone", "shift_window", "shifts_per_day"]
+def shift_at(factory: Factory, ts_ms: int) -> tuple[dt.date, int]:
+    """The shift holding ``ts_ms``: ``(local date, shift)``, as :func:`shift_window` names it.
+
+    >>> from seamline.model.loader import load_factory
+    >>> shift_at(load_factory(), 1_793_620_800_000)  # 2026-11-02 12:00 UTC = 18:00 in Dhaka
+    (datetime.date(2026, 11, 2), 2)
+    """
+    zone = factory_zone(factory)
+    local = dt.datetime.fromtimestamp(ts_ms / 1000, tz=zone)
+    date = local.date()
+    if dt.datetime.combine(date, factory.shift_start, tzinfo=zone) > local:
+        date -= dt.timedelta(days=1)  # before the first shift: the previous date's last shifts
+    for shift in range(shifts_per_day(factory), 0, -1):
+        if shift_window(factory, date, shift)[0] <= ts_ms:
+            return date, shift
+    return date, 1
+
+
+__all__ = ["ShiftError", "factory_zone", "shift_at", "shift_window", "shifts_per_day"]

@@ -31,6 +31,29 @@ class SamplingInputError(QualityError):
         return {"field": self.field, "value": str(self.value), "allowed": self.allowed}
 
 
+class InspectionInputError(QualityError):
+    """An inspection entered by hand names something the line does not have, or does not add up.
+
+    ``field`` is the body's field, ``value`` what was given and ``expected`` what would do.
+    """
+
+    status_code = 422
+    reason = "invalid_inspection"
+
+    def __init__(self, field: str, value: object, expected: str) -> None:
+        super().__init__(f"{field} {value!r}: {expected}" if value is not None else f"{field}: {expected}")
+        self.field = field
+        self.value = value
+        self.expected = expected
+
+    def details(self) -> dict[str, object]:
+        return {
+            "field": self.field,
+            "value": None if self.value is None else str(self.value),
+            "expected": self.expected,
+        }
+
+
 class SwitchingError(QualityError):
     """A lot cannot move the switching state of its stream (ISO 2859-1 clause 9)."""
 

@@ -63,7 +63,11 @@ class _Lots:
 
 
 def _lots(request: Request) -> _Lots:
-    state = request.app.state
+    return lots_of(request.app.state)
+
+
+def lots_of(state: Any) -> _Lots:
+    """The app's book of lots (``app.state``), made on first use; read it with its ``lock`` held."""
     with _INIT:
         if getattr(state, "aql_lots", None) is None:
             state.aql_lots = _Lots()
@@ -214,4 +218,4 @@ def resume_stream(request: Request, body: ResumeBody) -> dict[str, Any]:
         return stream_json(book.state(body.stream))
 
 
-__all__ = ["router"]
+__all__ = ["lots_of", "router"]

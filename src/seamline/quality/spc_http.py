@@ -10,11 +10,9 @@ from fastapi import APIRouter, Query, Request
 
 from seamline.errors import NotFoundError
 from seamline.production.engine import ProductionEngine
-from seamline.production.kpi import QualityTotals, quality_totals
 from seamline.quality.errors import QualityError
-from seamline.quality.spc import nelson_violations, p_chart, u_chart
+from seamline.quality.spc_chart import spc_chart
 from seamline.store.http import time_range
-from seamline.timeutil import ms_to_iso
 
 router = APIRouter(prefix="/api/v1/quality", tags=["quality"])
 
@@ -45,54 +43,4 @@ def get_spc(
             "SPC reads the production records, which run in `seamline serve`", reason="not_running"
         )
     start_ms, end_ms = time_range(start, end, default_s=86_400)
-    where = {"line": line, "kind": kind}
-    groups = engine.read(lambda lg: quality_totals(lg, start_ms, end_ms, by=("hour",), where=where))
-    hours: list[tuple[int, QualityTotals]] = sorted(
-        (int(k[0]), t) for k, t in groups.items() if t.checked > 0
-    )
-    head = {
-        "line": line,
-        "kind": kind,
-        "chart": chart,
-        "start": ms_to_iso(start_ms),
-        "end": ms_to_iso(end_ms),
-    }
-    if len(hours) < 2:
-        return {
-            **head,
-            "centre": None,
-            "points": [],
-            "violations": [],
-            "note": "fewer than 2 hours inspected",
-        }
-    checked = [t.checked for _, t in hours]
-    if chart == "p":
-        drawn = p_chart([t.defective for _, t in hours], checked)
-    else:
-        drawn = u_chart([t.defects for _, t in hours], checked)
-    stamps = [ms_to_iso(h) for h, _ in hours]
-    return {
-        **head,
-        "centre": drawn.centre,
-        "points": [
-            {
-                "hour": stamps[i],
-                "value": drawn.points[i],
-                "lcl": drawn.lcl[i],
-                "ucl": drawn.ucl[i],
-                "checked": checked[i],
-            }
-            for i in range(len(hours))
-        ],
-        "violations": [
-            {
-                "rule": v.rule,
-                "code": v.code,
-                "name": v.name,
-                "message": v.message,
-                "hours": [stamps[i] for i in v.points],
-                "detected_at": stamps[v.detected_at],
-            }
-            for v in nelson_violations(drawn)
-        ],
-    }
+    return engine.read(lambda lg: spc_chart(lg, line, kind, chart, start_ms, end_ms))

@@ -25,6 +25,8 @@ from seamline.production.http import router as production_router
 from seamline.production.machines_http import router as machines_router
 from seamline.production.orders_http import router as orders_router
 from seamline.production.records_http import router as records_router
+from seamline.production.report_http import router as reports_router
+from seamline.quality.entry_http import router as entry_router
 from seamline.quality.http import router as quality_router
 from seamline.quality.inspections_http import router as inspections_router
 from seamline.quality.lots_http import router as lots_router
@@ -95,8 +97,10 @@ def create_app(
         counters_router,
         durations_router,
         orders_router,
+        reports_router,
         quality_router,
         inspections_router,
+        entry_router,
         lots_router,
         spc_router,
         ingest_router,

@@ -127,6 +127,10 @@ QUALITY_RULES: Final[tuple[Rule, ...]] = (
     api("GET", "/api/v1/quality/aql/streams", READERS),
     api("GET", "/api/v1/quality/aql/next-plan", READERS),
     api("POST", "/api/v1/quality/aql/streams/resume", QUALITY),
+    # an inspector enters inline and end-of-line results; a supervisor may, on the line's tablet
+    api("POST", "/api/v1/quality/inspections", (Role.QUALITY, Role.SUPERVISOR, Role.ADMIN)),
+    api("GET", "/api/v1/reports/shift", READERS),
+    api("GET", "/api/v1/reports/shift/{fmt}", READERS),
 )
 
 # The web app's pages (HTML) and their live streams: page("/path", roles...) / api("GET", ...).
@@ -139,6 +143,9 @@ PAGES: Final[tuple[Rule, ...]] = (
     page("/machines", READERS),  # maintenance: what fails most, MTBF/MTTR
     page("/machines/{device_id}", READERS),  # one machine: states, counters, history charts, faults
     page("/devices", READERS),  # the device registry: connections, rates, rejections
+    page("/quality", READERS),  # DHU/RFT trends, Paretos, SPC, inspection entry, the AQL form
+    page("/orders", READERS),  # orders with progress and due-date risk
+    page("/reports", READERS),  # the shift report, viewed and downloaded
     # the pages' live streams (server-sent events): a wall screen needs them, so FLOOR; which
     # topics a kiosk may follow is decided by the stream (seamline.web.ui.pages.KIOSK_TOPICS)
     api("GET", "/ui/live/{topic}", FLOOR),

@@ -39,6 +39,7 @@ _env = Environment(
         [
             FileSystemLoader(Path(__file__).parent / "templates"),
             PackageLoader("seamline.production", "templates"),
+            PackageLoader("seamline.quality", "templates"),
         ]
     ),
     autoescape=select_autoescape(["html"]),
@@ -64,9 +65,11 @@ def render(
     data: Any,
     strings: tuple[str, ...],
     chrome: bool = True,
+    extra: dict[str, Any] | None = None,
 ) -> HTMLResponse:
     """A page: the layout around ``template``, with ``data`` (the first snapshot) and the strings its
-    script draws, in the reader's language; without navigation (``chrome``) on wall screens."""
+    script draws, in the reader's language; without navigation (``chrome``) on wall screens;
+    ``extra`` adds names the template reads (its filters)."""
     lang = _lang(request)
     factory = request.app.state.factory
     kiosk = request.query_params.get("kiosk") == "1" or not chrome
@@ -83,6 +86,7 @@ def render(
         csrf=csrf_token(request) or "",
         page_json=orjson.dumps(data).decode(),
         strings_json=orjson.dumps(script_strings(lang, strings)).decode(),
+        **(extra or {}),
     )
     return HTMLResponse(html, headers={"Cache-Control": "no-store"})
 

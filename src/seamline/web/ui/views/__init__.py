@@ -6,8 +6,17 @@ A view module defines ``router`` (its pages), registers its live topic with
 folder (``production/templates/floor.html``) and its script in ``web/ui/static``.
 """
 
-from seamline.web.ui.views import devices, floor, kiosk, lineboard, machines
+from seamline.web.ui.views import devices, floor, kiosk, lineboard, machines, orders, quality, reports
 
-ROUTERS = (floor.router, kiosk.router, lineboard.router, machines.router, devices.router)
+ROUTERS = (
+    floor.router,
+    kiosk.router,
+    lineboard.router,
+    machines.router,
+    devices.router,
+    quality.router,
+    orders.router,
+    reports.router,
+)
 
 __all__ = ["ROUTERS"]
