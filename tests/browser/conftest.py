@@ -18,11 +18,8 @@ import httpx
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "e2e"))
+from browser_helpers import CHROMIUM, Watched, sign_in
 from e2e_helpers import Running, seamline
-
-CHROMIUM = Path("/usr/bin/chromium")
-AXE = Path(__file__).parents[2] / "web" / "node_modules" / "axe-core" / "axe.min.js"
-SHOTS = Path(__file__).parent / "screenshots"
 
 playwright_api = pytest.importorskip("playwright.sync_api", reason="./dev test installs playwright")
 
@@ -52,63 +49,6 @@ def browser() -> Iterator[Any]:  # after a module's (asyncio.run in most of them
         )
         yield chromium
         chromium.close()
-
-
-class Watched:
-    """A page whose console errors, uncaught exceptions and failed requests are collected."""
-
-    def __init__(self, page: Any, base: str, headers: dict[str, str] | None = None) -> None:
-        self.page = page
-        self.base = base
-        self.headers = headers or {}  # an admin token's, for the API calls a test makes beside the page
-        self.problems: list[str] = []
-        page.on(
-            "console",
-            lambda m: self.problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None,
-        )
-        page.on("pageerror", lambda e: self.problems.append(f"uncaught: {e}"))
-        page.on("requestfailed", self._failed)
-        page.on(
-            "response",
-            lambda r: self.problems.append(f"HTTP {r.status} {r.url}") if r.status >= 400 else None,
-        )
-
-    def _failed(self, request: Any) -> None:
-        failure = request.failure or ""
-        if "/ui/live/" in request.url and "ERR_ABORTED" in failure:
-            return  # a page's stream is cut when the page goes: not a failure
-        self.problems.append(f"request failed: {request.url} {failure}")
-
-    def open(self, path: str) -> Any:
-        self.page.goto(self.base + path)
-        return self.page
-
-    def shot(self, name: str) -> Path:
-        SHOTS.mkdir(exist_ok=True)
-        out = SHOTS / f"{name}.png"
-        self.page.screenshot(path=str(out))
-        return out
-
-    def axe(self) -> list[dict[str, Any]]:
-        """Serious and critical accessibility violations (axe-core) on the page as it is."""
-        if not AXE.exists():
-            pytest.fail(f"axe-core is missing at {AXE}: run ./dev test (it runs npm ci in web/)")
-        self.page.add_script_tag(path=str(AXE))
-        found: list[dict[str, Any]] = self.page.evaluate(
-            "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
-            ".filter(v => v.impact === 'serious' || v.impact === 'critical')"
-            ".map(v => ({id: v.id, impact: v.impact, help: v.help,"
-            " nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))"
-        )
-        return found
-
-
-def sign_in(context: Any, demo: Running, user: str = "admin", password: str | None = None) -> None:
-    """Sign ``context`` in as ``user`` (the demo's admin by default) through the sign-in API."""
-    if password is None:
-        password = (demo.data_dir / "admin-password").read_text(encoding="utf-8").strip()  # type: ignore[attr-defined]
-    r = context.request.post(demo.base + "/login", data={"username": user, "password": password})
-    assert r.status == 200, r.text()
 
 
 @pytest.fixture

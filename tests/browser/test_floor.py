@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import Watched
+from browser_helpers import Watched
 
 
 def test_the_big_screen_shows_every_line_in_english_and_chinese(watched: Watched) -> None:

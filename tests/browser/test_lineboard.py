@@ -8,8 +8,7 @@ import time
 from typing import Any
 
 import httpx
-
-from conftest import Watched
+from browser_helpers import Watched
 
 LINE = "L01"
 SCANNER = "L01-BUNDLESCANNER01"

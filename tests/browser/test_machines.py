@@ -3,7 +3,7 @@ zoomable history charts of the server-side downsampled history, accessibility.""
 
 from __future__ import annotations
 
-from conftest import Watched
+from browser_helpers import Watched
 
 MACHINE = "L01-S03"
 CHARTS_LOADED = "[...document.querySelectorAll('.chart small')].every(n => Number(n.dataset.points) > 0)"

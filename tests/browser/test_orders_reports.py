@@ -7,8 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
-
-from conftest import Watched
+from browser_helpers import Watched
 
 
 def test_the_orders_page_lists_every_order_with_its_progress_and_risk(watched: Watched) -> None:

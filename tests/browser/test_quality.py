@@ -4,8 +4,7 @@ entered in the page reach the API and come back on the live stream; both languag
 from __future__ import annotations
 
 import httpx
-
-from conftest import Watched
+from browser_helpers import Watched
 
 
 def test_the_quality_page_enters_an_inspection_and_an_aql_verdict(watched: Watched) -> None:

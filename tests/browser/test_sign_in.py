@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from browser_helpers import Watched
 from e2e_helpers import Running
-
-from conftest import Watched
 
 
 def test_a_visitor_is_sent_to_sign_in_and_comes_back_to_the_page(browser: Any, demo: Running) -> None:
