@@ -12,6 +12,11 @@ from seamline.ingest.mqtt import START_BROKER_HINT
 from seamline.model.factory import Factory
 from seamline.model.loader import load_factory
 
+# --doctest-modules would import this file as the module "conftest" once more, after the test
+# packages sorted before it (auth, brain, browser) have left their own conftest under that name;
+# it holds no doctests, so it is not collected (it is still loaded as this folder's conftest).
+collect_ignore = ["conftest.py"]
+
 # No per-example deadline: timings on a shared 2-core machine are noise, and tests never assert on
 # time (benchmarks measure it). A deadline miss would fail a correct test.
 settings.register_profile("seamline", deadline=None)
