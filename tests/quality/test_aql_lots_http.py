@@ -16,7 +16,7 @@ from seamline.settings import Settings
 from seamline.web import create_app
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "production"))
-from test_orders_http import call, error  # noqa: E402  (the API helpers of the production tests)
+from test_orders_http import call, error  # the API helpers of the production tests
 
 SMALL_TOML = Path(__file__).parents[1] / "sim" / "small_factory.toml"
 
