@@ -17,6 +17,15 @@ from seamline.model.loader import load_factory
 # it holds no doctests, so it is not collected (it is still loaded as this folder's conftest).
 collect_ignore = ["conftest.py"]
 
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """With `./dev test`'s two workers (pytest-xdist, --dist loadgroup): a test file runs on one
+    worker, so that its module fixtures are built once, and every browser test on the same one,
+    so that one demo serves them all."""
+    for item in items:
+        path = item.nodeid.split("::")[0]
+        item.add_marker(pytest.mark.xdist_group("browser" if path.startswith("tests/browser/") else path))
+
 # No per-example deadline: timings on a shared 2-core machine are noise, and tests never assert on
 # time (benchmarks measure it). A deadline miss would fail a correct test.
 settings.register_profile("seamline", deadline=None)

@@ -91,8 +91,8 @@ def seamline(args: list[str], tmp_path: Path, *, wait_ready: bool = True) -> Ite
             while True:
                 if proc.poll() is not None:
                     pytest.fail(f"seamline exited with {proc.returncode}:\n{running.output()}")
-                try:
-                    if httpx.get(running.base + "/healthz", timeout=1).status_code == 200:
+                try:  # a busy machine (tests on two workers) may take seconds to answer: wait for it
+                    if httpx.get(running.base + "/healthz", timeout=5).status_code == 200:
                         break
                 except httpx.TransportError:
                     pass

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import os
 import socket
 import sys
 import tracemalloc
@@ -29,6 +30,10 @@ from seamline.ingest.mqtt_wire import PacketTooLargeError, SubscriberConnection,
 pytestmark = pytest.mark.filterwarnings(
     "ignore:Exception ignored in. None:pytest.PytestUnraisableExceptionWarning"  # ". ": a colon
 )
+# Those panics are expected by the thousand here: with RUST_BACKTRACE=1 in the environment each one
+# also captures and prints a backtrace, which doubles these tests' time and proves nothing more.
+# Rust reads the variable at the first panic of the process (this module is imported before that).
+os.environ["RUST_BACKTRACE"] = "0"
 
 MAX_PACKET = 64 * 1024
 Got = list[tuple[str, bytes, int]]

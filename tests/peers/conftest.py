@@ -9,6 +9,7 @@ skip them).
 
 from __future__ import annotations
 
+import fcntl
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -32,17 +33,21 @@ def node_peers() -> Path:
         pytest.fail("the peer tests need Node.js 20 and npm on the PATH (install the distribution's nodejs)")
     lock = PEERS_DIR / "package-lock.json"
     stamp = _installed_stamp()
-    if not stamp.exists() or stamp.stat().st_mtime < lock.stat().st_mtime:
-        done = subprocess.run(
-            [npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts"],
-            cwd=PEERS_DIR,
-            capture_output=True,
-            text=True,
-            timeout=NPM_CI_TIMEOUT_S,
-            check=False,
-        )
-        if done.returncode != 0:
-            pytest.fail(f"npm ci in {PEERS_DIR} failed ({done.returncode}):\n{done.stderr[-4000:]}")
+    # Under pytest-xdist each worker has its own session: the first one installs while holding a
+    # lock on the lockfile, the others wait for it and then find the install done.
+    with lock.open("rb") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        if not stamp.exists() or stamp.stat().st_mtime < lock.stat().st_mtime:
+            done = subprocess.run(
+                [npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts"],
+                cwd=PEERS_DIR,
+                capture_output=True,
+                text=True,
+                timeout=NPM_CI_TIMEOUT_S,
+                check=False,
+            )
+            if done.returncode != 0:
+                pytest.fail(f"npm ci in {PEERS_DIR} failed ({done.returncode}):\n{done.stderr[-4000:]}")
     return PEERS_DIR
 
 
