@@ -26,6 +26,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         path = item.nodeid.split("::")[0]
         item.add_marker(pytest.mark.xdist_group("browser" if path.startswith("tests/browser/") else path))
 
+
 # No per-example deadline: timings on a shared 2-core machine are noise, and tests never assert on
 # time (benchmarks measure it). A deadline miss would fail a correct test.
 settings.register_profile("seamline", deadline=None)
