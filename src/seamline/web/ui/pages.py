@@ -128,8 +128,9 @@ async def live(request: Request, topic: str) -> StreamingResponse:
                 else:
                     yield b": keep-alive\n\n"
         finally:
-            if pending is not None:
+            if pending is not None:  # the stream is busy until its cancelled anext has ended
                 pending.cancel()
+                await asyncio.wait({pending})
             await stream.aclose()
 
     return StreamingResponse(
