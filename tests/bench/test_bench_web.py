@@ -5,12 +5,14 @@ not started here (the browser tests cover the page); nothing here asserts a spee
 from __future__ import annotations
 
 import os
+import socket
 import time
 
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from typer.testing import CliRunner
 
 from seamline.bench._procfs import cpu_s, listening_pid
 from seamline.bench._webfigures import (
@@ -22,6 +24,7 @@ from seamline.bench._webfigures import (
     summary,
 )
 from seamline.bench.web_auth import auth_headers
+from seamline.cli import app
 
 
 def test_summary_gives_numpy_linear_percentiles_and_none_when_empty() -> None:
@@ -80,8 +83,6 @@ def test_cpu_share_from_this_process_proc_samples() -> None:
 
 
 def test_the_listening_process_is_found_by_its_port() -> None:
-    import socket  # noqa: PLC0415
-
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         s.listen()
@@ -103,3 +104,9 @@ def test_memory_slope_is_per_hour_and_flat_noise_stays_near_zero() -> None:
 def test_the_token_goes_as_a_bearer_header() -> None:
     assert auth_headers("abc") == {"Authorization": "Bearer abc"}
     assert auth_headers(None) == {}
+
+
+def test_an_unknown_part_is_refused_before_anything_starts() -> None:
+    result = CliRunner().invoke(app, ["bench", "web", "--parts", "paint,speed"])
+    assert result.exit_code == 2
+    assert "use some of paint, latency, clients, memory" in result.output
