@@ -386,7 +386,7 @@ def _latency(browser: Any, server: _Server, seconds: float, progress: Progress) 
         context.close()
     first = first_appearances(drawn)
     with_server = [d for d in drawn if len(d) > 2 and d[2] is not None]
-    first_server = first_appearances(with_server)
+    first_server = set(first_appearances(with_server))
     gaps = [b[1] - a[1] for a, b in itertools.pairwise(drawn)]
     return {
         "seconds": seconds,
@@ -394,9 +394,7 @@ def _latency(browser: Any, server: _Server, seconds: float, progress: Progress) 
         "readings_shown": len(first),
         "reading_interval_ms": summary(b[0] - a[0] for a, b in itertools.pairwise(first)),
         "reading_to_screen_ms": summary(drawn_at - ts for ts, drawn_at in first),
-        "reading_to_snapshot_ms": summary(
-            d[2] - d[0] for d in with_server if (d[0], d[1]) in set(first_server)
-        ),
+        "reading_to_snapshot_ms": summary(d[2] - d[0] for d in with_server if (d[0], d[1]) in first_server),
         "snapshot_to_screen_ms": summary(d[1] - d[2] for d in with_server),
         "data_age_at_draw_ms": summary(d[1] - d[0] for d in drawn),
         "draw_interval_ms": summary(gaps),
