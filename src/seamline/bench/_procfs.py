@@ -5,6 +5,7 @@ Linux only (``/proc``), which is where the benchmarks run; no psutil needed.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 from pathlib import Path
@@ -75,3 +76,27 @@ def reset_peak_rss() -> bool:
     except OSError:
         return False
     return True
+
+
+def listening_pid(port: int) -> int | None:
+    """The process listening on TCP ``port`` (IPv4 or IPv6), if it is one this user may look into.
+
+    ``/proc/net/tcp{,6}`` gives the listening socket's inode; the process is the one holding a
+    descriptor on ``socket:[inode]``.
+    """
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError):
+            for row in Path(table).read_text(encoding="ascii").splitlines()[1:]:
+                f = row.split()
+                if int(f[1].rsplit(":", 1)[1], 16) == port and f[3] == "0A":  # 0A: LISTEN
+                    inodes.add(f"socket:[{f[9]}]")
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            for fd in (proc / "fd").iterdir():
+                with contextlib.suppress(OSError):
+                    if os.readlink(fd) in inodes:
+                        return int(proc.name)
+    return None

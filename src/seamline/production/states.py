@@ -3,6 +3,7 @@ ingest's view of which devices it still hears (:mod:`seamline.production.signal`
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -50,11 +51,15 @@ def line_states(
     *,
     liveness: Liveness | None = None,
     now_ms: int | None = None,
+    since_ms: Mapping[str, int] | None = None,
 ) -> LineStates:
     """The status of every sewing machine of ``line``, in seat order.
 
     A machine whose device died, or (with ``liveness``) fell silent for longer than its timeout at
     ``now_ms`` (server clock; default: the liveness clock, else the wall clock), is ``no_signal``.
+    ``since_ms`` (device -> when its current state began, as the production ledger keeps it in
+    ``machines.current``) spares reading the stored state events for it: a live screen asks every
+    second.
     """
     devices = [factory.devices_by_id[ws.device_id] for ws in line.workstations]
     wanted = {
@@ -67,8 +72,11 @@ def line_states(
     for lv in store.latest(list(wanted)):
         latest[wanted[lv.sensor_id]] = (lv.ts_ms, lv.value)
     since: dict[str, int] = {}
-    for ev in store.events(device_ids=[d.id for d in devices], types=["state"], limit=20 * len(devices)):
-        since.setdefault(ev.device_id, ev.ts_ms)  # newest first: the first one seen is the last change
+    if since_ms is not None:
+        since = {d.id: since_ms[d.id] for d in devices if d.id in since_ms}
+    else:
+        for ev in store.events(device_ids=[d.id for d in devices], types=["state"], limit=20 * len(devices)):
+            since.setdefault(ev.device_id, ev.ts_ms)  # newest first: the first one seen is the last change
     if now_ms is None:
         now_ms = liveness.now_ms() if liveness is not None else wall_ms()
     lost = no_signal(store, devices, liveness, now_ms)

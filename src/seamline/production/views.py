@@ -65,6 +65,7 @@ def floor_snapshot(
     quality = quality_totals(ledger, day0, end, by=("line",), where={"kind": "end_of_line"})
     lines: list[dict[str, Any]] = []
     newest = 0
+    since = {device: cur[2] for device, cur in ledger.machines.current.items()}  # no query of the store
     for line in factory.lines:
         hours = line_hours(ledger, line.id, day0, end, planned_efficiency, now_ms=now_ms)
         this_hour = next((h for h in hours if h.start_ms >= hour0), None)
@@ -73,7 +74,7 @@ def floor_snapshot(
         eff = t.efficiency_pct if t is not None else None
         rft = q.rft_pct if q is not None else None
         _, wip_pieces, waiting = ledger.wip(line.id)
-        states = line_states(factory, store, line, liveness=liveness)
+        states = line_states(factory, store, line, liveness=liveness, since_ms=since)
         machines = []
         for m in states.machines:
             newest = max(newest, m.as_of_ms or 0)

@@ -30,8 +30,8 @@
       return e;
     },
     /* Follow a page's stream: call draw(snapshot) for the first snapshot and each one after. The
-       browser's EventSource reconnects by itself; `drawn` keeps (data time, drawn time) pairs for
-       the latency benchmark. */
+       browser's EventSource reconnects by itself; `drawn` keeps (data time, drawn time, server time)
+       for the latency benchmark. */
     follow(topic, draw) {
       S.received = Date.now();
       draw(S.data);
@@ -42,7 +42,7 @@
         S.received = Date.now();
         draw(snap);
         if (snap.data_ts) {
-          S.drawn.push([snap.data_ts, Date.now()]);
+          S.drawn.push([snap.data_ts, Date.now(), snap.server_ts]);
           if (S.drawn.length > 2000) S.drawn.splice(0, 1000);
         }
       });
