@@ -3,20 +3,29 @@
 from __future__ import annotations
 
 import csv
+import os
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-# tests/brain -> tests -> the repository -> the folder that holds it and ``shared/``
-BENCHDATA = Path(__file__).resolve().parents[3] / "shared" / "benchdata"
+# Where the instances may be: SEAMLINE_BENCHDATA, the shared folder beside the repository (tests/brain
+# -> tests -> the repository -> the folder holding it and ``shared/``), or the development machines'.
+CANDIDATES = [
+    *([Path(os.environ["SEAMLINE_BENCHDATA"])] if os.environ.get("SEAMLINE_BENCHDATA") else []),
+    Path(__file__).resolve().parents[3] / "shared" / "benchdata",
+    Path("/work/shared/benchdata"),
+]
+BENCHDATA = next((p for p in CANDIDATES if p.is_dir()), CANDIDATES[0])
 
 
 @pytest.fixture(scope="session")
 def bench() -> Path:
-    if not BENCHDATA.is_dir():
-        pytest.skip(
-            f"the benchmark instances are not at {BENCHDATA} (the shared folder beside the repository)"
+    if not BENCHDATA.is_dir():  # a clone elsewhere: say where the instances are, never pass silently
+        pytest.fail(
+            "the public benchmark instances are in none of "
+            + ", ".join(str(p) for p in CANDIDATES)
+            + "; set SEAMLINE_BENCHDATA to the folder holding jssp/, fjsp/, salbp/ and alwabp/"
         )
     return BENCHDATA
 
