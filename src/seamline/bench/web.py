@@ -260,7 +260,7 @@ def _server(options: WebBenchOptions, progress: Progress) -> Iterator[_Server]:
             [*demo, "--data-dir", str(data_dir)], stdout=log, stderr=subprocess.STDOUT
         )
     try:
-        _wait_ready(url, options.token, proc, 120.0, log_path)
+        _wait_ready(url, options.token, proc, 120.0, log_path, token_dir=data_dir)
         token = options.token or _admin_token(data_dir)
         progress(f"demo ready (pid {proc.pid}); letting it run {options.warmup_s:g} s before measuring")
         time.sleep(options.warmup_s)
@@ -296,9 +296,14 @@ def _wait_ready(
     proc: subprocess.Popen[bytes] | None,
     timeout_s: float,
     log: Path | None = None,
+    token_dir: Path | None = None,
 ) -> None:
+    """Wait for ``GET /readyz`` to answer 200; a demo started here writes its admin token into
+    ``token_dir`` once it runs, which is read until it appears."""
     deadline = time.monotonic() + timeout_s
     while True:
+        if token is None and token_dir is not None:
+            token = _admin_token(token_dir)
         if proc is not None and proc.poll() is not None:
             tail = log.read_text()[-2000:] if log is not None else ""
             raise BenchError(f"the demo exited with {proc.returncode}:\n{tail}")

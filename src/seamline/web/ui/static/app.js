@@ -9,7 +9,7 @@
   const numbers = new Map();
   function nf(digits) {
     if (!numbers.has(digits)) {
-      numbers.set(digits, new Intl.NumberFormat(locale, { minimumFractionDigits: digits, maximumFractionDigits: digits }));
+      numbers.set(digits, new Intl.NumberFormat(locale, { minimumFractionDigits: digits, maximumFractionDigits: digits, signDisplay: "negative" }));
     }
     return numbers.get(digits);
   }
