@@ -10,6 +10,7 @@ Scripts and styles come only from ``/static`` (this package's ``static`` folder;
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any, Final
@@ -24,6 +25,7 @@ from seamline.auth import csrf_token
 from seamline.auth.errors import ForbiddenError
 from seamline.auth.roles import USER_ROLES
 from seamline.errors import NotFoundError
+from seamline.timeutil import now_ms
 from seamline.web.ui.i18n import LOCALES, negotiate, script_strings, translate
 from seamline.web.ui.live import LiveHub, Producer, sse
 
@@ -108,6 +110,18 @@ def topic(name: str) -> Callable[[TopicFactory], TopicFactory]:
     return register
 
 
+def stamped(snapshot: dict[str, Any]) -> bytes:
+    """A topic's snapshot as it is sent: with the server's wall time (``server_ts``, from which a
+    page tells how old its data is) and as JSON."""
+    snapshot["server_ts"] = int(time.time() * 1000)
+    return orjson.dumps(snapshot)
+
+
+def floor_now(ledger: Any) -> int:
+    """The floor's clock (the newest device time applied), or the wall clock before any data."""
+    return int(ledger.clock_ms) or now_ms()
+
+
 def _resolver(app: FastAPI) -> Callable[[str], Producer | None]:
     def resolve(key: str) -> Producer | None:
         name, _, arg = key.partition(":")
@@ -177,4 +191,4 @@ def install_ui(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
 
-__all__ = ["SCRIPT_STRINGS", "TopicFactory", "install_ui", "render", "topic"]
+__all__ = ["SCRIPT_STRINGS", "TopicFactory", "floor_now", "install_ui", "render", "stamped", "topic"]

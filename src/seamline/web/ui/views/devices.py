@@ -4,8 +4,6 @@ and their reasons; devices with no signal first."""
 
 from __future__ import annotations
 
-import time
-
 import orjson
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse
@@ -13,7 +11,7 @@ from fastapi.responses import HTMLResponse
 from seamline.ingest import REJECTION_REASONS
 from seamline.production.devices_view import devices_snapshot
 from seamline.web.ui.live import Producer
-from seamline.web.ui.pages import SCRIPT_STRINGS, render, topic
+from seamline.web.ui.pages import SCRIPT_STRINGS, render, stamped, topic
 
 router = APIRouter(include_in_schema=False)
 
@@ -34,8 +32,7 @@ def devices_topic(app: FastAPI, _: str) -> Producer | None:
     def produce() -> bytes:
         state = app.state
         snapshot = devices_snapshot(state.factory, state.store, state.ingestor)
-        snapshot["server_ts"] = int(time.time() * 1000)
-        return orjson.dumps(snapshot)
+        return stamped(snapshot)
 
     return produce
 

@@ -3,17 +3,14 @@ WIP, every machine's state, and the stops going on; designed at 1920x1080 and sc
 
 from __future__ import annotations
 
-import time
-
 import orjson
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse
 
 from seamline.production.http_common import engine_of
 from seamline.production.views import floor_snapshot
-from seamline.timeutil import now_ms
 from seamline.web.ui.live import Producer
-from seamline.web.ui.pages import SCRIPT_STRINGS, render, topic
+from seamline.web.ui.pages import SCRIPT_STRINGS, floor_now, render, stamped, topic
 
 router = APIRouter(include_in_schema=False)
 
@@ -41,12 +38,11 @@ def floor_topic(app: FastAPI, _: str) -> Producer | None:
                 state.factory,
                 state.store,
                 planned_efficiency=engine.planned_efficiency,
-                now_ms=max(lg.clock_ms, 0) or now_ms(),
+                now_ms=floor_now(lg),
                 liveness=state.ingestor.liveness,
             )
         )
-        snapshot["server_ts"] = int(time.time() * 1000)
-        return orjson.dumps(snapshot)
+        return stamped(snapshot)
 
     return produce
 

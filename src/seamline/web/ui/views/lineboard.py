@@ -6,8 +6,6 @@ voided here), live on topic ``line:<id>``; writes wait in the tablet's outbox wh
 
 from __future__ import annotations
 
-import time
-
 import orjson
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse
@@ -16,9 +14,8 @@ from seamline.errors import NotFoundError
 from seamline.production.http_common import engine_of
 from seamline.production.line_view import line_snapshot
 from seamline.production.states import line_states
-from seamline.timeutil import now_ms
 from seamline.web.ui.live import Producer
-from seamline.web.ui.pages import SCRIPT_STRINGS, render, topic
+from seamline.web.ui.pages import SCRIPT_STRINGS, floor_now, render, stamped, topic
 from seamline.web.ui.views.floor import floor_topic
 
 router = APIRouter(include_in_schema=False)
@@ -61,11 +58,10 @@ def line_topic(app: FastAPI, line_id: str) -> Producer | None:
                 line_id,
                 states,
                 planned_efficiency=engine.planned_efficiency,
-                now_ms=max(lg.clock_ms, 0) or now_ms(),
+                now_ms=floor_now(lg),
             )
         )
-        snapshot["server_ts"] = int(time.time() * 1000)
-        return orjson.dumps(snapshot)
+        return stamped(snapshot)
 
     return produce
 

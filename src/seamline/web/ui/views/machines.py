@@ -4,7 +4,6 @@ codes, stops, MTBF and MTTR."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import orjson
@@ -14,9 +13,8 @@ from fastapi.responses import HTMLResponse
 from seamline.errors import NotFoundError
 from seamline.production.http_common import engine_of
 from seamline.production.machine_view import machine_snapshot, machines_snapshot
-from seamline.timeutil import now_ms
 from seamline.web.ui.live import Producer
-from seamline.web.ui.pages import SCRIPT_STRINGS, render, topic
+from seamline.web.ui.pages import SCRIPT_STRINGS, floor_now, render, stamped, topic
 
 router = APIRouter(include_in_schema=False)
 
@@ -52,11 +50,10 @@ def machines_topic(app: FastAPI, _: str) -> Producer | None:
         liveness = state.ingestor.liveness if state.ingestor is not None else None
         snapshot = state.production.read(
             lambda lg: machines_snapshot(
-                lg, state.factory, state.store, now_ms=max(lg.clock_ms, 0) or now_ms(), liveness=liveness
+                lg, state.factory, state.store, now_ms=floor_now(lg), liveness=liveness
             )
         )
-        snapshot["server_ts"] = int(time.time() * 1000)
-        return orjson.dumps(snapshot)
+        return stamped(snapshot)
 
     return produce
 
@@ -75,12 +72,11 @@ def machine_topic(app: FastAPI, device_id: str) -> Producer | None:
                 state.factory,
                 state.store,
                 device_id,
-                now_ms=max(lg.clock_ms, 0) or now_ms(),
+                now_ms=floor_now(lg),
                 liveness=liveness,
             )
         )
-        snapshot["server_ts"] = int(time.time() * 1000)
-        return orjson.dumps(snapshot)
+        return stamped(snapshot)
 
     return produce
 

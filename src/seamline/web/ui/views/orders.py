@@ -3,17 +3,14 @@ the line plan's place (filled in by the workshop brain); live on the topic ``ord
 
 from __future__ import annotations
 
-import time
-
 import orjson
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse
 
 from seamline.production.http_common import engine_of
 from seamline.production.orders_view import orders_snapshot
-from seamline.timeutil import now_ms
 from seamline.web.ui.live import Producer
-from seamline.web.ui.pages import SCRIPT_STRINGS, render, topic
+from seamline.web.ui.pages import SCRIPT_STRINGS, floor_now, render, stamped, topic
 
 router = APIRouter(include_in_schema=False)
 
@@ -37,12 +34,11 @@ def orders_topic(app: FastAPI, _: str) -> Producer | None:
             lambda lg: orders_snapshot(
                 lg,
                 state.factory,
-                now_ms=max(lg.clock_ms, 0) or now_ms(),
+                now_ms=floor_now(lg),
                 planned_efficiency=engine.planned_efficiency,
             )
         )
-        snapshot["server_ts"] = int(time.time() * 1000)
-        return orjson.dumps(snapshot)
+        return stamped(snapshot)
 
     return produce
 

@@ -4,8 +4,6 @@ one line or all over today, 7 or 30 days; live on the topic ``quality:<line>,<sp
 
 from __future__ import annotations
 
-import time
-
 import orjson
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse
@@ -14,9 +12,8 @@ from seamline.production.http_common import engine_of
 from seamline.quality.lots_http import lots_of
 from seamline.quality.spc.rules import RULE_NAMES
 from seamline.quality.views import SPANS, entry_form, quality_snapshot
-from seamline.timeutil import now_ms
 from seamline.web.ui.live import Producer
-from seamline.web.ui.pages import SCRIPT_STRINGS, render, topic
+from seamline.web.ui.pages import SCRIPT_STRINGS, floor_now, render, stamped, topic
 
 router = APIRouter(include_in_schema=False)
 
@@ -51,12 +48,11 @@ def quality_topic(app: FastAPI, arg: str) -> Producer | None:
         engine = state.production
         snapshot = engine.read(
             lambda lg: quality_snapshot(
-                lg, state.factory, now_ms=max(lg.clock_ms, 0) or now_ms(), span=span, line=line, lots=lots
+                lg, state.factory, now_ms=floor_now(lg), span=span, line=line, lots=lots
             )
         )
-        snapshot["server_ts"] = int(time.time() * 1000)
         snapshot["topic"] = f"quality:{line or 'all'},{span}"
-        return orjson.dumps(snapshot)
+        return stamped(snapshot)
 
     return produce
 
@@ -70,9 +66,7 @@ def quality_page(request: Request, line: str | None = None, span: str = "today")
     produce = quality_topic(app, f"{chosen or ''},{span}")
     assert produce is not None
     data = orjson.loads(produce())
-    data["form"] = engine.read(
-        lambda lg: entry_form(lg, app.state.factory, now_ms=max(lg.clock_ms, 0) or now_ms())
-    )
+    data["form"] = engine.read(lambda lg: entry_form(lg, app.state.factory, now_ms=floor_now(lg)))
     return render(
         request,
         "quality.html",

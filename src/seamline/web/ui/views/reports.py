@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
 
 import orjson
 from fastapi import APIRouter, FastAPI, Request
@@ -17,7 +16,7 @@ from seamline.production.report.data import report_dict
 from seamline.production.shifts import shift_at, shifts_per_day
 from seamline.timeutil import now_ms
 from seamline.web.ui.live import Producer
-from seamline.web.ui.pages import SCRIPT_STRINGS, render, topic
+from seamline.web.ui.pages import SCRIPT_STRINGS, render, stamped, topic
 
 router = APIRouter(include_in_schema=False)
 
@@ -64,10 +63,9 @@ def report_topic(app: FastAPI, arg: str) -> Producer | None:
         )
         snapshot = report_dict(report)
         snapshot["data_ts"] = report.newest_event_ms
-        snapshot["server_ts"] = int(time.time() * 1000)
         snapshot["topic"] = f"report:{date.isoformat()},{shift},{line or ''}"
         snapshot["line_filter"] = line
-        return orjson.dumps(snapshot)
+        return stamped(snapshot)
 
     return produce
 
