@@ -6,7 +6,17 @@ A view module defines ``router`` (its pages), registers its live topic with
 folder (``production/templates/floor.html``) and its script in ``web/ui/static``.
 """
 
-from seamline.web.ui.views import devices, floor, kiosk, lineboard, machines, orders, quality, reports
+from seamline.web.ui.views import (
+    balance,
+    devices,
+    floor,
+    kiosk,
+    lineboard,
+    machines,
+    orders,
+    quality,
+    reports,
+)
 
 ROUTERS = (
     floor.router,
@@ -17,6 +27,7 @@ ROUTERS = (
     quality.router,
     orders.router,
     reports.router,
+    balance.router,
 )
 
 __all__ = ["ROUTERS"]
