@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from seamline.bench.kpi import kpi
+from seamline.bench.plan import plan
 from seamline.bench.query import query
 from seamline.bench.web import web
 
@@ -172,3 +173,4 @@ def _fmt(value: object, form: str) -> str:
 bench_app.command("query")(query)
 bench_app.command("kpi")(kpi)
 bench_app.command("web")(web)
+bench_app.command("plan")(plan)
