@@ -133,6 +133,19 @@ QUALITY_RULES: Final[tuple[Rule, ...]] = (
     api("GET", "/api/v1/reports/shift/{fmt}", READERS),
 )
 
+# Order planning: every reader sees the plan and the brain's proposals; a planner, a supervisor (on
+# the floor when a line stops) or an admin asks for one and approves or rejects it.
+PLAN_DECIDERS: Final = (Role.PLANNER, Role.SUPERVISOR, Role.ADMIN)
+PLANNING: Final[tuple[Rule, ...]] = (
+    api("GET", "/api/v1/plan", READERS),
+    api("GET", "/api/v1/plan/proposals", READERS),
+    api("GET", "/api/v1/plan/proposals/{proposal_id}", READERS),
+    api("POST", "/api/v1/plan/proposals", PLAN_DECIDERS),
+    api("POST", "/api/v1/plan/proposals/{proposal_id}/approve", PLAN_DECIDERS),
+    api("POST", "/api/v1/plan/proposals/{proposal_id}/reject", PLAN_DECIDERS),
+    api("POST", "/api/v1/plan/proposals/{proposal_id}/replay", PLAN_DECIDERS),
+)
+
 # The web app's pages (HTML) and their live streams: page("/path", roles...) / api("GET", ...).
 PAGES: Final[tuple[Rule, ...]] = (
     page("/", READERS, Role.KIOSK),  # sends on to the floor
@@ -158,6 +171,7 @@ RULES: Final[tuple[Rule, ...]] = (
     *FACTORY_AND_TELEMETRY,
     *PRODUCTION,
     *QUALITY_RULES,
+    *PLANNING,
     *PAGES,
 )
 
