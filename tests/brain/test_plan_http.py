@@ -3,32 +3,12 @@ answered, a proposal rejected, errors in the API's one shape, decisions kept on 
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
-import httpx
 import orjson
 from fastapi import FastAPI
-
-from seamline.model.loader import parse_factory
-from seamline.platform import Platform
-from seamline.settings import Settings
-from seamline.web import create_app
-
-SMALL_TOML = Path(__file__).parents[1] / "sim" / "small_factory.toml"
-NOW = "2026-11-30T09:00:00+00:00"  # a Monday; the small factory's orders are due Dec 1 and 3
-
-
-def call(app: FastAPI, method: str, url: str, expect: int, **kwargs: Any) -> Any:
-    async def go() -> httpx.Response:
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://seamline.test") as client:
-            return await client.request(method, url, **kwargs)
-
-    response = asyncio.run(go())
-    assert response.status_code == expect, response.text
-    return response.json()
+from plan_helpers import NOW, call, planning_app, small_factory
 
 
 def error(app: FastAPI, method: str, url: str, expect: int, reason: str, **kwargs: Any) -> dict[str, Any]:
@@ -41,10 +21,8 @@ def error(app: FastAPI, method: str, url: str, expect: int, reason: str, **kwarg
 
 
 def test_propose_approve_reschedule_reject_and_replay(tmp_path: Path) -> None:
-    small = parse_factory(SMALL_TOML.read_text(encoding="utf-8"), str(SMALL_TOML))
-    settings = Settings(data_dir=tmp_path / "data", mqtt_url=None, factory_file=SMALL_TOML)
-    with Platform(settings, small) as platform:
-        app = create_app(small, platform.store, platform.ingestor, platform=platform)
+    small = small_factory()
+    with planning_app(tmp_path / "data", small) as app:
         missing = error(app, "GET", "/api/v1/plan", 404, "not_found")
         assert "POST /api/v1/plan/proposals" in missing["message"]
 
@@ -111,7 +89,6 @@ def test_propose_approve_reschedule_reject_and_replay(tmp_path: Path) -> None:
     ]
     assert trail[1]["by"] == "ana"
 
-    with Platform(settings, small) as platform:  # a restart keeps the decisions and the plan in force
-        app = create_app(small, platform.store, platform.ingestor, platform=platform)
+    with planning_app(tmp_path / "data", small) as app:  # a restart keeps the decisions and the plan in force
         assert call(app, "GET", "/api/v1/plan", 200)["decision"] == "D-0001"
         assert call(app, "GET", "/api/v1/plan/proposals", 200)["total"] == 2

@@ -309,4 +309,17 @@ def _decision_out(d: Decision, *, full: bool) -> dict[str, Any]:
     return out
 
 
-__all__ = ["router"]
+def planning_snapshot(request: Request, *, proposals: int = 20) -> dict[str, Any]:
+    """What the planning board draws: the plan in force (or None) and the latest proposals."""
+    log = _log(request)
+    in_force = log.in_force()
+    return {
+        "decision": in_force.id if in_force is not None else None,
+        "plan": _plan_out(in_force.proposal.problem, in_force.proposal.plan)
+        if in_force is not None
+        else None,
+        "proposals": [_decision_out(d, full=False) for d in log.all()[:proposals]],
+    }
+
+
+__all__ = ["planning_snapshot", "router"]

@@ -158,6 +158,7 @@ PAGES: Final[tuple[Rule, ...]] = (
     page("/devices", READERS),  # the device registry: connections, rates, rejections
     page("/quality", READERS),  # DHU/RFT trends, Paretos, SPC, inspection entry, the AQL form
     page("/orders", READERS),  # orders with progress and due-date risk
+    page("/plan", READERS),  # the planning board: the plan in force, the brain's proposals
     page("/reports", READERS),  # the shift report, viewed and downloaded
     # the pages' live streams (server-sent events): a wall screen needs them, so FLOOR; which
     # topics a kiosk may follow is decided by the stream (seamline.web.ui.pages.KIOSK_TOPICS)
