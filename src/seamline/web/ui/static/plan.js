@@ -11,6 +11,11 @@
   const proposeButton = document.getElementById("propose");
   const canDecide = proposeButton !== null;
 
+  const when = new Intl.DateTimeFormat(document.body.dataset.locale || "en-GB", {
+    timeZone: document.body.dataset.tz || "UTC", weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+  });
+  const at = (iso) => when.format(new Date(iso));
+
   function csrf() {
     const meta = document.querySelector('meta[name="csrf-token"]');
     return meta ? meta.content : "";
@@ -43,12 +48,11 @@
       const lane = S.el("div", "lane");
       lane.dataset.line = line;
       for (const o of plan.orders.filter((p) => p.line === line)) {
-        const bar = S.el("div", "bar" + (o.tardiness_h > 0 ? " late" : "") + (o.changeover ? " changeover" : ""), o.order);
+        const bar = S.el("div", "job" + (o.tardiness_h > 0 ? " late" : "") + (o.changeover ? " changeover" : ""), o.order);
         bar.dataset.order = o.order;
         bar.style.left = x(t(o.start));
         bar.style.width = "calc(" + x(t(o.end)) + " - " + x(t(o.start)) + ")";
-        bar.title = o.order + " · " + o.style + " · " + S.num(o.quantity) + " · " + S.t("due") + " " +
-          new Date(o.due).toLocaleString() + " · " + (o.tardiness_h > 0 ? S.t("late") + " " + S.num(o.tardiness_h, 1) + " h" : S.t("on time")) +
+        bar.title = o.order + " · " + o.style + " · " + S.num(o.quantity) + " · " + at(o.start) + " – " + at(o.end) + " · " + S.t("due") + " " + at(o.due) + " · " + (o.tardiness_h > 0 ? S.t("late") + " " + S.num(o.tardiness_h, 1) + " h" : S.t("on time")) +
           (o.changeover ? " · " + S.t("changeover") : "");
         const due = S.el("div", "due");
         due.style.left = x(t(o.due));
@@ -56,6 +60,7 @@
       }
       board.append(lane);
     }
+    board.append(S.el("p", "span", at(new Date(from).toISOString()) + " – " + at(new Date(to).toISOString())));
   }
 
   function drawProposals(proposals) {
@@ -65,7 +70,7 @@
       const card = S.el("article", "proposal");
       card.dataset.proposal = p.id;
       const h = S.el("h3");
-      h.append(S.el("span", "", p.id), S.el("span", "state " + p.status, S.t(p.status)), S.el("span", "when", new Date(p.created).toLocaleString()));
+      h.append(S.el("span", "", p.id), S.el("span", "state " + p.status, S.t(p.status)), S.el("span", "when", at(p.created)));
       card.append(h, S.el("p", "explanation", p.explanation[lang] || p.explanation.en));
       card.append(S.el("p", "figs",
         S.t("Late orders") + " " + S.num(p.late_orders) + (p.late_orders_if_kept === null ? "" : " (" + S.t("if kept") + " " + S.num(p.late_orders_if_kept) + ")") +
@@ -87,12 +92,12 @@
   }
 
   async function refresh() {
-    const [proposals, plan] = await Promise.all([
-      fetch("/api/v1/plan/proposals?limit=20").then((r) => r.json()),
-      fetch("/api/v1/plan").then((r) => (r.ok ? r.json() : null)),
-    ]);
-    drawBoard(plan);
-    drawProposals(proposals.proposals);
+    const listed = await fetch("/api/v1/plan/proposals?limit=20").then((r) => r.json());
+    // the plan in force exists once a proposal was approved (asking before would answer 404)
+    if (listed.proposals.some((p) => p.status === "approved")) {
+      drawBoard(await fetch("/api/v1/plan").then((r) => r.json()));
+    }
+    drawProposals(listed.proposals);
   }
 
   async function act(url, body) {
