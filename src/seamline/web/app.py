@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from seamline import __version__
 from seamline.auth import Auth, AuthMiddleware, Policy
 from seamline.auth.http import router as auth_router
+from seamline.brain.balance_http import router as balance_router
 from seamline.brain.plan_http import router as planning_router
 from seamline.ingest.http import router as ingest_router
 from seamline.ingest.opcua.http import router as opcua_router
@@ -109,6 +110,7 @@ def create_app(
         opcua_router,
         sparkplug_router,
         auth_router,
+        balance_router,
     ):
         app.include_router(router)
     _mount_docs(app)

@@ -99,6 +99,7 @@ PRODUCTION: Final[tuple[Rule, ...]] = (
     api("GET", "/api/v1/production/kpi", FLOOR),
     api("GET", "/api/v1/lines/{line_id}/output", FLOOR),
     api("GET", "/api/v1/lines/{line_id}/wip", FLOOR),
+    api("GET", "/api/v1/lines/{line_id}/balance", READERS),  # operators by name and skill
     # per-operator records (earned minutes, efficiency) are people's data: not on a wall screen
     api("GET", "/api/v1/production/records", READERS),
     api("GET", "/api/v1/production/exceptions", FLOOR),
@@ -152,6 +153,7 @@ PAGES: Final[tuple[Rule, ...]] = (
     page("/floor", READERS, Role.KIOSK),  # the factory big screen
     page("/kiosk", READERS, Role.KIOSK),  # the wall TV playlist of views
     page("/lines", READERS, Role.KIOSK),  # the line picker: the floor's figures per line
+    page("/lines/{line_id}/balance", READERS),  # operators' loads today and the brain's balance
     page("/lines/{line_id}", READERS),  # the line board: operators by name, a supervisor's writes
     page("/machines", READERS),  # maintenance: what fails most, MTBF/MTTR
     page("/machines/{device_id}", READERS),  # one machine: states, counters, history charts, faults
