@@ -11,6 +11,7 @@ from rich.table import Table
 
 from seamline.bench.brain_week import brain
 from seamline.bench.kpi import kpi
+from seamline.bench.plan import plan
 from seamline.bench.query import query
 from seamline.bench.web import web
 
@@ -174,3 +175,4 @@ bench_app.command("query")(query)
 bench_app.command("kpi")(kpi)
 bench_app.command("web")(web)
 bench_app.command("brain")(brain)
+bench_app.command("plan")(plan)

@@ -1,6 +1,6 @@
-"""CP-SAT around the order plan: the orders of a few lines re-assigned and re-sequenced at a time.
+"""CP-SAT on the order plan: a small problem's orders re-assigned and re-sequenced as a whole.
 
-The model for a set of lines: each order there chooses one of them (a presence literal per eligible
+The model: each order there chooses one of them (a presence literal per eligible
 line); each line is a circuit through its orders (CP-SAT's ``AddCircuit``, a skipped order taking
 its self-loop), so the changeover and learning loss before an order depend on the order before it.
 Times are in the line's *working* minutes (its calendar and slow windows folded out): start after
@@ -14,7 +14,6 @@ search. A solution is only a candidate: it is timed again on the wall clock by
 from __future__ import annotations
 
 import math
-import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,8 +24,8 @@ from seamline.brain.cpsat import run
 from seamline.brain.plan_tables import PlanTables, Sequences
 
 Key = tuple[int, int, int]
-MAX_ORDERS = 36  # orders in one neighbourhood: the circuit has their square of arcs per line
-STEP_S = 0.6  # the most one neighbourhood may take
+MAX_ORDERS = 36  # CP-SAT takes problems up to this size: the circuit has their square of arcs per line
+BUDGET_S = 2.0  # CP-SAT's budget, in seconds of deterministic time at the rate below
 # CP-SAT's deterministic time per second with one worker on these models (24 orders on 3 lines:
 # 0.29 units a second on the development machine); see seamline.brain.cpsat
 PLAN_DETERMINISTIC_PER_S = 0.3
@@ -41,54 +40,22 @@ def improve_with_cpsat(
     seed: int,
     workers: int,
     pinned: list[int],
-) -> tuple[Sequences, bool, str]:
-    """Large-neighbourhood search with CP-SAT until ``deadline``: returns the sequences, whether the
-    last model was the whole problem solved to optimality, and a note for the plan."""
-    rng = random.Random(seed + 7919)
-    best = [list(s) for s in seqs]
-    best_key = key(best)
-    n_lines = len(tables.lines)
-    tried = kept = 0
-    whole = len(tables.orders) <= MAX_ORDERS
-    proved = False
-    stale = 0
-    while time.perf_counter() < deadline - 0.05 and stale < 4 * n_lines:
-        chosen = list(range(n_lines)) if whole else _neighbourhood(tables, best, rng)
-        budget = min(STEP_S if not whole else deadline - time.perf_counter(), deadline - time.perf_counter())
-        found = _solve_lines(tables, best, chosen, pinned, budget, seed + tried, workers)
-        tried += 1
-        if found is not None:
-            cand, optimal = found
-            cand_key = key(cand)
-            if cand_key < best_key:
-                best, best_key, stale = cand, cand_key, 0
-                kept += 1
-            else:
-                stale += 1
-            if whole:
-                proved = optimal
-        else:
-            stale += 1
-        if whole:
-            break
-    return best, proved, f"CP-SAT: {kept} of {tried} neighbourhoods improved the plan"
-
-
-def _neighbourhood(tables: PlanTables, seqs: Sequences, rng: random.Random) -> list[int]:
-    """The costliest line (by lateness, one of the worst few at random) and a partner sharing styles."""
-    costs = [tables.line_cost(j, s)[0] for j, s in enumerate(seqs)]
-    ranked = sorted(range(len(seqs)), key=lambda j: (-costs[j], j))
-    first = rng.choice(ranked[: max(1, min(3, len(ranked)))])
-    if costs[first] == 0:
-        first = rng.randrange(len(seqs))
-    styles = {tables.orders[i].style_id for i in seqs[first]}
-    partners = [j for j in range(len(seqs)) if j != first and styles & tables.lines[j].styles] or [
-        j for j in range(len(seqs)) if j != first
-    ]
-    chosen = [first]
-    if partners:
-        chosen.append(rng.choice(partners))
-    return chosen
+) -> tuple[Sequences, str]:
+    """The whole problem (up to :data:`MAX_ORDERS` orders) to CP-SAT, hinted with ``seqs``, for at
+    most :data:`BUDGET_S` of its deterministic time (or until ``deadline``); the sequences it finds
+    when they are better, else ``seqs``; and a note for the plan."""
+    left = deadline - time.perf_counter()
+    if len(tables.orders) > MAX_ORDERS or not tables.orders or left < 0.05:
+        return seqs, "CP-SAT: not run (too many orders, or no time left)"
+    # the deterministic budget normally ends the run first: the same seed, the same answer
+    rate = PLAN_DETERMINISTIC_PER_S * min(BUDGET_S, left) / left
+    found = _solve_lines(tables, seqs, list(range(len(tables.lines))), pinned, left, seed, workers, rate)
+    if found is None:
+        return seqs, "CP-SAT: no solution within its budget"
+    cand, proved = found
+    if key(cand) < key(seqs):
+        return cand, "CP-SAT: improved the plan" + (" (optimal for its model)" if proved else "")
+    return seqs, "CP-SAT: no better plan" + (" (the model's optimum is no better)" if proved else "")
 
 
 @dataclass(slots=True)
@@ -111,6 +78,7 @@ def _solve_lines(
     time_limit_s: float,
     seed: int,
     workers: int,
+    rate: float = 0.0,
 ) -> tuple[Sequences, bool] | None:
     """Re-plan the orders of ``lines`` among them; None when CP-SAT finds nothing in time."""
     cut = {j: pinned[j] for j in lines}
@@ -137,7 +105,7 @@ def _solve_lines(
         time_limit_s=max(time_limit_s, 0.05),
         seed=seed,
         workers=workers,
-        deterministic_per_s=PLAN_DETERMINISTIC_PER_S,
+        deterministic_per_s=rate or PLAN_DETERMINISTIC_PER_S,
     )
     if not outcome.solved:
         return None

@@ -61,6 +61,7 @@ class PlanTables:
             for j in self.eligible[i]
         }
         self._setup: dict[tuple[str | None, int, int], float] = {}
+        self._ref_w: dict[tuple[int, int], float] = {}  # reference starts in each line's working time
         self.free = [line.free_min for line in problem.lines]
         self.free_w = [
             clock.worked(line.free_min) for clock, line in zip(self.clocks, problem.lines, strict=True)
@@ -116,9 +117,7 @@ class PlanTables:
             change = prev != o.style_id
             changes += change
             if ref is not None and i in ref.line:
-                if ref.line[i] != line:
-                    cost += ref.stability.moved_order_min
-                cost += abs(start - ref.start_min[i]) * ref.stability.deviation_per_min
+                cost += self._stability(ref, i, line, w - setup - self.run[i, line])
             out.append(Timing(i, start, end, setup, change, w, cost, changes))
             prev = o.style_id
         return out
@@ -127,10 +126,9 @@ class PlanTables:
         self, line: int, sequence: Sequence[int], prefix: Sequence[Timing] = (), keep: int = 0
     ) -> tuple[int, int, int]:
         """``(weighted tardiness + stability cost, changeovers, end)`` of one line's sequence."""
-        if self.reference is not None:
-            return self.cost_of(line, self.time_line(line, sequence, prefix, keep))
-        # no reference: only late orders need their wall-clock end, the others are judged in
-        # working minutes against their due date there
+        # only late orders need their wall-clock end, the others are judged in working minutes
+        # against their due date there
+        ref = self.reference
         clock = self.clocks[line]
         prev = self.lines[line].current_style
         w = self.free_w[line]
@@ -148,6 +146,8 @@ class PlanTables:
             o = orders[i]
             release = release_w[i, line]
             w = max(w, release)
+            if ref is not None and i in ref.line:
+                cost += self._stability(ref, i, line, w)
             w += self.setup(prev, i, line) + run[i, line]
             if w > due_w[i, line] + 1e-9:
                 cost += (clock.end_at(w) - o.due_min) * o.weight
@@ -156,6 +156,19 @@ class PlanTables:
                 prev = o.style_id
         end = clock.end_at(w) if len(sequence) else 0
         return (round(cost), changes, end)
+
+    def _stability(self, ref: Reference, order: int, line: int, start_w: float) -> float:
+        """What leaving the reference costs: moving the order to ``line``, and shifting its start.
+
+        The shift is counted in the line's working minutes (a start moved from 16:30 to 08:00 next
+        morning has not moved in working time); the plan's metrics report wall-clock minutes.
+        """
+        cost = ref.stability.moved_order_min if ref.line[order] != line else 0.0
+        key = (order, line)
+        target = self._ref_w.get(key)
+        if target is None:
+            target = self._ref_w[key] = self.clocks[line].worked(ref.start_min[order])
+        return cost + abs(start_w - target) * ref.stability.deviation_per_min
 
     @staticmethod
     def cost_of(line: int, timings: Sequence[Timing]) -> tuple[int, int, int]:

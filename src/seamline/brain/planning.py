@@ -246,7 +246,9 @@ class WorkClock:
         return out
 
     def worked(self, t: int) -> float:
-        """Working minutes from minute 0 to minute ``t``."""
+        """Working minutes from minute 0 to minute ``t`` (0 before minute 0: a due date past)."""
+        if t <= 0:
+            return 0.0
         while self._ends[-1] < t:
             self._extend()
         i = bisect.bisect_right(self._ends, t) - 1

@@ -82,21 +82,36 @@ class Proposal:
 
 
 def plan_orders(
-    problem: PlanningProblem, time_limit_s: float = 5.0, seed: int = 0, workers: int = 1
+    problem: PlanningProblem,
+    time_limit_s: float = 5.0,
+    seed: int = 0,
+    workers: int = 1,
+    *,
+    events: tuple[Event, ...] = (),
+    now_min: int = 0,
 ) -> Proposal:
-    """A first plan for ``problem``, as a proposal (nothing in force to compare with)."""
+    """A first plan for ``problem`` (after ``events``), as a proposal: nothing in force to compare."""
     began = time.perf_counter()
+    problem = apply_events(problem, events)
     plan = solve_plan(problem, time_limit_s, seed, workers)
     moves = tuple(
         OrderMove(p.order_id, "new", None, p.line_id, None, p.start_min, None, p.end_min, p.due_min)
         for p in plan.orders
     )
-    return _proposal(problem, 0, (), None, None, plan, moves, time_limit_s, seed, workers, Stability(), began)
+    return _proposal(
+        problem, now_min, events, None, None, plan, moves, time_limit_s, seed, workers, Stability(), began
+    )
 
 
-def advance(problem: PlanningProblem, plan: ProductionPlan, now_min: int) -> PlanningProblem:
+def advance(
+    problem: PlanningProblem, plan: ProductionPlan, now_min: int, *, measured: bool = False
+) -> PlanningProblem:
     """``problem`` at ``now_min`` under ``plan``: finished orders out, running ones pinned with the
-    pieces left (in proportion to the working time done), lines free from ``now_min``."""
+    pieces left (in proportion to the working time done), lines free from ``now_min``.
+
+    ``measured``: the problem's quantities are the pieces left as the production records count
+    them (and finished orders are out already): only lines and running orders follow the plan.
+    """
     lines = {line.id: line for line in problem.lines}
     clocks = {line.id: WorkClock(line) for line in problem.lines}
     orders = {o.id: o for o in problem.orders}
@@ -107,7 +122,12 @@ def advance(problem: PlanningProblem, plan: ProductionPlan, now_min: int) -> Pla
             continue
         styles[p.line_id] = o.style_id
         if p.end_min <= now_min:
-            del orders[o.id]
+            if not measured:
+                del orders[o.id]
+            continue
+        if measured:
+            if o.pinned_line is None:
+                orders[o.id] = dataclasses.replace(o, pinned_line=p.line_id)
             continue
         clock = clocks[p.line_id]
         line = lines[p.line_id]
@@ -157,11 +177,13 @@ def reschedule(
     workers: int = 1,
     *,
     stability: Stability | None = None,
+    measured: bool = False,
 ) -> Proposal:
-    """A proposal answering ``events`` at ``now_min``, changing ``current`` as little as pays."""
+    """A proposal answering ``events`` at ``now_min``, changing ``current`` as little as pays
+    (``measured``: see :func:`advance`)."""
     began = time.perf_counter()
     stab = stability or Stability()
-    changed = apply_events(advance(problem, current, now_min), tuple(events))
+    changed = apply_events(advance(problem, current, now_min, measured=measured), tuple(events))
     check_problem(changed)
     keep = carry_on(changed, current)
     plan = solve_plan(changed, time_limit_s, seed, workers, reference=keep, stability=stab)
@@ -265,7 +287,12 @@ def replay(proposal: Proposal) -> tuple[Proposal, bool]:
     """Solve ``proposal``'s inputs again; the new proposal, and whether its plan is the same."""
     began = time.perf_counter()
     if proposal.keep is None or proposal.current is None:
-        again = plan_orders(proposal.problem, proposal.time_limit_s, proposal.seed, proposal.workers)
+        # the problem kept is the one after the events: solve it as it is
+        again = dataclasses.replace(
+            plan_orders(proposal.problem, proposal.time_limit_s, proposal.seed, proposal.workers),
+            events=proposal.events,
+            now_min=proposal.now_min,
+        )
     else:
         plan = solve_plan(
             proposal.problem,
@@ -294,6 +321,18 @@ def replay(proposal: Proposal) -> tuple[Proposal, bool]:
     return again, same
 
 
+def shift_plan(plan: ProductionPlan, minutes: int) -> ProductionPlan:
+    """``plan`` with every time ``minutes`` later: the same plan counted from an earlier minute 0."""
+    orders = tuple(
+        dataclasses.replace(
+            p, start_min=p.start_min + minutes, end_min=p.end_min + minutes, due_min=p.due_min + minutes
+        )
+        for p in plan.orders
+    )
+    metrics = dataclasses.replace(plan.metrics, makespan_min=plan.metrics.makespan_min + minutes)
+    return dataclasses.replace(plan, orders=orders, metrics=metrics)
+
+
 def metrics_delta(before: PlanMetrics, after: PlanMetrics) -> dict[str, int]:
     """``after - before`` for each figure a planner compares."""
     return {
@@ -314,4 +353,5 @@ __all__ = [
     "plan_orders",
     "replay",
     "reschedule",
+    "shift_plan",
 ]

@@ -14,6 +14,7 @@ from seamline import __version__
 from seamline.auth import Auth, AuthMiddleware, Policy
 from seamline.auth.http import router as auth_router
 from seamline.brain.balance_http import router as balance_router
+from seamline.brain.plan_http import router as planning_router
 from seamline.ingest.http import router as ingest_router
 from seamline.ingest.opcua.http import router as opcua_router
 from seamline.ingest.pipeline import Ingestor
@@ -104,6 +105,7 @@ def create_app(
         entry_router,
         lots_router,
         spc_router,
+        planning_router,
         ingest_router,
         opcua_router,
         sparkplug_router,

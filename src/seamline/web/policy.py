@@ -134,6 +134,19 @@ QUALITY_RULES: Final[tuple[Rule, ...]] = (
     api("GET", "/api/v1/reports/shift/{fmt}", READERS),
 )
 
+# Order planning: every reader sees the plan and the brain's proposals; a planner, a supervisor (on
+# the floor when a line stops) or an admin asks for one and approves or rejects it.
+PLAN_DECIDERS: Final = (Role.PLANNER, Role.SUPERVISOR, Role.ADMIN)
+PLANNING: Final[tuple[Rule, ...]] = (
+    api("GET", "/api/v1/plan", READERS),
+    api("GET", "/api/v1/plan/proposals", READERS),
+    api("GET", "/api/v1/plan/proposals/{proposal_id}", READERS),
+    api("POST", "/api/v1/plan/proposals", PLAN_DECIDERS),
+    api("POST", "/api/v1/plan/proposals/{proposal_id}/approve", PLAN_DECIDERS),
+    api("POST", "/api/v1/plan/proposals/{proposal_id}/reject", PLAN_DECIDERS),
+    api("POST", "/api/v1/plan/proposals/{proposal_id}/replay", PLAN_DECIDERS),
+)
+
 # The web app's pages (HTML) and their live streams: page("/path", roles...) / api("GET", ...).
 PAGES: Final[tuple[Rule, ...]] = (
     page("/", READERS, Role.KIOSK),  # sends on to the floor
@@ -147,6 +160,7 @@ PAGES: Final[tuple[Rule, ...]] = (
     page("/devices", READERS),  # the device registry: connections, rates, rejections
     page("/quality", READERS),  # DHU/RFT trends, Paretos, SPC, inspection entry, the AQL form
     page("/orders", READERS),  # orders with progress and due-date risk
+    page("/plan", READERS),  # the planning board: the plan in force, the brain's proposals
     page("/reports", READERS),  # the shift report, viewed and downloaded
     # the pages' live streams (server-sent events): a wall screen needs them, so FLOOR; which
     # topics a kiosk may follow is decided by the stream (seamline.web.ui.pages.KIOSK_TOPICS)
@@ -160,6 +174,7 @@ RULES: Final[tuple[Rule, ...]] = (
     *FACTORY_AND_TELEMETRY,
     *PRODUCTION,
     *QUALITY_RULES,
+    *PLANNING,
     *PAGES,
 )
 

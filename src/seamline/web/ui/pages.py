@@ -42,6 +42,7 @@ _env = Environment(
             FileSystemLoader(Path(__file__).parent / "templates"),
             PackageLoader("seamline.production", "templates"),
             PackageLoader("seamline.quality", "templates"),
+            PackageLoader("seamline.brain", "templates"),
         ]
     ),
     autoescape=select_autoescape(["html"]),

@@ -14,6 +14,7 @@ from seamline.web.ui.views import (
     lineboard,
     machines,
     orders,
+    plan,
     quality,
     reports,
 )
@@ -26,6 +27,7 @@ ROUTERS = (
     devices.router,
     quality.router,
     orders.router,
+    plan.router,
     reports.router,
     balance.router,
 )
