@@ -145,6 +145,7 @@ PLANNING: Final[tuple[Rule, ...]] = (
     api("POST", "/api/v1/plan/proposals/{proposal_id}/approve", PLAN_DECIDERS),
     api("POST", "/api/v1/plan/proposals/{proposal_id}/reject", PLAN_DECIDERS),
     api("POST", "/api/v1/plan/proposals/{proposal_id}/replay", PLAN_DECIDERS),
+    api("POST", "/api/v1/plan/proposals/{proposal_id}/what-if", PLAN_DECIDERS),  # the twin, forward
 )
 
 # The web app's pages (HTML) and their live streams: page("/path", roles...) / api("GET", ...).
