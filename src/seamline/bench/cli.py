@@ -11,6 +11,7 @@ from rich.table import Table
 
 from seamline.bench.kpi import kpi
 from seamline.bench.query import query
+from seamline.bench.solve import solve_bench
 from seamline.bench.web import web
 
 bench_app = typer.Typer(
@@ -172,3 +173,4 @@ def _fmt(value: object, form: str) -> str:
 bench_app.command("query")(query)
 bench_app.command("kpi")(kpi)
 bench_app.command("web")(web)
+bench_app.command("solve")(solve_bench)
