@@ -91,11 +91,14 @@ class TabuSearch:
         self.state[kernel.BEST] = self._makespan(self.dur, self.mprev, self.mnext)
         self._budget = 0
         self.rng = np.array([seed * 2654435761 + 1], np.int64)
-        # tenure 8 to 12 more or less (Nowicki & Smutnicki's 8, Zhang et al.'s 10 + n/m), a long
-        # stall before jumping back (50 iterations per operation) and 2 to 5 kicks: measured best
-        # of a few settings on ta01, ta11, ta21, ta31 and ta41 at 5 s
+        # (tenure from, its random span, stall before jumping back, kicks, jumps per extra kick,
+        # reach of a move inside a block): tenure 8 to 12 or so (Nowicki & Smutnicki's 8, Zhang et
+        # al.'s 10 + n/m), 100 iterations per operation before jumping back to the best, 2 to 5
+        # kicks and one more every 4 jumps without a new best, any operation of a block to its
+        # front or back (N6-like; reach 1 is N5). The best of a few settings on ta11, ta21 and ta41
+        # at 10 s (full reach was better than N5 on all three).
         tenure = 7 + max(1, len(shop.jobs) // max(shop.n_machines, 1))
-        self.params = (tenure, 4, 50 * n, 4)
+        self.params = (tenure, 4, 100 * n, 4, 4, n)
 
     def _makespan(self, dur: np.ndarray, mprev: np.ndarray, mnext: np.ndarray) -> int:
         n = dur.shape[0]
@@ -127,14 +130,14 @@ class TabuSearch:
         self._budget += round(time_limit_s * WORK_PER_S)  # runs add up to one run of their total
         target = self._budget
         chunk = max(int(CHUNK_S * WORK_PER_S), 1)
-        tenure, span, stall, kicks = self.params
+        tenure, span, stall, kicks, grow, reach = self.params
         best = self.best
         while self.state[kernel.WORK] < target and self.best_makespan > lower_bound:
             if time.perf_counter() >= deadline or (stop is not None and stop.is_set()):
                 break
             before = int(self.state[kernel.WORK])
             kernel.search(
-                min(chunk, target - before), lower_bound, tenure, span, stall, kicks,
+                min(chunk, target - before), lower_bound, tenure, span, stall, kicks, grow, reach,
                 self.jprev, self.jnext, self.alt_ptr, self.alt_mach, self.alt_dur,
                 self.mach, self.dur, self.mprev, self.mnext, self.mfirst,
                 best[0], best[1], best[2], best[3], best[4],

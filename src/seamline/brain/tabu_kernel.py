@@ -7,19 +7,22 @@ arcs), computed by one topological sweep; the makespan is the longest path.
 
 Each iteration takes one critical path (``critical_path``) and looks at two kinds of moves:
 
-- N5 (Nowicki & Smutnicki 1996, Management Science 42(6)): swap the first two or the last two
-  operations of a critical block (operations in a row on one machine on the critical path); never
-  inside the first block's head nor the last block's tail, where a swap cannot shorten the path.
+- Inside a critical block (operations in a row on one machine on the critical path): one of its
+  operations to the block's front or to its back, up to ``reach`` places (Balas & Vazacopoulos
+  1998, Management Science 44(2), N6; with ``reach`` 1 it is N5 of Nowicki & Smutnicki 1996:
+  swap the first two or the last two). Never to the first block's front nor the last block's back,
+  where a move cannot shorten the path, and never where a job arc could close a cycle.
 - Reassignment (Mastrolilli & Gambardella 2000, J. Scheduling 3(1)), flexible shops only: move a
   critical operation to another eligible machine, at the position there that gives the shortest
   path through it, among positions that cannot close a cycle.
 
 Moves are ranked by the length of the longest path through the operations they touch, from the
 heads and tails before the move (the estimate of Taillard 1994 / Balas & Vazacopoulos 1998), then
-the best one not tabu is made, or a tabu one that beats the best makespan (aspiration). A swap makes
-its reversed arc tabu, a reassignment the operation's old machine, for a tenure drawn at random.
-After ``stall_limit`` iterations without a new best the search jumps back to the best schedule and
-shakes it with a few random swaps of adjacent critical operations (an iterated tabu search).
+the best one not tabu is made, or a tabu one that beats the best makespan (aspiration). A move in a
+block makes the orders it reversed tabu, a reassignment the operation's old machine, for a tenure
+drawn at random. After ``stall_limit`` iterations without a new best the search jumps back to the
+best schedule and shakes it with a few random swaps of adjacent critical operations, one more every
+``grow`` jumps that found nothing (an iterated tabu search).
 
 Everything random comes from one 64-bit linear congruential generator whose state is passed in, so
 a run is the same for the same seed and work budget; the loop counts its work (operations swept
@@ -46,8 +49,8 @@ def _compiled(fn: _F) -> _F:
 
 
 # state[...] slots shared with the driver
-IT, STALL, BEST, CURRENT, WORK = 0, 1, 2, 3, 4
-STATE_SIZE = 5
+IT, STALL, BEST, CURRENT, WORK, JUMPS = 0, 1, 2, 3, 4, 5
+STATE_SIZE = 6
 
 
 @_compiled
@@ -142,6 +145,39 @@ def critical_path(
     for i in range(length // 2):  # first operation first
         path[i], path[length - 1 - i] = path[length - 1 - i], path[i]
     return length
+
+
+@_compiled
+def _sequence_estimate(
+    seq: Ints,
+    m: int,
+    before: int,
+    after: int,
+    dur: Ints,
+    jprev: Ints,
+    jnext: Ints,
+    r: Ints,
+    q: Ints,
+    tmp: Ints,
+) -> int:
+    """The longest path through ``seq[:m]`` if it ran in that order on one machine between
+    ``before`` and ``after`` (-1: none), from the heads and tails before the move."""
+    t = dur[after] + q[after] if after >= 0 else 0
+    for x in range(m - 1, -1, -1):
+        o = seq[x]
+        s = jnext[o]
+        tail = max(t, dur[s] + q[s]) if s >= 0 else t
+        tmp[x] = tail
+        t = tail + dur[o]
+    t = r[before] + dur[before] if before >= 0 else 0
+    est = 0
+    for x in range(m):
+        o = seq[x]
+        p = jprev[o]
+        head = max(t, r[p] + dur[p]) if p >= 0 else t
+        est = max(est, head + dur[o] + tmp[x])
+        t = head + dur[o]
+    return est
 
 
 @_compiled
@@ -240,6 +276,8 @@ def search(  # noqa: PLR0912, PLR0915  # one loop kept whole: it is the hot path
     tenure_span: int,
     stall_limit: int,
     kicks: int,
+    grow: int,
+    reach: int,
     jprev: Ints,
     jnext: Ints,
     alt_ptr: Ints,
@@ -271,6 +309,8 @@ def search(  # noqa: PLR0912, PLR0915  # one loop kept whole: it is the hot path
     order = np.zeros(n, np.int64)
     indeg = np.zeros(n, np.int64)
     path = np.zeros(n, np.int64)
+    seq = np.zeros(n, np.int64)
+    tmp = np.zeros(n, np.int64)
     cmax = evaluate(dur, jprev, jnext, mprev, mnext, r, q, order, indeg)
     state[CURRENT] = cmax
     flexible = False
@@ -283,12 +323,17 @@ def search(  # noqa: PLR0912, PLR0915  # one loop kept whole: it is the hot path
         state[IT] = it + 1
         length = critical_path(cmax, dur, jprev, mprev, r, q, path, rng)
         spent += n + length
-        # the chosen move: kind 0 swap (a, b), kind 1 reassign a to machine k after b; -1 none
+        # the chosen move: kind 0 moves ma inside its block (after mb, -1 the machine's front),
+        # flipping its order with path[lo..hi] (mdir 0: it goes before them, 1: after them); kind 1
+        # reassigns ma to machine mk after mb, taking mdur; -1 none yet
         kind = -1
         ma = -1
         mb = -1
         mk = -1
         mdur = 0
+        lo = 0
+        hi = -1
+        mdir = 0
         best_est = 1 << 62
         ties = 0
         # the fallback when every move is tabu: the one whose tabu ends first
@@ -297,8 +342,11 @@ def search(  # noqa: PLR0912, PLR0915  # one loop kept whole: it is the hot path
         fb_b = -1
         fb_k = -1
         fb_dur = 0
+        fb_lo = 0
+        fb_hi = -1
+        fb_dir = 0
         fb_until = 1 << 62
-        # N5 swaps at the ends of critical blocks
+        # moves inside critical blocks: an operation to the block's front or back (N5 when reach is 1)
         start = 0
         n_blocks = 0
         while start < length:
@@ -315,58 +363,71 @@ def search(  # noqa: PLR0912, PLR0915  # one loop kept whole: it is the hot path
             while stop + 1 < length and mnext[path[stop]] == path[stop + 1]:
                 stop += 1
             if stop > start:
-                for end_pair in range(2):
-                    if end_pair == 0:
-                        if block == 0 and n_blocks > 1:
+                front_ok = not (block == 0 and n_blocks > 1)
+                back_ok = not (block == n_blocks - 1 and n_blocks > 1)
+                for direction in range(2):
+                    if direction == 0:
+                        if not front_ok:
                             continue
-                        i = start
+                        first, last = start + 1, min(stop, start + reach)
                     else:
-                        if block == n_blocks - 1 and n_blocks > 1:
+                        if not back_ok:
                             continue
-                        if stop - start == 1 and not (block == 0 and n_blocks > 1):
-                            continue  # a block of two: the same pair as its front
-                        i = stop - 1
-                    u = path[i]
-                    v = path[i + 1]
-                    if jnext[u] == v:
-                        continue  # two operations of one job on one machine keep their order
-                    spent += 1
-                    rj = 0
-                    p = jprev[v]
-                    if p >= 0:
-                        rj = r[p] + dur[p]
-                    p = mprev[u]
-                    if p >= 0 and r[p] + dur[p] > rj:
-                        rj = r[p] + dur[p]
-                    rv = rj
-                    ru = rv + dur[v]
-                    p = jprev[u]
-                    if p >= 0 and r[p] + dur[p] > ru:
-                        ru = r[p] + dur[p]
-                    qu = 0
-                    s = jnext[u]
-                    if s >= 0:
-                        qu = dur[s] + q[s]
-                    s = mnext[v]
-                    if s >= 0 and dur[s] + q[s] > qu:
-                        qu = dur[s] + q[s]
-                    qv = qu + dur[u]
-                    s = jnext[v]
-                    if s >= 0 and dur[s] + q[s] > qv:
-                        qv = dur[s] + q[s]
-                    est = max(ru + dur[u] + qu, rv + dur[v] + qv)
-                    until = tabu_arc[u, v]
-                    if until > it and est >= state[BEST]:
-                        if until < fb_until:
-                            fb_kind, fb_a, fb_b, fb_until = 0, u, v, until
-                        continue
-                    if est < best_est:
-                        best_est, ties = est, 1
-                        kind, ma, mb = 0, u, v
-                    elif est == best_est:
-                        ties += 1
-                        if _rand(rng, ties) == 0:
-                            kind, ma, mb = 0, u, v
+                        first, last = max(start, stop - reach), stop - 1
+                        if front_ok and stop - start == 1:
+                            continue  # a block of two: the same swap as its front move
+                    for i in range(first, last + 1):
+                        u = path[i]
+                        if direction == 0:
+                            v = path[start]
+                            p = jprev[u]
+                            if p >= 0 and r[p] >= r[v] + dur[v]:
+                                continue  # the job's previous operation may follow v: a cycle
+                            f_lo, f_hi = start, i - 1
+                            m = 0
+                            seq[m] = u
+                            m += 1
+                            for x in range(f_lo, f_hi + 1):
+                                seq[m] = path[x]
+                                m += 1
+                            est = _sequence_estimate(seq, m, mprev[v], mnext[u], dur, jprev, jnext, r, q, tmp)
+                            after = mprev[v]
+                            until = 0
+                            for x in range(f_lo, f_hi + 1):
+                                until = max(until, tabu_arc[path[x], u])
+                        else:
+                            w = path[stop]
+                            s_ = jnext[u]
+                            if s_ >= 0 and r[w] >= r[s_] + dur[s_]:
+                                continue  # the job's next operation may precede w: a cycle
+                            f_lo, f_hi = i + 1, stop
+                            m = 0
+                            for x in range(f_lo, f_hi + 1):
+                                seq[m] = path[x]
+                                m += 1
+                            seq[m] = u
+                            m += 1
+                            est = _sequence_estimate(seq, m, mprev[u], mnext[w], dur, jprev, jnext, r, q, tmp)
+                            after = w
+                            until = 0
+                            for x in range(f_lo, f_hi + 1):
+                                until = max(until, tabu_arc[u, path[x]])
+                        spent += m
+                        if until > it and est >= state[BEST]:
+                            if until < fb_until:
+                                fb_kind, fb_a, fb_b, fb_k, fb_dur = 0, u, after, mach[u], dur[u]
+                                fb_lo, fb_hi, fb_dir, fb_until = f_lo, f_hi, direction, until
+                            continue
+                        if est < best_est:
+                            best_est, ties = est, 1
+                        elif est == best_est:
+                            ties += 1
+                            if _rand(rng, ties) != 0:
+                                continue
+                        else:
+                            continue
+                        kind, ma, mb, mk, mdur = 0, u, after, mach[u], dur[u]
+                        lo, hi, mdir = f_lo, f_hi, direction
                 block += 1
             start = stop + 1
         if flexible:
@@ -412,38 +473,38 @@ def search(  # noqa: PLR0912, PLR0915  # one loop kept whole: it is the hot path
                         b = mnext[b]
         if kind < 0:
             kind, ma, mb, mk, mdur = fb_kind, fb_a, fb_b, fb_k, fb_dur
+            lo, hi, mdir = fb_lo, fb_hi, fb_dir
         if kind < 0:
             break  # no move at all: a single critical operation, the schedule is optimal
         tenure = tenure_min + _rand(rng, tenure_span + 1)
-        if kind == 0:
-            _swap(ma, mb, mach, mprev, mnext, mfirst)
-            tabu_arc[mb, ma] = it + tenure  # swapping back would restore ma -> mb
-            cmax = evaluate(dur, jprev, jnext, mprev, mnext, r, q, order, indeg)
-            if cmax < 0:  # zero durations: another path ma -> mb, undo
-                _swap(mb, ma, mach, mprev, mnext, mfirst)
-                tabu_arc[ma, mb] = it + tenure
-                cmax = evaluate(dur, jprev, jnext, mprev, mnext, r, q, order, indeg)
-        else:
-            old_k = mach[ma]
-            old_prev = mprev[ma]
-            old_dur = dur[ma]
+        old_k = mach[ma]
+        old_prev = mprev[ma]
+        old_dur = dur[ma]
+        _unlink(ma, mach, mprev, mnext, mfirst)
+        _link_after(ma, mb, mk, mach, mprev, mnext, mfirst)
+        dur[ma] = mdur
+        cmax = evaluate(dur, jprev, jnext, mprev, mnext, r, q, order, indeg)
+        undone = cmax < 0
+        if undone:  # zero durations can hide a cycle from the tests above: undo, and not again
             _unlink(ma, mach, mprev, mnext, mfirst)
-            _link_after(ma, mb, mk, mach, mprev, mnext, mfirst)
-            dur[ma] = mdur
+            _link_after(ma, old_prev, old_k, mach, mprev, mnext, mfirst)
+            dur[ma] = old_dur
             cmax = evaluate(dur, jprev, jnext, mprev, mnext, r, q, order, indeg)
-            if cmax < 0:  # zero durations can hide a cycle from the test above: undo
-                _unlink(ma, mach, mprev, mnext, mfirst)
-                _link_after(ma, old_prev, old_k, mach, mprev, mnext, mfirst)
-                dur[ma] = old_dur
-                tabu_machine[ma, mk] = it + tenure
-                cmax = evaluate(dur, jprev, jnext, mprev, mnext, r, q, order, indeg)
-            else:
-                tabu_machine[ma, old_k] = it + tenure
+        if kind == 1:
+            tabu_machine[ma, mk if undone else old_k] = it + tenure
+        else:
+            for x in range(lo, hi + 1):
+                b = path[x]
+                if (mdir == 0) != undone:
+                    tabu_arc[ma, b] = it + tenure  # b may not come back before ma
+                else:
+                    tabu_arc[b, ma] = it + tenure
         spent += n
         state[CURRENT] = cmax
         if cmax < state[BEST]:
             state[BEST] = cmax
             state[STALL] = 0
+            state[JUMPS] = 0
             best_mach[:] = mach
             best_dur[:] = dur
             best_mprev[:] = mprev
@@ -461,10 +522,12 @@ def search(  # noqa: PLR0912, PLR0915  # one loop kept whole: it is the hot path
             tabu_arc[:, :] = 0
             tabu_machine[:, :] = 0
             cmax = evaluate(dur, jprev, jnext, mprev, mnext, r, q, order, indeg)
+            state[JUMPS] += 1
+            shake = 2 + _rand(rng, kicks) + state[JUMPS] // grow
             cmax = _shake(
-                2 + _rand(rng, kicks), cmax, dur, jprev, jnext, mach, mprev, mnext, mfirst, r, q,
+                shake, cmax, dur, jprev, jnext, mach, mprev, mnext, mfirst, r, q,
                 order, indeg, path, rng,
             )  # fmt: skip
-            spent += n * (kicks + 2)
+            spent += n * shake
             state[CURRENT] = cmax
     state[WORK] += spent
