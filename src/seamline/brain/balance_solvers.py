@@ -1,9 +1,13 @@
 """Solvers for line balancing (SALBP-2, ALWABP-2): problem in, validated line balance out.
 
-:func:`solve_salbp2` / :func:`solve_alwabp` (the brain): a constructive balance (ranked positional
-weight, or the worker-choosing greedy) bisected on the cycle time, then CP-SAT hinted with it and
-restricted to the stations each task can reach; the lower bound is the better of CP-SAT's proven
-bound and the trivial one. :func:`cpsat_salbp2` / :func:`cpsat_alwabp`: the assignment model alone.
+:func:`solve_salbp2` (the brain): the ranked-positional-weight balance as the first upper bound,
+then the search on the cycle time (:mod:`~seamline.brain.salbp_search`: a compiled SALOME-style
+branch and bound proves cycle times impossible from the lower bound up and finds balances below
+the best one) for about half the time; if the bounds have not met, CP-SAT hinted with the best
+balance and given both bounds, then the search again for the rest. :func:`solve_alwabp`: the
+worker-choosing greedy bisected on the cycle time, then CP-SAT hinted with it and restricted to the
+stations each task can reach; the lower bound is the better of CP-SAT's proven bound and the
+trivial one. :func:`cpsat_salbp2` / :func:`cpsat_alwabp`: the assignment model alone.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from seamline.brain.balance_greedy import alwabp_greedy, salbp2_greedy
 from seamline.brain.cpsat_balance import solve_alwabp_model, solve_salbp2_model
 from seamline.brain.errors import InfeasibleProblemError, NoSolutionFoundError
 from seamline.brain.problems import Alwabp, Salbp2
+from seamline.brain.salbp_search import CycleSearch
 from seamline.brain.solution import LineBalance, Station, Status
 from seamline.brain.validate import check_balance
 
@@ -27,12 +32,12 @@ def solve_salbp2(problem: Salbp2, time_limit_s: float, seed: int = 0, workers: i
     >>> balance.objective, [s.tasks for s in balance.stations]
     (7, [(1, 2), (3, 4)])
     """
-    return _salbp2(problem, time_limit_s, seed, workers, constructive=True)
+    return _salbp2_search(problem, time_limit_s, seed, workers)
 
 
 def cpsat_salbp2(problem: Salbp2, time_limit_s: float, seed: int = 0, workers: int = 1) -> LineBalance:
     """The textbook CP-SAT assignment model alone: the ``--peer cpsat`` baseline."""
-    return _salbp2(problem, time_limit_s, seed, workers, constructive=False)
+    return _salbp2(problem, time_limit_s, seed, workers)
 
 
 def solve_alwabp(problem: Alwabp, time_limit_s: float, seed: int = 0, workers: int = 1) -> LineBalance:
@@ -45,35 +50,52 @@ def cpsat_alwabp(problem: Alwabp, time_limit_s: float, seed: int = 0, workers: i
     return _alwabp(problem, time_limit_s, seed, workers, constructive=False)
 
 
-def _salbp2(
-    problem: Salbp2, time_limit_s: float, seed: int, workers: int, *, constructive: bool
-) -> LineBalance:
+SEARCH_SHARE = 0.45
+"""The share of the time the cycle-time search has before CP-SAT takes over (CP-SAT gets as much)."""
+
+
+def _salbp2_search(problem: Salbp2, time_limit_s: float, seed: int, workers: int) -> LineBalance:
     began = time.perf_counter()
-    trivial = problem.trivial_lower_bound()
-    best: list[list[int]] | None = None
-    cycle: int | None = None
-    method = "cpsat"
-    if constructive:
-        cycle, best = salbp2_greedy(problem)
-        cycle, method = _cycle_salbp2(problem, best), "rpw"
-    bound = trivial
-    if cycle is None or cycle > trivial:
-        left = time_limit_s - (time.perf_counter() - began)
+    search = CycleSearch(problem, seed=seed)
+    search.offer(salbp2_greedy(problem)[1])
+    method = "rpw+bb"
+    search.run(began + SEARCH_SHARE * time_limit_s)
+    if not search.closed:
         outcome, found = solve_salbp2_model(
-            problem, time_limit_s=left, seed=seed, workers=workers, hint=best, upper=cycle
+            problem,
+            time_limit_s=SEARCH_SHARE * time_limit_s,
+            seed=seed,
+            workers=workers,
+            hint=search.best,
+            upper=search.high,
+            lower=search.low,
         )
         if outcome.bound is not None:
-            bound = max(bound, outcome.bound)
-        if found is not None and (cycle is None or _cycle_salbp2(problem, found) < cycle):
-            best, cycle = found, _cycle_salbp2(problem, found)
-            method = "rpw+cpsat" if constructive else "cpsat"
-    if best is None or cycle is None:
-        raise NoSolutionFoundError(problem.kind, time_limit_s)
+            search.low = max(search.low, outcome.bound)
+        if found is not None and _cycle_salbp2(problem, found) < (search.high or 0):
+            search.offer(found)
+            method = "rpw+bb+cpsat"
+        search.run(began + 0.97 * time_limit_s)
+    assert search.best is not None  # the greedy balance was offered first
     stations = tuple(
         Station(tuple(i + 1 for i in sorted(tasks)), sum(problem.task_times[i] for i in tasks))
-        for tasks in best
+        for tasks in search.best
     )
-    return _finish(problem, stations, bound, began, method)
+    return _finish(problem, stations, search.low, began, method)
+
+
+def _salbp2(problem: Salbp2, time_limit_s: float, seed: int, workers: int) -> LineBalance:
+    """The textbook assignment model with nothing but the trivial bound to start from."""
+    began = time.perf_counter()
+    outcome, found = solve_salbp2_model(problem, time_limit_s=time_limit_s, seed=seed, workers=workers)
+    if found is None:
+        raise NoSolutionFoundError(problem.kind, time_limit_s)
+    bound = max(problem.trivial_lower_bound(), outcome.bound or 0)
+    stations = tuple(
+        Station(tuple(i + 1 for i in sorted(tasks)), sum(problem.task_times[i] for i in tasks))
+        for tasks in found
+    )
+    return _finish(problem, stations, bound, began, "cpsat")
 
 
 def _cycle_salbp2(problem: Salbp2, stations: Sequence[Sequence[int]]) -> int:

@@ -45,12 +45,14 @@ def solve_salbp2_model(
     workers: int,
     hint: Sequence[Sequence[int]] | None = None,
     upper: int | None = None,
+    lower: int | None = None,
 ) -> tuple[Outcome, list[list[int]] | None]:
-    """Stations as lists of tasks (from 0) and what CP-SAT proved; ``hint`` stations are tasks from 0."""
+    """Stations as lists of tasks (from 0) and what CP-SAT proved; ``hint`` stations are tasks from 0,
+    ``lower`` a cycle time already proved necessary."""
     n, m, times = problem.n_tasks, problem.stations, problem.task_times
     model = cp_model.CpModel()
-    low = problem.trivial_lower_bound()
-    high = upper if upper is not None else max(sum(times), low)
+    low = max(problem.trivial_lower_bound(), lower or 0)
+    high = max(upper, low) if upper is not None else max(sum(times), low)
     cycle = model.new_int_var(low, high, "cycle")
     windows = _windows(n, problem.arcs, times, m, upper)
     x: dict[tuple[int, int], cp_model.IntVar] = {}
