@@ -66,6 +66,22 @@ def _remaining_bound(
 
 
 @njit(cache=True)
+def mark(
+    j: int,
+    placed: int,
+    assigned: np.ndarray,
+    succ_ptr: np.ndarray,
+    succ_idx: np.ndarray,
+    preds_left: np.ndarray,
+) -> None:
+    """Mark task j placed (1) or taken back (0): its successors wait for one predecessor less or more."""
+    assigned[j] = placed
+    step = 1 - 2 * placed
+    for e in range(succ_ptr[j], succ_ptr[j + 1]):
+        preds_left[succ_idx[e]] += step
+
+
+@njit(cache=True)
 def _search(  # noqa: PLR0912, PLR0915 - one compiled loop: splitting it costs calls per node
     m: int,
     c: int,
@@ -111,9 +127,10 @@ def _search(  # noqa: PLR0912, PLR0915 - one compiled loop: splitting it costs c
             if keys[slot] != f_hash[d] or failed_at[slot] > k + 1:
                 keys[slot] = f_hash[d]
                 failed_at[slot] = k + 1
-            if f_last[d] >= 0:
+            if f_last[d] >= 0:  # take back the task this frame added
                 left += times[f_last[d]]
-            d = _pop(d, f_last, assigned, succ_ptr, succ_idx, preds_left)
+                mark(f_last[d], 0, assigned, succ_ptr, succ_idx, preds_left)
+            d -= 1
             continue
         load = f_load[d]
         j = f_next[d]
@@ -122,11 +139,9 @@ def _search(  # noqa: PLR0912, PLR0915 - one compiled loop: splitting it costs c
         if j < n:  # extend the load with task j
             f_next[d] = j + 1
             f_extended[d] = 1
-            assigned[j] = 1
+            mark(j, 1, assigned, succ_ptr, succ_idx, preds_left)
             station_of[j] = k
             left -= times[j]
-            for e in range(succ_ptr[j], succ_ptr[j + 1]):
-                preds_left[succ_idx[e]] -= 1
             counter[0] += 1
             if counter[0] > counter[1]:
                 return ABORTED
@@ -153,9 +168,10 @@ def _search(  # noqa: PLR0912, PLR0915 - one compiled loop: splitting it costs c
             slot = int(f_hash[d] & mask)
             fail = keys[slot] == f_hash[d] and failed_at[slot] <= k + 1
         if fail:
-            if f_last[d] >= 0:
+            if f_last[d] >= 0:  # take back the task this frame added
                 left += times[f_last[d]]
-            d = _pop(d, f_last, assigned, succ_ptr, succ_idx, preds_left)
+                mark(f_last[d], 0, assigned, succ_ptr, succ_idx, preds_left)
+            d -= 1
             continue
         f_closing[d] = 1  # open station k + 1 below this frame
         counter[0] += 1
@@ -170,24 +186,6 @@ def _search(  # noqa: PLR0912, PLR0915 - one compiled loop: splitting it costs c
         f_closing[d] = 0
         f_hash[d] = f_hash[d - 1]
     return FAILED
-
-
-@njit(cache=True)
-def _pop(
-    d: int,
-    f_last: np.ndarray,
-    assigned: np.ndarray,
-    succ_ptr: np.ndarray,
-    succ_idx: np.ndarray,
-    preds_left: np.ndarray,
-) -> int:
-    """Drop frame d, taking back the task that created it (if it was an extension)."""
-    j = f_last[d]
-    if j >= 0:
-        assigned[j] = 0
-        for e in range(succ_ptr[j], succ_ptr[j + 1]):
-            preds_left[succ_idx[e]] += 1
-    return d - 1
 
 
 @njit(cache=True)
@@ -223,3 +221,136 @@ def fits(
         m, c, times, succ_ptr, succ_idx, preds_left, latest, zobrist, keys, failed_at, station_of, counter
     )
     return outcome, counter[0]
+
+
+@njit(cache=True)
+def _best_loads(
+    c: int,
+    times: np.ndarray,
+    succ_ptr: np.ndarray,
+    succ_idx: np.ndarray,
+    preds_left: np.ndarray,
+    assigned: np.ndarray,
+    cap: int,
+    out_tasks: np.ndarray,
+    out_size: np.ndarray,
+    out_load: np.ndarray,
+    counter: np.ndarray,
+) -> int:
+    """The fullest maximal loads of one station (Hoffmann's idea): up to ``out_load.shape[0]`` of
+    them, fullest first, among the first ``cap`` loads enumerated; how many were kept."""
+    n = times.shape[0]
+    width = out_load.shape[0]
+    chosen = np.zeros(n + 1, dtype=np.int64)
+    cursor = np.zeros(n + 2, dtype=np.int64)
+    extended = np.zeros(n + 2, dtype=np.int64)
+    kept = 0
+    depth = 0
+    load = 0
+    seen = 0
+    while depth >= 0:
+        j = cursor[depth]
+        while j < n and not (assigned[j] == 0 and preds_left[j] == 0 and load + times[j] <= c):
+            j += 1
+        if j < n and seen < cap:
+            cursor[depth] = j + 1
+            extended[depth] = 1
+            mark(j, 1, assigned, succ_ptr, succ_idx, preds_left)
+            load += times[j]
+            chosen[depth] = j
+            depth += 1
+            cursor[depth] = j + 1
+            extended[depth] = 0
+            seen += 1
+            counter[0] += 1
+            continue
+        if extended[depth] == 0 and j >= n:
+            maximal = True
+            for i in range(n):
+                if assigned[i] == 0 and preds_left[i] == 0 and load + times[i] <= c:
+                    maximal = False
+                    break
+            if maximal and (kept < width or load > out_load[kept - 1]):
+                at = min(kept, width - 1)
+                while at > 0 and out_load[at - 1] < load:
+                    out_load[at] = out_load[at - 1]
+                    out_size[at] = out_size[at - 1]
+                    out_tasks[at, :] = out_tasks[at - 1, :]
+                    at -= 1
+                out_load[at] = load
+                out_size[at] = depth
+                for q in range(depth):
+                    out_tasks[at, q] = chosen[q]
+                kept = min(kept + 1, width)
+        depth -= 1
+        if depth >= 0:
+            j = chosen[depth]
+            mark(j, 0, assigned, succ_ptr, succ_idx, preds_left)
+            load -= times[j]
+    return kept
+
+
+@njit(cache=True)
+def fullest_first(
+    width: int,
+    cap: int,
+    budget: int,
+    m: int,
+    c: int,
+    latest: np.ndarray,
+    times: np.ndarray,
+    n_preds: np.ndarray,
+    succ_ptr: np.ndarray,
+    succ_idx: np.ndarray,
+    station_of: np.ndarray,
+) -> tuple[int, int]:
+    """A heuristic search for cycle time c: station by station, the ``width`` fullest maximal loads
+    (of the first ``cap`` enumerated) in turn, backtracking within ``budget`` enumerated loads.
+    FOUND or ABORTED (it never proves anything), and the effort spent."""
+    n = times.shape[0]
+    assigned = np.zeros(n, dtype=np.int64)
+    preds_left = n_preds.copy()
+    bucket = np.zeros(m, dtype=np.int64)
+    counter = np.zeros(1, dtype=np.int64)
+    tasks = np.zeros((m, width, n), dtype=np.int64)
+    sizes = np.zeros((m, width), dtype=np.int64)
+    loads = np.zeros((m, width), dtype=np.int64)
+    kept = np.zeros(m, dtype=np.int64)
+    cursor = np.zeros(m, dtype=np.int64)
+    left = 0
+    for j in range(n):
+        left += times[j]
+    k = 0
+    kept[0] = _best_loads(
+        c, times, succ_ptr, succ_idx, preds_left, assigned, cap, tasks[0], sizes[0], loads[0], counter
+    )
+    cursor[0] = 0
+    while k >= 0:
+        if counter[0] > budget:
+            return ABORTED, counter[0]
+        if cursor[k] > 0:  # take back the load tried last at station k
+            a = cursor[k] - 1
+            for q in range(sizes[k, a]):
+                j = tasks[k, a, q]
+                mark(j, 0, assigned, succ_ptr, succ_idx, preds_left)
+            left += loads[k, a]
+        if cursor[k] >= kept[k]:
+            k -= 1
+            continue
+        a = cursor[k]
+        cursor[k] += 1
+        for q in range(sizes[k, a]):
+            j = tasks[k, a, q]
+            mark(j, 1, assigned, succ_ptr, succ_idx, preds_left)
+            station_of[j] = k
+        left -= loads[k, a]
+        if left == 0:
+            return FOUND, counter[0]
+        if k + 1 >= m or not _remaining_bound(k + 1, m, c, times, latest, assigned, bucket):
+            continue
+        k += 1
+        kept[k] = _best_loads(
+            c, times, succ_ptr, succ_idx, preds_left, assigned, cap, tasks[k], sizes[k], loads[k], counter
+        )
+        cursor[k] = 0
+    return ABORTED, counter[0]

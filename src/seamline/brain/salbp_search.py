@@ -14,22 +14,32 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 import numpy as np
 
 from seamline.brain import salbp_kernel as kernel
 from seamline.brain.precedence import all_successors, successors, topological_order
 from seamline.brain.problems import Salbp2
+from seamline.brain.salbp_kernel import ABORTED, FAILED, FOUND
+
+B = TypeVar("B")
 
 FIRST_BUDGET = 4_000
 PROBES = 4
 PROBE_BUDGET = 20_000
+GUESS_WIDTH = 4
+"""The heuristic tries the 4 fullest loads of a station in turn ..."""
+GUESS_LOADS = 5_000
+"""... among the first 5,000 it enumerates, ..."""
+GUESS_BUDGET = 200_000
+"""... within 200,000 loads enumerated in all."""
 NODES_PER_S = 1_500_000
 """A cautious pace of the compiled search on the development machine, to size the last budget."""
 
 
 @dataclass(slots=True)
-class _Direction:
+class Numbering:
     """The problem renumbered for one direction: order[k] is the task (from 0) numbered k."""
 
     order: np.ndarray
@@ -45,9 +55,9 @@ class _Direction:
         return np.asarray(m - (self.tails + c - 1) // c, dtype=np.int64)
 
 
-def _direction(
+def numbering(
     times: list[int], arcs: list[tuple[int, int]], zobrist: np.ndarray, noise: np.random.Generator | None
-) -> _Direction:
+) -> Numbering:
     """Number the tasks topologically, preferring the ready task of largest positional weight
     (shaken by up to +-30 % with ``noise``, for a differently ordered search)."""
     n = len(times)
@@ -65,7 +75,7 @@ def _direction(
     for targets in new_succ:
         for j in targets:
             n_preds[j] += 1
-    return _Direction(
+    return Numbering(
         order=np.asarray(order, dtype=np.int64),
         times=np.asarray([times[t] for t in order], dtype=np.int64),
         succ_ptr=ptr,
@@ -99,7 +109,95 @@ def quick_lower_bound(problem: Salbp2) -> int:
     return low
 
 
-class CycleSearch:
+class BoundSearch(Generic[B]):
+    """Lower and upper bounds on a cycle time, tightened by budgeted trials of single cycle times.
+
+    A subclass says how one trial runs (:meth:`trial`: FOUND, FAILED or ABORTED, having offered
+    what it found and raised ``low`` on a proof) and what a balance's cycle time is.
+    """
+
+    nodes_per_s = NODES_PER_S
+
+    def __init__(self, low: int) -> None:
+        self.low = low
+        self.high: int | None = None
+        self.best: B | None = None
+        self.nodes = 0
+
+    def cycle_of(self, balance: B) -> int:
+        raise NotImplementedError
+
+    def attempt(self, c: int, budget: int, variant: int, backwards: int, *, exact: bool) -> tuple[int, int]:
+        """One kernel run on cycle time c in one direction (offering what it finds): its outcome and
+        the nodes spent; ``exact`` for the branch and bound, else the heuristic."""
+        raise NotImplementedError
+
+    def trial(self, c: int, budget: int, variant: int = 0) -> int:
+        """The branch and bound on cycle time c, both directions with ``budget`` nodes each: FOUND,
+        FAILED (``low`` then rises above c) or ABORTED."""
+        return self._both(c, budget, variant, exact=True)
+
+    def guess(self, c: int, variant: int) -> int:
+        """The heuristic on cycle time c, both directions: FOUND or ABORTED."""
+        return self._both(c, 0, variant, exact=False)
+
+    def _both(self, c: int, budget: int, variant: int, *, exact: bool) -> int:
+        for backwards in (0, 1):
+            outcome, spent = self.attempt(c, budget, variant, backwards, exact=exact)
+            self.nodes += spent
+            if outcome == FAILED:
+                self.low = max(self.low, c + 1)
+                return FAILED
+            if outcome == FOUND:
+                return FOUND
+        return ABORTED
+
+    def offer(self, balance: B) -> None:
+        """A balance found elsewhere: kept if it beats the best one."""
+        cycle = self.cycle_of(balance)
+        if self.high is None or cycle < self.high:
+            self.high, self.best = cycle, balance
+
+    @property
+    def closed(self) -> bool:
+        return self.high is not None and self.low >= self.high
+
+    def run(self, deadline: float) -> None:
+        """Tighten the bounds until they meet or ``deadline`` (``time.perf_counter``) passes.
+
+        Each round proves or reaches the lowest open cycle time with the first numbering (its table
+        grows from round to round), then tries it with a fresh numbering, and bisects between the
+        lowest open cycle time and the best balance with the heuristic (:meth:`guess`); budgets
+        double when a round decides nothing.
+        """
+        budget = FIRST_BUDGET
+        variant = 0
+        floor = self.low  # the heuristic's bisection: below here it failed with this numbering
+        while not self.closed:
+            left = deadline - time.perf_counter()
+            if left <= 0:
+                return
+            cap = max(int(left * self.nodes_per_s / 4), 1000)
+            progress = self.trial(self.low, min(budget, cap)) != ABORTED
+            variant += 1
+            if not self.closed:
+                progress = self.trial(self.low, min(PROBE_BUDGET, cap), variant) != ABORTED or progress
+            for _ in range(PROBES):
+                if self.closed or self.high is None or time.perf_counter() > deadline:
+                    break
+                floor = max(floor, self.low)
+                if floor >= self.high:
+                    floor, variant = self.low, variant + 1
+                probe = (floor + self.high - 1) // 2
+                if self.guess(probe, variant) == FOUND:
+                    progress = True
+                else:
+                    floor = probe + 1
+            if not progress:
+                budget *= 2
+
+
+class CycleSearch(BoundSearch[list[list[int]]]):
     """Lower and upper bounds on one SALBP-2 problem's cycle time, tightened by budgeted searches.
 
     Each direction keeps several numberings of the tasks: the first by positional weight, the
@@ -108,35 +206,26 @@ class CycleSearch:
     """
 
     def __init__(self, problem: Salbp2, *, seed: int = 0) -> None:
+        super().__init__(quick_lower_bound(problem))
         self.problem = problem
         self._times = list(problem.task_times)
         self._arcs = (list(problem.arcs), [(j, i) for i, j in problem.arcs])
         self._rng = np.random.default_rng(seed)
         self._zobrist = self._rng.integers(1, 2**63, size=problem.n_tasks, dtype=np.int64).astype(np.uint64)
-        self._numberings: tuple[list[_Direction], list[_Direction]] = (
-            [_direction(self._times, self._arcs[0], self._zobrist, None)],
-            [_direction(self._times, self._arcs[1], self._zobrist, None)],
+        self._numberings: tuple[list[Numbering], list[Numbering]] = (
+            [numbering(self._times, self._arcs[0], self._zobrist, None)],
+            [numbering(self._times, self._arcs[1], self._zobrist, None)],
         )
         self._tables: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
-        self.low = quick_lower_bound(problem)
-        self.high: int | None = None
-        self.best: list[list[int]] | None = None
-        self.nodes = 0
 
-    def offer(self, stations: list[list[int]]) -> None:
-        """A balance found elsewhere (tasks from 0 per station): kept if it beats the best one."""
-        cycle = max((sum(self.problem.task_times[i] for i in s) for s in stations), default=0)
-        if self.high is None or cycle < self.high:
-            self.high, self.best = cycle, [sorted(s) for s in stations]
+    def cycle_of(self, balance: list[list[int]]) -> int:
+        """The largest load of stations given as tasks from 0."""
+        return max((sum(self.problem.task_times[i] for i in s) for s in balance), default=0)
 
-    @property
-    def closed(self) -> bool:
-        return self.high is not None and self.low >= self.high
-
-    def _numbering(self, backwards: int, variant: int) -> _Direction:
+    def _numbering(self, backwards: int, variant: int) -> Numbering:
         numberings = self._numberings[backwards]
         while len(numberings) <= variant:
-            numberings.append(_direction(self._times, self._arcs[backwards], self._zobrist, self._rng))
+            numberings.append(numbering(self._times, self._arcs[backwards], self._zobrist, self._rng))
         return numberings[variant]
 
     def _table(self, backwards: int, c: int) -> tuple[np.ndarray, np.ndarray]:
@@ -148,51 +237,25 @@ class CycleSearch:
             self._tables[key] = (np.zeros(size, dtype=np.uint64), np.full(size, 1 << 30, dtype=np.int32))
         return self._tables[key]
 
-    def trial(self, c: int, budget: int, variant: int = 0) -> int:
-        """Both directions on cycle time c with ``budget`` nodes each: FOUND, FAILED or ABORTED."""
+    def attempt(self, c: int, budget: int, variant: int, backwards: int, *, exact: bool) -> tuple[int, int]:
         m = self.problem.stations
-        for backwards in (0, 1):
-            d = self._numbering(backwards, variant)
+        d = self._numbering(backwards, variant)
+        station_of = np.zeros(len(d.order), dtype=np.int64)
+        if exact:
             keys, failed_at = self._table(backwards, c)
-            station_of = np.zeros(len(d.order), dtype=np.int64)
             outcome, spent = kernel.fits(
                 m, c, d.times, d.succ_ptr, d.succ_idx, d.n_preds, d.latest(m, c), d.zobrist,
                 keys, failed_at, budget, station_of,
             )  # fmt: skip
-            self.nodes += int(spent)
-            if outcome == kernel.FAILED:
-                self.low = max(self.low, c + 1)
-                return kernel.FAILED
-            if outcome == kernel.FOUND:
-                stations: list[list[int]] = [[] for _ in range(m)]
-                for k, task in enumerate(d.order):
-                    s = int(station_of[k])
-                    stations[m - 1 - s if backwards else s].append(int(task))
-                self.offer(stations)
-                return kernel.FOUND
-        return kernel.ABORTED
-
-    def run(self, deadline: float) -> None:
-        """Tighten the bounds until they meet or ``deadline`` (``time.perf_counter``) passes.
-
-        Each round proves or reaches the lowest open cycle time with the first numbering (its table
-        grows from round to round), then probes halfway to the best balance with fresh numberings
-        and small budgets; budgets double when a round decides nothing.
-        """
-        budget = FIRST_BUDGET
-        variant = 0
-        while not self.closed:
-            left = deadline - time.perf_counter()
-            if left <= 0:
-                return
-            cap = max(int(left * NODES_PER_S / 4), 1000)
-            progress = self.trial(self.low, min(budget, cap)) != kernel.ABORTED
-            for _ in range(PROBES):
-                if self.closed or self.high is None or time.perf_counter() > deadline:
-                    break
-                probe = max(self.low, (self.low + self.high) // 2) if self.high - 1 > self.low else self.low
-                variant += 1
-                if self.trial(probe, min(PROBE_BUDGET, cap), variant) != kernel.ABORTED:
-                    progress = True
-            if not progress:
-                budget *= 2
+        else:
+            outcome, spent = kernel.fullest_first(
+                GUESS_WIDTH, GUESS_LOADS, GUESS_BUDGET, m, c, d.latest(m, c),
+                d.times, d.n_preds, d.succ_ptr, d.succ_idx, station_of,
+            )  # fmt: skip
+        if outcome == FOUND:
+            stations: list[list[int]] = [[] for _ in range(m)]
+            for k, task in enumerate(d.order):
+                s = int(station_of[k])
+                stations[m - 1 - s if backwards else s].append(int(task))
+            self.offer([sorted(tasks) for tasks in stations])
+        return int(outcome), int(spent)
