@@ -16,6 +16,7 @@ Live rescheduling, the platform's own line balancing from production records and
 board arrive with later work (issue 13).
 """
 
+from seamline.brain.balance_line import LinePlan, balance_line
 from seamline.brain.balance_solvers import cpsat_alwabp, cpsat_salbp2, solve_alwabp, solve_salbp2
 from seamline.brain.errors import (
     BrainError,
@@ -43,6 +44,7 @@ __all__ = [
     "InvalidSolutionError",
     "JobShop",
     "LineBalance",
+    "LinePlan",
     "NoEligibleMachineError",
     "NoEligibleWorkerError",
     "NoSolutionFoundError",
@@ -56,6 +58,7 @@ __all__ = [
     "Station",
     "Status",
     "Step",
+    "balance_line",
     "balance_violations",
     "check_balance",
     "check_schedule",

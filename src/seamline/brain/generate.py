@@ -23,6 +23,7 @@ import math
 import numpy as np
 
 from seamline.brain.problems import Alwabp
+from seamline.model.factory import Operation, OperationBulletin, Operator
 
 MACHINE_TYPES = ("single needle", "overlock", "flatlock", "bartack", "buttonhole", "manual")
 _TYPE_SHARE = (0.42, 0.22, 0.1, 0.06, 0.05, 0.15)
@@ -48,6 +49,53 @@ def sewing_line(seed: int, *, n_operations: int | None = None, n_operators: int 
         )
         times.append(row)
     return Alwabp(f"sewing_{seed}", tuple(times), tuple(arcs))
+
+
+def sewing_bulletin(
+    seed: int, *, n_operations: int = 40, n_operators: int = 20
+) -> tuple[OperationBulletin, list[Operator], dict[str, int]]:
+    """The same kind of line as the platform's factory model sees it: an operation bulletin (SAM in
+    minutes), operators with efficiencies per machine type, and one machine per operator of each
+    type they are placed on plus one spare of each type.
+
+    >>> bulletin, operators, machines = sewing_bulletin(1)
+    >>> len(bulletin.operations), len(operators), sum(machines.values()) >= len(operators)
+    (40, 20, True)
+    """
+    line = sewing_line(seed, n_operations=n_operations, n_operators=n_operators)
+    rng = np.random.default_rng(seed)
+    machine = rng.choice(len(MACHINE_TYPES), size=n_operations, p=_TYPE_SHARE)
+    predecessors: list[list[str]] = [[] for _ in range(n_operations)]
+    for i, j in line.arcs:
+        predecessors[j].append(f"OP{i + 1:03d}")
+    operations = tuple(
+        Operation(
+            id=f"OP{i + 1:03d}",
+            name=f"{MACHINE_TYPES[int(machine[i])]} operation {i + 1}",
+            sam_min=round(float(rng.lognormal(math.log(0.4), 0.6)), 3) + 0.1,
+            machine_type_id=_type_id(int(machine[i])),
+            predecessors=tuple(predecessors[i]),
+        )
+        for i in range(n_operations)
+    )
+    operators = []
+    for w in range(n_operators):
+        known = range(len(MACHINE_TYPES)) if w == 0 else rng.choice(len(MACHINE_TYPES), size=3, replace=False)
+        operators.append(
+            Operator(
+                id=f"OPR{w + 1:02d}",
+                name=f"Operator {w + 1}",
+                grade="B",
+                line_id="L-GEN",
+                skills={_type_id(int(t)): round(float(rng.uniform(0.6, 1.2)), 2) for t in known},
+            )
+        )
+    machines = {_type_id(t): n_operators // 2 + 1 for t in range(len(MACHINE_TYPES))}
+    return OperationBulletin(f"GEN-{seed}", 1, operations), operators, machines
+
+
+def _type_id(t: int) -> str:
+    return MACHINE_TYPES[t].replace(" ", "_")
 
 
 def _garment_graph(rng: np.random.Generator, n: int) -> list[tuple[int, int]]:
