@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from seamline.brain.salbp_kernel import ABORTED, FAILED, FOUND, mark
+from seamline.brain.salbp_kernel import ABORTED, FAILED, FOUND, best_loads, mark, put_load
 
 STATION, WORKER, LOAD, LAST, NEXT, EXTENDED, CLOSING = range(7)
 """The columns of a search frame: its station, worker (-1 while choosing one), load, last task
@@ -185,12 +185,7 @@ def fits(  # noqa: PLR0912, PLR0915 - one compiled loop: splitting it costs call
                     fail = True
                     break
         if not fail and left == 0:
-            for s in range(k + 1, n_workers):  # idle stations for the workers not needed
-                for v in range(n_workers):
-                    if used[v] == 0:
-                        used[v] = 1
-                        worker_at[s] = v
-                        break
+            _seat_idle(k + 1, used, worker_at)
             return FOUND, nodes
         if not fail:
             fail = k + 1 >= n_workers or not _left_fits(k + 1, n_workers, c, times, latest, assigned, used)
@@ -236,6 +231,17 @@ def _push(
 
 
 @njit(cache=True)
+def _seat_idle(first: int, used: np.ndarray, worker_at: np.ndarray) -> None:
+    """Stations first.. get the workers not needed, idle."""
+    for s in range(first, worker_at.shape[0]):
+        for v in range(used.shape[0]):
+            if used[v] == 0:
+                used[v] = 1
+                worker_at[s] = v
+                break
+
+
+@njit(cache=True)
 def _undo(
     d: int,
     frames: np.ndarray,
@@ -252,3 +258,90 @@ def _undo(
     elif frames[d, WORKER] >= 0:
         used[frames[d, WORKER]] = 0
     return d - 1
+
+
+@njit(cache=True)
+def fullest_first(  # noqa: PLR0915 - one compiled loop
+    width: int,
+    cap: int,
+    budget: int,
+    c: int,
+    latest: np.ndarray,
+    times: np.ndarray,
+    nominal: np.ndarray,
+    n_preds: np.ndarray,
+    succ_ptr: np.ndarray,
+    succ_idx: np.ndarray,
+    station_of: np.ndarray,
+    worker_at: np.ndarray,
+) -> tuple[int, int]:
+    """A heuristic search for cycle time c: at each station every remaining worker's fullest maximal
+    load (the most nominal work) is found, and the ``width`` best (worker, load) pairs are tried in
+    turn, backtracking within ``budget`` enumerated loads. FOUND or ABORTED, and the effort spent."""
+    n, n_workers = times.shape
+    assigned = np.zeros(n, dtype=np.int64)
+    used = np.zeros(n_workers, dtype=np.int64)
+    preds_left = n_preds.copy()
+    counter = np.zeros(1, dtype=np.int64)
+    tasks = np.zeros((n_workers, width, n), dtype=np.int64)
+    sizes = np.zeros((n_workers, width), dtype=np.int64)
+    worths = np.zeros((n_workers, width), dtype=np.int64)
+    who = np.zeros((n_workers, width), dtype=np.int64)
+    kept = np.zeros(n_workers, dtype=np.int64)
+    cursor = np.zeros(n_workers, dtype=np.int64)
+    one_tasks = np.zeros((1, n), dtype=np.int64)
+    one_size = np.zeros(1, dtype=np.int64)
+    one_worth = np.zeros(1, dtype=np.int64)
+    left = n
+    k = 0
+    new_station = True
+    while k >= 0:
+        if counter[0] > budget:
+            return ABORTED, counter[0]
+        if new_station:  # rank the remaining workers' fullest loads for station k
+            new_station = False
+            kept[k] = 0
+            cursor[k] = 0
+            for w in range(n_workers):
+                if used[w] == 1 or counter[0] > budget:
+                    continue
+                column = np.ascontiguousarray(times[:, w])
+                if best_loads(c, column, nominal, succ_ptr, succ_idx, preds_left, assigned, cap,
+                              one_tasks, one_size, one_worth, counter) == 0:  # fmt: skip
+                    continue
+                if kept[k] == width and one_worth[0] <= worths[k, width - 1]:
+                    continue
+                at = min(kept[k], width - 1)
+                while at > 0 and worths[k, at - 1] < one_worth[0]:
+                    worths[k, at] = worths[k, at - 1]
+                    sizes[k, at] = sizes[k, at - 1]
+                    who[k, at] = who[k, at - 1]
+                    tasks[k, at, :] = tasks[k, at - 1, :]
+                    at -= 1
+                worths[k, at] = one_worth[0]
+                sizes[k, at] = one_size[0]
+                who[k, at] = w
+                tasks[k, at, :] = one_tasks[0, :]
+                kept[k] = min(kept[k] + 1, width)
+        if cursor[k] > 0:  # take back the pair tried last at station k
+            a = cursor[k] - 1
+            put_load(tasks[k, a], sizes[k, a], 0, k, station_of, assigned, succ_ptr, succ_idx, preds_left)
+            used[who[k, a]] = 0
+            left += sizes[k, a]
+        if cursor[k] >= kept[k]:
+            k -= 1
+            continue
+        a = cursor[k]
+        cursor[k] += 1
+        put_load(tasks[k, a], sizes[k, a], 1, k, station_of, assigned, succ_ptr, succ_idx, preds_left)
+        used[who[k, a]] = 1
+        worker_at[k] = who[k, a]
+        left -= sizes[k, a]
+        if left == 0:
+            _seat_idle(k + 1, used, worker_at)
+            return FOUND, counter[0]
+        if k + 1 >= n_workers or not _left_fits(k + 1, n_workers, c, times, latest, assigned, used):
+            continue
+        k += 1
+        new_station = True
+    return ABORTED, counter[0]

@@ -12,10 +12,21 @@ import numpy as np
 
 from seamline.brain import alwabp_kernel as kernel
 from seamline.brain.problems import Alwabp
-from seamline.brain.salbp_kernel import ABORTED, FOUND, TABLE_BITS
-from seamline.brain.salbp_search import BoundSearch, Numbering, numbering
+from seamline.brain.salbp_kernel import FOUND, TABLE_BITS
+from seamline.brain.salbp_search import (
+    GUESS_WIDTH,
+    BoundSearch,
+    Numbering,
+    numbering,
+)
 
 Balance = list[tuple[int, list[int]]]
+
+
+WORKER_LOADS = 300
+"""The heuristic ranks each worker's fullest load among the first 300 it enumerates ..."""
+WORKER_BUDGET = 60_000
+"""... within 60,000 loads enumerated in all."""
 
 
 class AlwabpSearch(BoundSearch[Balance]):
@@ -60,16 +71,20 @@ class AlwabpSearch(BoundSearch[Balance]):
         return self._tables[key]
 
     def attempt(self, c: int, budget: int, variant: int, backwards: int, *, exact: bool) -> tuple[int, int]:
-        if not exact:
-            return ABORTED, 0  # no heuristic of its own: the greedy start and the probes suffice
         k = self.problem.n_workers
         d = self._numbering(backwards, variant)
         station_of = np.zeros(len(d.order), dtype=np.int64)
         worker_at = np.zeros(k, dtype=np.int64)
-        outcome, spent = kernel.fits(
-            c, self._matrix[d.order], d.times, d.succ_ptr, d.succ_idx, d.n_preds, d.latest(k, c),
-            d.zobrist, self._worker_keys, self._table(backwards, c), budget, station_of, worker_at,
-        )  # fmt: skip
+        if exact:
+            outcome, spent = kernel.fits(
+                c, self._matrix[d.order], d.times, d.succ_ptr, d.succ_idx, d.n_preds, d.latest(k, c),
+                d.zobrist, self._worker_keys, self._table(backwards, c), budget, station_of, worker_at,
+            )  # fmt: skip
+        else:
+            outcome, spent = kernel.fullest_first(
+                GUESS_WIDTH, WORKER_LOADS, WORKER_BUDGET, c, d.latest(k, c), self._matrix[d.order], d.times,
+                d.n_preds, d.succ_ptr, d.succ_idx, station_of, worker_at,
+            )  # fmt: skip
         if outcome == FOUND:
             position = [k - 1 - s if backwards else s for s in range(k)]  # search's station -> line's
             stations: Balance = [(0, []) for _ in range(k)]

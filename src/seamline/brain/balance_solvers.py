@@ -140,7 +140,7 @@ def _alwabp_search(problem: Alwabp, time_limit_s: float, seed: int, workers: int
         raise _no_balance(problem)
     small = problem.n_tasks * problem.n_workers**2 <= CPSAT_LARGEST
     search.run(began + (SEARCH_SHARE if small else 0.97) * time_limit_s)
-    if not search.closed:
+    if small and not search.closed:
         if _cpsat_turn(search, solve_alwabp_model, problem, SEARCH_SHARE * time_limit_s, seed, workers):
             method = "greedy+bb+cpsat"
         search.run(began + 0.97 * time_limit_s)

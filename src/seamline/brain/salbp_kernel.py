@@ -82,6 +82,25 @@ def mark(
 
 
 @njit(cache=True)
+def put_load(
+    tasks: np.ndarray,
+    size: int,
+    placed: int,
+    k: int,
+    station_of: np.ndarray,
+    assigned: np.ndarray,
+    succ_ptr: np.ndarray,
+    succ_idx: np.ndarray,
+    preds_left: np.ndarray,
+) -> None:
+    """Place the first ``size`` of ``tasks`` at station k (placed=1), or take them back (0)."""
+    for q in range(size):
+        mark(tasks[q], placed, assigned, succ_ptr, succ_idx, preds_left)
+        if placed:
+            station_of[tasks[q]] = k
+
+
+@njit(cache=True)
 def _search(  # noqa: PLR0912, PLR0915 - one compiled loop: splitting it costs calls per node
     m: int,
     c: int,
@@ -224,9 +243,10 @@ def fits(
 
 
 @njit(cache=True)
-def _best_loads(
+def best_loads(
     c: int,
     times: np.ndarray,
+    value: np.ndarray,
     succ_ptr: np.ndarray,
     succ_idx: np.ndarray,
     preds_left: np.ndarray,
@@ -238,7 +258,8 @@ def _best_loads(
     counter: np.ndarray,
 ) -> int:
     """The fullest maximal loads of one station (Hoffmann's idea): up to ``out_load.shape[0]`` of
-    them, fullest first, among the first ``cap`` loads enumerated; how many were kept."""
+    them, the largest sum of ``value`` first (``out_load`` holds that sum), among the first ``cap``
+    loads enumerated; how many were kept. Tasks fit while their ``times`` sum to at most c."""
     n = times.shape[0]
     width = out_load.shape[0]
     chosen = np.zeros(n + 1, dtype=np.int64)
@@ -247,6 +268,7 @@ def _best_loads(
     kept = 0
     depth = 0
     load = 0
+    worth = 0
     seen = 0
     while depth >= 0:
         j = cursor[depth]
@@ -257,6 +279,7 @@ def _best_loads(
             extended[depth] = 1
             mark(j, 1, assigned, succ_ptr, succ_idx, preds_left)
             load += times[j]
+            worth += value[j]
             chosen[depth] = j
             depth += 1
             cursor[depth] = j + 1
@@ -270,14 +293,14 @@ def _best_loads(
                 if assigned[i] == 0 and preds_left[i] == 0 and load + times[i] <= c:
                     maximal = False
                     break
-            if maximal and (kept < width or load > out_load[kept - 1]):
+            if maximal and (kept < width or worth > out_load[kept - 1]):
                 at = min(kept, width - 1)
-                while at > 0 and out_load[at - 1] < load:
+                while at > 0 and out_load[at - 1] < worth:
                     out_load[at] = out_load[at - 1]
                     out_size[at] = out_size[at - 1]
                     out_tasks[at, :] = out_tasks[at - 1, :]
                     at -= 1
-                out_load[at] = load
+                out_load[at] = worth
                 out_size[at] = depth
                 for q in range(depth):
                     out_tasks[at, q] = chosen[q]
@@ -287,6 +310,7 @@ def _best_loads(
             j = chosen[depth]
             mark(j, 0, assigned, succ_ptr, succ_idx, preds_left)
             load -= times[j]
+            worth -= value[j]
     return kept
 
 
@@ -321,8 +345,8 @@ def fullest_first(
     for j in range(n):
         left += times[j]
     k = 0
-    kept[0] = _best_loads(
-        c, times, succ_ptr, succ_idx, preds_left, assigned, cap, tasks[0], sizes[0], loads[0], counter
+    kept[0] = best_loads(
+        c, times, times, succ_ptr, succ_idx, preds_left, assigned, cap, tasks[0], sizes[0], loads[0], counter
     )
     cursor[0] = 0
     while k >= 0:
@@ -330,27 +354,33 @@ def fullest_first(
             return ABORTED, counter[0]
         if cursor[k] > 0:  # take back the load tried last at station k
             a = cursor[k] - 1
-            for q in range(sizes[k, a]):
-                j = tasks[k, a, q]
-                mark(j, 0, assigned, succ_ptr, succ_idx, preds_left)
+            put_load(tasks[k, a], sizes[k, a], 0, k, station_of, assigned, succ_ptr, succ_idx, preds_left)
             left += loads[k, a]
         if cursor[k] >= kept[k]:
             k -= 1
             continue
         a = cursor[k]
         cursor[k] += 1
-        for q in range(sizes[k, a]):
-            j = tasks[k, a, q]
-            mark(j, 1, assigned, succ_ptr, succ_idx, preds_left)
-            station_of[j] = k
+        put_load(tasks[k, a], sizes[k, a], 1, k, station_of, assigned, succ_ptr, succ_idx, preds_left)
         left -= loads[k, a]
         if left == 0:
             return FOUND, counter[0]
         if k + 1 >= m or not _remaining_bound(k + 1, m, c, times, latest, assigned, bucket):
             continue
         k += 1
-        kept[k] = _best_loads(
-            c, times, succ_ptr, succ_idx, preds_left, assigned, cap, tasks[k], sizes[k], loads[k], counter
+        kept[k] = best_loads(
+            c,
+            times,
+            times,
+            succ_ptr,
+            succ_idx,
+            preds_left,
+            assigned,
+            cap,
+            tasks[k],
+            sizes[k],
+            loads[k],
+            counter,
         )
         cursor[k] = 0
     return ABORTED, counter[0]
