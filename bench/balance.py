@@ -49,12 +49,12 @@ def alwabp_instances() -> Iterator[Instance]:
                 yield row["instance"], line, int(row["best_cycle_time"])
 
 
-def sewing_instances(best_file: Path) -> Iterator[Instance]:
+def sewing_instances(best_file: Path, count: int) -> Iterator[Instance]:
     best: dict[str, int] = {}
     if best_file.is_file():
         with best_file.open(newline="") as f:
             best = {row["instance"]: int(row["best"]) for row in csv.DictReader(f)}
-    for seed in range(20):
+    for seed in range(count):
         line = sewing_line(seed)
         yield line.name, line, best.get(line.name, 0)
 
@@ -69,12 +69,13 @@ def main() -> int:
     parser.add_argument("--only", default="")
     parser.add_argument("--peer", choices=["cpsat"], default=None)
     parser.add_argument("--best", type=Path, default=ROOT / "bench" / "sewing_best.csv")
+    parser.add_argument("--count", type=int, default=10, help="sewing: how many generated lines")
     parser.add_argument("--record", action="store_true", help="sewing: write the best found as --best")
     args = parser.parse_args()
     source = {
         "salbp2": salbp2_instances,
         "alwabp": alwabp_instances,
-        "sewing": lambda: sewing_instances(args.best),
+        "sewing": lambda: sewing_instances(args.best, args.count),
     }[args.family]
     instances = [i for k, i in enumerate(source()) if k % args.every == 0 and args.only in i[0]]
     runners = [("brain", solve)] + ([("cpsat", solve_cpsat)] if args.peer else [])

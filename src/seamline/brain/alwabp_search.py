@@ -14,7 +14,6 @@ from seamline.brain import alwabp_kernel as kernel
 from seamline.brain.problems import Alwabp
 from seamline.brain.salbp_kernel import FOUND, TABLE_BITS
 from seamline.brain.salbp_search import (
-    GUESS_WIDTH,
     BoundSearch,
     Numbering,
     numbering,
@@ -23,8 +22,10 @@ from seamline.brain.salbp_search import (
 Balance = list[tuple[int, list[int]]]
 
 
+WORKER_WIDTH = 4
+"""The heuristic tries the 4 fullest (worker, load) pairs of a station in turn; ..."""
 WORKER_LOADS = 300
-"""The heuristic ranks each worker's fullest load among the first 300 it enumerates ..."""
+"""... it ranks each worker's fullest load among the first 300 it enumerates ..."""
 WORKER_BUDGET = 60_000
 """... within 60,000 loads enumerated in all."""
 
@@ -82,7 +83,7 @@ class AlwabpSearch(BoundSearch[Balance]):
             )  # fmt: skip
         else:
             outcome, spent = kernel.fullest_first(
-                GUESS_WIDTH, WORKER_LOADS, WORKER_BUDGET, c, d.latest(k, c), self._matrix[d.order], d.times,
+                WORKER_WIDTH, WORKER_LOADS, WORKER_BUDGET, c, d.latest(k, c), self._matrix[d.order], d.times,
                 d.n_preds, d.succ_ptr, d.succ_idx, station_of, worker_at,
             )  # fmt: skip
         if outcome == FOUND:

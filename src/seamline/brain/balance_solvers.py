@@ -1,14 +1,14 @@
 """Solvers for line balancing (SALBP-2, ALWABP-2): problem in, validated line balance out.
 
-:func:`solve_salbp2` (the brain): the ranked-positional-weight balance as the first upper bound,
-then the search on the cycle time (:mod:`~seamline.brain.salbp_search`: a compiled SALOME-style
-branch and bound proves cycle times impossible from the lower bound up and finds balances below
-the best one) for about half the time; if the bounds have not met, CP-SAT hinted with the best
-balance and given both bounds, then the search again for the rest. :func:`solve_alwabp`: the
-worker-choosing greedy bisected on the cycle time, then CP-SAT hinted with it and restricted to the
-stations each task can reach; the lower bound is the better of CP-SAT's proven bound and the
-trivial one. :func:`cpsat_salbp2` / :func:`cpsat_alwabp`: the assignment model alone.
-"""
+:func:`solve_salbp2` / :func:`solve_alwabp` (the brain): the constructive balance (ranked
+positional weight; the worker-choosing greedy) as the first upper bound, then the search on the
+cycle time (:mod:`~seamline.brain.salbp_search`, :mod:`~seamline.brain.alwabp_search`: a compiled
+SALOME-style branch and bound proves cycle times impossible from the lower bound up, a
+fullest-loads heuristic finds balances between the bounds). On small models the search stops at
+45 % of the time if the bounds have not met, CP-SAT gets as long with the best balance as its hint
+and both bounds, and the search resumes; on larger ones it has all the time. The lower bound is
+the search's (and CP-SAT's, when it ran). :func:`cpsat_salbp2` / :func:`cpsat_alwabp`: the
+textbook assignment model alone, the ``--peer cpsat`` baseline."""
 
 from __future__ import annotations
 
@@ -64,6 +64,11 @@ SEARCH_SHARE = 0.45
 """The share of the time the cycle-time search has before CP-SAT takes over (CP-SAT gets as much)."""
 
 
+SALBP_CPSAT_LARGEST = 2_000
+"""Tasks times stations up to which CP-SAT helps the SALBP-2 search (on Arcus, Barthold 2 and
+the like it neither proves nor finds within seconds what the search does)."""
+
+
 def _cpsat_turn(
     search: BoundSearch[Any],
     model: Callable[..., tuple[Outcome, Any]],
@@ -98,8 +103,9 @@ def _salbp2_search(problem: Salbp2, time_limit_s: float, seed: int, workers: int
     search = CycleSearch(problem, seed=seed)
     search.offer(salbp2_greedy(problem)[1])
     method = "rpw+bb"
-    search.run(began + SEARCH_SHARE * time_limit_s)
-    if not search.closed:
+    small = problem.n_tasks * problem.stations <= SALBP_CPSAT_LARGEST
+    search.run(began + (SEARCH_SHARE if small else 0.97) * time_limit_s)
+    if small and not search.closed:
         if _cpsat_turn(search, solve_salbp2_model, problem, SEARCH_SHARE * time_limit_s, seed, workers):
             method = "rpw+bb+cpsat"
         search.run(began + 0.97 * time_limit_s)

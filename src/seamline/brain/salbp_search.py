@@ -28,12 +28,9 @@ B = TypeVar("B")
 FIRST_BUDGET = 4_000
 PROBES = 4
 PROBE_BUDGET = 20_000
-GUESS_WIDTH = 4
-"""The heuristic tries the 4 fullest loads of a station in turn ..."""
-GUESS_LOADS = 5_000
-"""... among the first 5,000 it enumerates, ..."""
-GUESS_BUDGET = 200_000
-"""... within 200,000 loads enumerated in all."""
+GUESSES = ((3, 100_000, 1_000_000), (4, 5_000, 200_000))
+"""The SALBP heuristic, in turn: the 3 fullest loads of a station among the first 100,000 it
+enumerates, within 1,000,000 loads in all; the 4 fullest among 5,000, within 200,000."""
 NODES_PER_S = 1_500_000
 """A cautious pace of the compiled search on the development machine, to size the last budget."""
 
@@ -248,8 +245,9 @@ class CycleSearch(BoundSearch[list[list[int]]]):
                 keys, failed_at, budget, station_of,
             )  # fmt: skip
         else:
+            width, loads, effort = GUESSES[variant % len(GUESSES)]
             outcome, spent = kernel.fullest_first(
-                GUESS_WIDTH, GUESS_LOADS, GUESS_BUDGET, m, c, d.latest(m, c),
+                width, loads, effort, m, c, d.latest(m, c),
                 d.times, d.n_preds, d.succ_ptr, d.succ_idx, station_of,
             )  # fmt: skip
         if outcome == FOUND:
