@@ -54,6 +54,10 @@ class AlwabpSearch(BoundSearch[Balance]):
         )
         self._tables: dict[tuple[int, int], np.ndarray] = {}
 
+    def offer(self, balance: Balance) -> None:
+        """A balance polished (:func:`polish`) and kept if it beats the best one."""
+        super().offer(polish(self.problem, balance))
+
     def cycle_of(self, balance: Balance) -> int:
         return max((sum(self.problem.times[i][w] or 0 for i in tasks) for w, tasks in balance), default=0)
 
@@ -95,3 +99,58 @@ class AlwabpSearch(BoundSearch[Balance]):
                 stations[position[int(station_of[number])]][1].append(int(task))
             self.offer([(w, sorted(tasks)) for w, tasks in stations])
         return int(outcome), int(spent)
+
+
+def polish(problem: Alwabp, balance: Balance) -> Balance:
+    """A descent on the bottleneck: move one of its tasks to another station its precedences allow
+    and whose worker can do it under the cycle time, or swap its worker with another station's,
+    while either lowers the cycle time or the number of stations at it.
+
+    >>> line = Alwabp("tiny", ((2, 4), (2, 4), (4, 2)), (), )
+    >>> polish(line, [(0, [0, 1, 2]), (1, [])])
+    [(0, [0, 1]), (1, [2])]
+    """
+    times = problem.times
+    stations = [(w, list(tasks)) for w, tasks in balance]
+    where = {i: s for s, (_, tasks) in enumerate(stations) for i in tasks}
+    preds: list[list[int]] = [[] for _ in range(problem.n_tasks)]
+    succs: list[list[int]] = [[] for _ in range(problem.n_tasks)]
+    for i, j in problem.arcs:
+        preds[j].append(i)
+        succs[i].append(j)
+
+    def load(w: int, tasks: list[int]) -> int | None:
+        own = [times[i][w] for i in tasks]
+        return None if any(t is None for t in own) else sum(t or 0 for t in own)
+
+    loads = [load(w, tasks) or 0 for w, tasks in stations]
+    while True:
+        cycle = max(loads)
+        s = loads.index(cycle)
+        w, tasks = stations[s]
+        moved = False
+        for i in sorted(tasks, key=lambda i: -(times[i][w] or 0)):
+            low = max((where[p] for p in preds[i]), default=0)
+            high = min((where[q] for q in succs[i]), default=len(stations) - 1)
+            for t in range(low, high + 1):
+                other = times[i][stations[t][0]]
+                if t != s and other is not None and loads[t] + other < cycle:
+                    tasks.remove(i)
+                    stations[t][1].append(i)
+                    where[i] = t
+                    loads[s] -= times[i][w] or 0
+                    loads[t] += other
+                    moved = True
+                    break
+            if moved:
+                break
+        if not moved:
+            for t, (v, theirs) in enumerate(stations):
+                mine, yours = load(v, tasks), load(w, theirs)
+                if t != s and mine is not None and yours is not None and max(mine, yours) < cycle:
+                    stations[s], stations[t] = (v, tasks), (w, theirs)
+                    loads[s], loads[t] = mine, yours
+                    moved = True
+                    break
+        if not moved:
+            return [(w, sorted(tasks)) for w, tasks in stations]
