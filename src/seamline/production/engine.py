@@ -85,6 +85,7 @@ class ProductionEngine:
         self._saved_at = time.monotonic()
         self._restored: dict[str, Any] | None = None  # how start() got the ledger
         self._last_save: dict[str, Any] | None = None
+        self._fingerprint: str | None = None  # of the code, the factory and the threshold (saved.py)
         self.ledger = ProductionLedger(factory, downtime_threshold_s=downtime_threshold_s)
         self._lock = threading.Lock()
         self._queue: queue.SimpleQueue[_Item | None] = queue.SimpleQueue()
@@ -166,22 +167,16 @@ class ProductionEngine:
             return None
         if found is None:
             return None
-        why = None
-        if found.upto > self.store.wseq:  # the store went back (a backup restored) but not the save
-            why = f"it holds commit {found.upto}, newer than the store's last ({self.store.wseq})"
-        else:
-            try:
-                ledger = saved.load(found.data, self.factory, downtime_threshold_s=self._threshold_s)
-            except saved.SavedStateError as exc:
-                why = exc.message
-        if why is not None:
+        try:
+            ledger = saved.load(found.data, self.factory, downtime_threshold_s=self._threshold_s)
+        except saved.SavedStateError as exc:
             log.warning(
                 "the production records saved at commit %d are not used: %s; rebuilding them from"
                 " every stored event",
                 found.upto,
-                why,
+                exc.message,
             )
-            self._restored = {"used": False, "why": why}
+            self._restored = {"used": False, "why": exc.message}
             return None
         self.ledger = ledger
         self._restored = {
@@ -197,9 +192,13 @@ class ProductionEngine:
         when the store refused it (logged: the next save tries again, a start rebuilds meanwhile)."""
         t = time.perf_counter()
         with self._lock:  # the ledger holds every event up to self._upto and none after
-            upto = self._upto
-            data = saved.dump(self.ledger, self.factory, downtime_threshold_s=self._threshold_s)
+            upto, records = self._upto, len(self.ledger.records)
+            raw = saved.pickled(self.ledger)
         held = time.perf_counter() - t
+        if self._fingerprint is None:
+            self._fingerprint = saved.fingerprint(self.factory, self._threshold_s)
+        data = saved.pack(raw, self._fingerprint, records=records)
+        del raw
         self._saved_at = time.monotonic()
         try:
             self.store.save_state(saved.NAME, upto, data)

@@ -43,6 +43,7 @@ seamline.production.saved.SavedStateError: it was saved by another release, for 
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import importlib
@@ -105,6 +106,29 @@ def fingerprint(factory: Factory, downtime_threshold_s: float) -> str:
     return h.hexdigest()
 
 
+_FIELDS: dict[type, tuple[str, ...] | None] = {}
+
+
+def _init_fields(cls: type) -> tuple[str, ...] | None:
+    """The fields of a dataclass with slots whose constructor takes them all and does nothing
+    else: such an object is pickled as a call of its class with its values, which reads back ~5x
+    faster than the state dataclasses set field by field. None for any other class."""
+    if cls in _FIELDS:
+        return _FIELDS[cls]
+    names = None
+    fields = getattr(cls, "__dataclass_fields__", None)
+    if (
+        fields is not None
+        and "__slots__" in cls.__dict__
+        and not hasattr(cls, "__post_init__")
+        and all(f.init for f in dataclasses.fields(cls))
+        and len(dataclasses.fields(cls)) == len(fields)  # no ClassVar or InitVar pseudo-fields
+    ):
+        names = tuple(f.name for f in dataclasses.fields(cls))
+    _FIELDS[cls] = names
+    return names
+
+
 class _Pickler(pickle.Pickler):
     """Pickles the ledger; the factory and the counter book stay out (references, made anew)."""
 
@@ -118,6 +142,12 @@ class _Pickler(pickle.Pickler):
         if obj is self._counters:
             return "counters"
         return None
+
+    def reducer_override(self, obj: Any) -> Any:
+        names = _init_fields(type(obj))
+        if names is None:
+            return NotImplemented
+        return type(obj), tuple([getattr(obj, n) for n in names])
 
 
 class _Unpickler(pickle.Unpickler):
@@ -146,9 +176,14 @@ class _Unpickler(pickle.Unpickler):
 
 def dump(ledger: ProductionLedger, factory: Factory, *, downtime_threshold_s: float) -> bytes:
     """The ledger as bytes for :meth:`Store.save_state` (the caller holds it still meanwhile)."""
+    return pack(pickled(ledger), fingerprint(factory, downtime_threshold_s), records=len(ledger.records))
+
+
+def pickled(ledger: ProductionLedger) -> memoryview:
+    """The ledger's payload, before :func:`pack`: the only step that needs the ledger held still."""
     buf = io.BytesIO()
     _Pickler(buf, ledger).dump(ledger)
-    return pack(buf.getbuffer(), fingerprint(factory, downtime_threshold_s), records=len(ledger.records))
+    return buf.getbuffer()
 
 
 def pack(raw: bytes | memoryview, fingerprint: str, *, records: int = 0) -> bytes:
@@ -196,4 +231,4 @@ def load(data: bytes, factory: Factory, *, downtime_threshold_s: float) -> Produ
     return ledger
 
 
-__all__ = ["FORMAT", "NAME", "SavedStateError", "dump", "fingerprint", "load", "pack"]
+__all__ = ["FORMAT", "NAME", "SavedStateError", "dump", "fingerprint", "load", "pack", "pickled"]

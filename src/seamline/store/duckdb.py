@@ -159,7 +159,9 @@ class DuckDBStore:
         # other, so a resent message is always caught by one of the two.
         self.write_lock = threading.Lock()
         self.maintain_lock = threading.Lock()
-        self.wseq = 0  # number of the last commit of write_batch
+        # number of the last commit of write_batch; never below a number a stored event or a saved
+        # state holds, so that what a later commit stores is always "after" them
+        self.wseq = 0
         self.max_ts = _latest.NO_TS  # newest device time written: the data's own clock, for compaction
         self.kinds: dict[int, str] = {}
 
@@ -204,6 +206,7 @@ class DuckDBStore:
                 "SELECT greatest((SELECT COALESCE(max(wseq), 0) FROM readings_hot),"
                 " (SELECT COALESCE(max(wseq), 0) FROM messages),"
                 " (SELECT COALESCE(max(wseq), 0) FROM events),"
+                " (SELECT COALESCE(max(upto), 0) FROM saved_state),"
                 " (SELECT value FROM seamline_state WHERE key = 'rollup_wseq'))",
             )
             self._load_latest(con, factory.sensor_count)

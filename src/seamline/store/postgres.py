@@ -453,7 +453,10 @@ class PostgresStore:
         """Counters and the latest-value cache, from the tables the writer keeps up to date."""
         row = con.execute("SELECT messages, readings FROM counters").fetchone()
         messages, readings = (int(row[0]), int(row[1])) if row else (0, 0)
-        top = con.execute("SELECT coalesce(max(wseq), 0) FROM events").fetchone()
+        top = con.execute(  # never below a number an event or a saved state holds: later commits are after
+            "SELECT greatest((SELECT coalesce(max(wseq), 0) FROM events),"
+            " (SELECT coalesce(max(upto), 0) FROM saved_state))"
+        ).fetchone()
         self.wseq = max(self.wseq, int(top[0]) if top else 0)
         got = con.execute(sql.SQL("SELECT sensor_id, {}, value FROM latest").format(ms_sql("ts"))).fetchall()
         ids = np.array([r[0] for r in got], np.int64)
