@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
-from seamline.brain.line_balance import line_balance_problem, propose_balance
+from seamline.brain.line_balance import line_balance_input, propose_balance
 from seamline.production.http_common import engine_of
 
 router = APIRouter(prefix="/api/v1", tags=["brain"])
@@ -27,8 +27,8 @@ def line_balance(
     each operator on one machine type, operations split where that helps."""
     engine = engine_of(request)
     factory = request.app.state.factory
-    problem, today = engine.read(lambda lg: line_balance_problem(factory, lg, line_id, lg.clock_ms or 0))
-    return propose_balance(problem, today, line_id, time_limit_s=time_limit_s, seed=seed)
+    given = engine.read(lambda lg: line_balance_input(factory, lg, line_id, lg.clock_ms or 0))
+    return propose_balance(given, time_limit_s=time_limit_s, seed=seed)
 
 
 __all__ = ["router"]

@@ -1,13 +1,14 @@
 """A line's balance from the platform's own records: skills measured on the floor, the balance the
-line runs today, and the brain's proposal for the operators at work now.
+line runs today, and the brain's proposal (:func:`seamline.brain.balance_line.balance_line`) for
+the operators at work now.
 
-**Skills.** An operator's efficiency on an operation is measured from their production records:
+**Skills.** An operator's efficiency on a machine type is measured from their production records:
 each record's earned minutes (pieces x SAM) over the time it took, the gap since the operator's
 previous scan on the same day (gaps over :data:`MAX_GAP_MIN` are breaks, not work). Where they have
-done an operation fewer than :data:`LEARNED_PIECES` pieces the measure is blended with what the
-factory file says of their skill on that machine type, slowed by a learning curve (Wright's, 85 %:
-each doubling of pieces done costs 15 % less time), so that a first attempt does not count as a
-skill, and an operation never done is planned at the learning curve's start.
+done fewer than :data:`LEARNED_PIECES` pieces on that machine type the measure is blended with what
+the factory file says of their skill, slowed by a learning curve (Wright's, 85 %: each doubling of
+pieces done costs 15 % less time), so that a first attempt does not count as a skill, and a machine
+type never run is planned at the learning curve's start.
 
 **Today's balance.** Each operator's share of each operation is their part of the pieces done on it
 today; their load is the sum of share x SAM / efficiency, minutes per garment; the largest load is
@@ -16,21 +17,16 @@ the line's cycle time, the pace it can keep.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 from collections import defaultdict
-from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, Final
 
-from seamline.brain.sewing_balance import (
-    BalanceResult,
-    LineOperator,
-    SewingBalanceProblem,
-    SewingOperation,
-    balance_line,
-)
+from seamline.brain.balance_line import LinePlan, balance_line
 from seamline.errors import NotFoundError
-from seamline.model.factory import Factory
+from seamline.model.factory import Factory, OperationBulletin, Operator
 from seamline.production.ledger import ProductionLedger
 from seamline.production.views import day_start_ms
 
@@ -54,20 +50,28 @@ def learning_factor(pieces: int) -> float:
 
 
 def measured_skills(
-    ledger: ProductionLedger, since_ms: int = 0
-) -> dict[tuple[str, str, str], tuple[float, int]]:
-    """``(operator, style, operation) -> (efficiency, pieces)`` from the records since ``since_ms``."""
+    ledger: ProductionLedger, factory: Factory, since_ms: int = 0
+) -> dict[tuple[str, str], tuple[float, int]]:
+    """``(operator, machine type) -> (efficiency, pieces)`` from the records since ``since_ms``."""
+    kinds = {
+        (style.id, op.id): op.machine_type_id
+        for style in factory.styles.values()
+        for op in style.bulletin.operations
+    }
     by_operator: dict[str, list[Any]] = defaultdict(list)
     for r in ledger.records:
         if r.ts_ms >= since_ms:
             by_operator[r.operator_id].append(r)
-    earned: dict[tuple[str, str, str], float] = defaultdict(float)
-    spent: dict[tuple[str, str, str], float] = defaultdict(float)
-    pieces: dict[tuple[str, str, str], int] = defaultdict(int)
+    earned: dict[tuple[str, str], float] = defaultdict(float)
+    spent: dict[tuple[str, str], float] = defaultdict(float)
+    pieces: dict[tuple[str, str], int] = defaultdict(int)
     for operator, records in by_operator.items():
         records.sort(key=lambda r: r.ts_ms)
         for prev, r in itertools.pairwise(records):
-            key = (operator, r.style_id, r.operation_id)
+            kind = kinds.get((r.style_id, r.operation_id))
+            if kind is None:
+                continue
+            key = (operator, kind)
             pieces[key] += r.pieces
             gap_min = (r.ts_ms - prev.ts_ms) / 60_000
             if 0 < gap_min <= MAX_GAP_MIN:
@@ -95,11 +99,23 @@ def operator_efficiency(skill: float, measured: tuple[float, int] | None) -> flo
     return round(w * eff + (1 - w) * prior if eff > 0 else prior, 4)
 
 
-def line_balance_problem(
+@dataclass(frozen=True)
+class LineBalanceInput:
+    """What the balancer needs for a line now, and today's balance as its records show it."""
+
+    line_id: str
+    bulletin: OperationBulletin
+    operators: tuple[Operator, ...]  # at work, with their skills as measured
+    machines: dict[str, int]
+    shift_min: int
+    today: dict[str, Any]
+
+
+def line_balance_input(
     factory: Factory, ledger: ProductionLedger, line_id: str, now_ms: int, *, history_days: int = 30
-) -> tuple[SewingBalanceProblem, dict[str, Any]]:
-    """The balancing problem of a line now (its style, the operators at work, its machines) and
-    today's balance as its records show it."""
+) -> LineBalanceInput:
+    """The line's style, the operators at work now (the roster between shifts) with their measured
+    skills, its machines, and today's balance."""
     line = factory.lines_by_id.get(line_id)
     if line is None:
         raise NotFoundError("line", line_id)
@@ -109,47 +125,48 @@ def line_balance_problem(
     if style_id is None or style_id not in factory.styles:
         raise NotFoundError("style of line", line_id)
     bulletin = factory.styles[style_id].bulletin
-    ops = tuple(
-        SewingOperation(op.id, op.name, op.sam_min, op.machine_type_id, tuple(op.predecessors))
-        for op in bulletin.operations
-    )
     at_work = [s.operator_id for s in ledger.open_sessions() if s.line_id == line_id]
-    crew = at_work or list(line.operator_ids)
-    skills = measured_skills(ledger, now_ms - history_days * 86_400_000)
+    skills = measured_skills(ledger, factory, now_ms - history_days * 86_400_000)
     people = []
-    for oid in dict.fromkeys(crew):
+    for oid in dict.fromkeys(at_work or line.operator_ids):
         person = factory.operators_by_id.get(oid)
-        if person is None:
-            continue
-        eff = {
-            op.id: operator_efficiency(person.efficiency(op.machine_type), skills.get((oid, style_id, op.id)))
-            for op in ops
-            if person.skills.get(op.machine_type, 0.0) > 0
-        }
-        people.append(LineOperator(oid, eff, person.name))
+        if person is not None:
+            measured = {
+                t: operator_efficiency(e, skills.get((oid, t))) for t, e in person.skills.items() if e > 0
+            }
+            people.append(dataclasses.replace(person, skills=measured))
     machines: dict[str, int] = defaultdict(int)
     for ws in line.workstations:
         machines[ws.machine_type_id] += 1
-    problem = SewingBalanceProblem(style_id, ops, tuple(people), dict(machines))
-    return problem, _today(problem, today)
+    return LineBalanceInput(
+        line_id,
+        bulletin,
+        tuple(people),
+        dict(machines),
+        factory.shift_minutes,
+        _today(bulletin, people, today),
+    )
 
 
-def _today(problem: SewingBalanceProblem, records: list[Any]) -> dict[str, Any]:
+def _today(bulletin: OperationBulletin, people: list[Operator], records: list[Any]) -> dict[str, Any]:
     """Today's balance: each operator's share of the pieces of each operation, and the loads."""
     done: dict[tuple[str, str], int] = defaultdict(int)
     total: dict[str, int] = defaultdict(int)
     for r in records:
-        if r.style_id == problem.style_id:
+        if r.style_id == bulletin.style_id:
             done[r.operator_id, r.operation_id] += r.pieces
             total[r.operation_id] += r.pieces
-    eff = {w.id: w.efficiency for w in problem.operators}
-    sam = {op.id: op.sam_min for op in problem.operations}
+    skills = {w.id: w.skills for w in people}
+    ops = {op.id: op for op in bulletin.operations}
     loads: dict[str, float] = defaultdict(float)
     shares = []
     for (wid, oid), n in sorted(done.items()):
+        op = ops.get(oid)
+        if op is None:
+            continue
         share = n / total[oid]
-        e = eff.get(wid, {}).get(oid) or 0.5
-        minutes = share * sam.get(oid, 0.0) / e
+        eff = skills.get(wid, {}).get(op.machine_type_id) or FIRST_PIECE_SHARE
+        minutes = share * op.sam_min / eff
         loads[wid] += minutes
         shares.append(
             {"operator": wid, "operation": oid, "share": round(share, 3), "minutes": round(minutes, 3)}
@@ -160,75 +177,74 @@ def _today(problem: SewingBalanceProblem, records: list[Any]) -> dict[str, Any]:
         "loads": {k: round(v, 3) for k, v in sorted(loads.items())},
         "cycle_min": round(cycle, 3),
         "pieces_per_hour": round(60.0 / cycle, 1) if cycle > 0 else None,
-        "operations_not_done_today": [op.id for op in problem.operations if op.id not in total],
+        "operations_not_done_today": [op.id for op in bulletin.operations if op.id not in total],
     }
 
 
-def balance_json(
-    problem: SewingBalanceProblem, result: BalanceResult, names: Mapping[str, str]
-) -> dict[str, Any]:
-    """The brain's proposal as the API and the balance view show it."""
-    ops = {op.id: op for op in problem.operations}
+def balance_json(given: LineBalanceInput, plan: LinePlan) -> dict[str, Any]:
+    """The brain's balance as the API and the balance view show it."""
+    ops = {op.id: op for op in given.bulletin.operations}
+    names = {w.id: w.name for w in given.operators}
     return {
-        "style": problem.style_id,
-        "cycle_min": result.cycle_min,
-        "lower_bound_min": result.lower_bound_min,
-        "pieces_per_hour": result.pieces_per_hour,
-        "balance_loss_pct": result.balance_loss_pct,
-        "bottleneck": result.bottleneck,
-        "status": result.status,
-        "elapsed_s": result.elapsed_s,
+        "style": plan.style_id,
+        "cycle_min": round(plan.cycle_min, 4),
+        "pieces_per_hour": round(plan.pieces_per_hour, 1),
+        "pieces_per_shift": round(plan.pieces_per_shift),
+        "balance_loss_pct": round(100 * plan.balance_loss, 1),
+        "bottleneck": plan.bottleneck,
+        "idle_operators": list(plan.idle_operators),
+        "elapsed_s": round(plan.elapsed_s, 3),
         "operators": [
             {
-                "operator": wid,
-                "name": names.get(wid, wid),
-                "machine_type": result.machine_of.get(wid),
-                "load_min": load,
+                "operator": w.operator_id,
+                "name": names.get(w.operator_id, w.operator_id),
+                "machine_type": w.machine_type_id,
+                "load_min": round(w.load_min, 4),
                 "operations": [
                     {
-                        "operation": a.operation_id,
-                        "name": ops[a.operation_id].name,
-                        "share": a.share,
-                        "minutes": a.minutes,
+                        "operation": sh.operation_id,
+                        "name": ops[sh.operation_id].name,
+                        "share": round(sh.fraction, 4),
+                        "minutes": round(sh.minutes, 4),
                     }
-                    for a in result.assignments
-                    if a.operator_id == wid
+                    for sh in w.shares
                 ],
             }
-            for wid, load in sorted(result.loads.items(), key=lambda kv: -kv[1])
+            for w in plan.workstations
         ],
     }
 
 
-def propose_balance(
-    problem: SewingBalanceProblem,
-    today: dict[str, Any],
-    line_id: str,
-    *,
-    time_limit_s: float = 2.0,
-    seed: int = 0,
-) -> dict[str, Any]:
+def propose_balance(given: LineBalanceInput, *, time_limit_s: float = 1.5, seed: int = 0) -> dict[str, Any]:
     """Today's balance of a line beside the brain's, for the operators at work now."""
-    result = balance_line(problem, time_limit_s, seed, workers=2)
-    names = {w.id: w.name for w in problem.operators}
+    plan = balance_line(
+        given.bulletin,
+        given.operators,
+        given.machines,
+        shift_min=given.shift_min,
+        time_limit_s=time_limit_s,
+        seed=seed,
+    )
     return {
-        "line": line_id,
-        "style": problem.style_id,
-        "operators": len(problem.operators),
-        "machines": dict(problem.machines),
+        "line": given.line_id,
+        "style": given.bulletin.style_id,
+        "operators": len(given.operators),
+        "machines": given.machines,
+        "skills": {w.id: {t: round(e, 3) for t, e in sorted(w.skills.items())} for w in given.operators},
         "operations": [
-            {"operation": op.id, "name": op.name, "sam_min": op.sam_min, "machine_type": op.machine_type}
-            for op in problem.operations
+            {"operation": op.id, "name": op.name, "sam_min": op.sam_min, "machine_type": op.machine_type_id}
+            for op in given.bulletin.operations
         ],
-        "today": today,
-        "proposal": balance_json(problem, result, names),
+        "today": given.today,
+        "proposal": balance_json(given, plan),
     }
 
 
 __all__ = [
+    "LineBalanceInput",
     "balance_json",
     "learning_factor",
-    "line_balance_problem",
+    "line_balance_input",
     "measured_skills",
     "operator_efficiency",
     "propose_balance",

@@ -27,7 +27,7 @@
     fig(figs, S.t("Pieces per hour today"), S.num(today.pieces_per_hour, 1));
     fig(figs, S.t("Pieces per hour, balanced"), S.num(p.pieces_per_hour, 1));
     fig(figs, S.t("Cycle time"), S.num(p.cycle_min, 2) + " " + S.t("min"));
-    fig(figs, S.t("lower bound"), S.num(p.lower_bound_min, 2) + " " + S.t("min") + " · " + S.t(p.status));
+    fig(figs, S.t("Pieces per shift, balanced"), S.num(p.pieces_per_shift));
     fig(figs, S.t("Balance loss"), S.pct(p.balance_loss_pct, 1));
     const rows = p.operators;
     const names = rows.map((o) => (o.operator === p.bottleneck ? "⚠ " : "") + o.name);

@@ -16,7 +16,7 @@ router = APIRouter(include_in_schema=False)
 STRINGS = (
     "Today", "The brain's balance", "Cycle time", "min", "pieces per hour", "Balance loss", "Bottleneck",
     "Operators", "Pieces per hour today", "Pieces per hour, balanced", "Balancing…", "Refused",
-    "optimal", "feasible", "lower bound", "min per garment", "not done today", "seconds",
+    "Pieces per shift, balanced", "min per garment", "not done today", "seconds",
 )  # fmt: skip
 SCRIPT_STRINGS["balance"] = STRINGS
 
