@@ -2,7 +2,8 @@
 
 - ``GET /api/v1/plan``: the plan in force (the latest approved proposal), order by order.
 - ``POST /api/v1/plan/proposals``: ask for a proposal now, with what happened (``events``): a
-  breakdown, operators absent, output behind, an order changed or a rush order. The problem is
+  breakdown, operators absent, output behind, an order changed or a rush order; and with
+  ``from_floor``, what the production records say now (:mod:`.plan_floor`). The problem is
   built from the factory file and the production records at that moment; with a plan in force it
   is rescheduled from there (changing as little as pays), else planned from scratch.
 - ``GET /api/v1/plan/proposals``, ``GET /api/v1/plan/proposals/{id}``: the decisions, newest first;
@@ -26,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from seamline.brain.errors import BrainError
 from seamline.brain.plan_errors import PlanInputError, UnknownPlanError
 from seamline.brain.plan_factory import planning_problem
+from seamline.brain.plan_floor import floor_events
 from seamline.brain.plan_records import Decision, DecisionLog
 from seamline.brain.plan_result import ProductionPlan
 from seamline.brain.planning import PlanningProblem
@@ -88,6 +90,11 @@ class ProposalIn(_Body):
     time_limit_s: float = Field(3.0, gt=0, le=60, description="the solver's time limit")
     seed: int = Field(0, ge=0)
     now: dt.datetime | None = Field(None, description="plan from this instant; absent: now")
+    from_floor: bool = Field(
+        False,
+        description="add what the floor says now: machines in fault, roster operators not badged in,"
+        " lines below 90 % of their planned efficiency today",
+    )
     by: str | None = Field(None, description="who asks")
 
 
@@ -162,6 +169,13 @@ def propose(request: Request, body: ProposalIn, response: Response) -> dict[str,
     now = body.now or dt.datetime.now(dt.UTC)
     problem = _problem(request, now)
     events = tuple(_event(request, problem, e, now) for e in body.events)
+    engine = request.app.state.production
+    if body.from_floor and engine is not None:
+        factory = request.app.state.factory
+        seen: list[Event] = engine.read(
+            lambda lg: floor_events(factory, lg, problem, now, planned_efficiency=engine.planned_efficiency)
+        )
+        events = (*events, *seen)
     now_min = _minute(problem, now)
     in_force = log.in_force()
     proposal: Proposal

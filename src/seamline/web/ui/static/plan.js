@@ -111,7 +111,7 @@
     }
   }
 
-  if (proposeButton) proposeButton.addEventListener("click", () => act("/api/v1/plan/proposals", { time_limit_s: 3 }));
+  if (proposeButton) proposeButton.addEventListener("click", () => act("/api/v1/plan/proposals", { time_limit_s: 3, from_floor: true }));
   drawBoard(S.data.plan);
   drawProposals(S.data.proposals);
 })();
