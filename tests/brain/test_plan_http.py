@@ -119,24 +119,3 @@ def test_the_approval_policy_applies_what_it_allows(tmp_path: Path) -> None:
             "invalid_request",
             json={"auto": True, "max_moved_orders": -1},
         )
-
-
-def test_whatif_runs_the_twin_under_both_plans(tmp_path: Path) -> None:
-    small = small_factory()
-    with planning_app(tmp_path / "data", small) as app:
-        call(app, "POST", "/api/v1/plan/proposals", 201, json={"now": NOW, "time_limit_s": 1})
-        first = call(app, "POST", "/api/v1/plan/proposals/D-0001/whatif", 200, json={"hours": 4})
-        assert first["kept"] is None  # a first plan: nothing kept to compare with
-        assert first["proposed"]["output"] > 0  # the twin's lines sew the planned orders
-        assert set(first["proposed"]["pieces_by_order"]) == {o.id for o in small.orders}
-        call(app, "POST", "/api/v1/plan/proposals/D-0001/approve", 200)
-        stop = {"kind": "breakdown", "line": "L1", "at": NOW, "repair_min": 240}
-        call(
-            app, "POST", "/api/v1/plan/proposals", 201, json={"now": NOW, "time_limit_s": 1, "events": [stop]}
-        )
-        both = call(app, "POST", "/api/v1/plan/proposals/D-0002/whatif", 200, json={"hours": 4, "seed": 3})
-        assert both["seed"] == 3
-        assert both["kept"]["output"] > 0
-        assert both["difference"]["output"] == both["proposed"]["output"] - both["kept"]["output"]
-        again = call(app, "POST", "/api/v1/plan/proposals/D-0002/whatif", 200, json={"hours": 4, "seed": 3})
-        assert again["proposed"] == both["proposed"]  # the same seed, the same twin

@@ -37,6 +37,7 @@ from rich.table import Table
 from seamline.brain.plan_result import ProductionPlan
 from seamline.brain.plan_solver import solve_plan
 from seamline.brain.planning import PlanLine, PlanningProblem, PlanOrder, PlanStyle, Shift, ShiftCalendar
+from seamline.brain.sewing_balance import LineOperator, SewingBalanceProblem, SewingOperation, balance_line
 from seamline.model.factory import Factory, Order
 from seamline.sim.config import SimConfig
 from seamline.sim.simulation import FloorSimulation
@@ -44,6 +45,7 @@ from seamline.sim.simulation import FloorSimulation
 DAY_S = 86_400.0
 START = dt.datetime(2026, 11, 30, 2, 0, tzinfo=dt.UTC)  # a Monday, 08:00 at the reference factory
 PLANNED_EFFICIENCY = 0.55  # until a line has worked an hour of the week
+REBALANCE_LIMIT_S = 1.5  # what the balance view asks for by default
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,14 +282,52 @@ def _problem(
     )
 
 
+def synthetic_line(n_ops: int, n_operators: int, seed: int) -> SewingBalanceProblem:
+    """A sewing line of real size: operations of four machine types (0.2-1.6 SAM minutes), operators
+    each skilled on two types at 60-120 % efficiency, a machine of each type per operator."""
+    rng = random.Random(seed)
+    types = ["snls", "overlock", "flatlock", "bartack"]
+    ops = tuple(
+        SewingOperation(f"op{i:02d}", f"operation {i}", round(rng.uniform(0.2, 1.6), 2), types[i % 4])
+        for i in range(n_ops)
+    )
+    people = []
+    for w in range(n_operators):
+        main = rng.sample(types, 2)
+        eff = {op.id: round(rng.uniform(0.6, 1.2), 2) for op in ops if op.machine_type in main}
+        people.append(LineOperator(f"w{w:02d}", eff))
+    return SewingBalanceProblem("synthetic", ops, tuple(people), dict.fromkeys(types, n_operators))
+
+
+def rebalance_times(runs: int = 5, time_limit_s: float = REBALANCE_LIMIT_S) -> dict[str, Any]:
+    """Rebalancing a 40-operation line of 25 operators, ``runs`` lines: seconds, cycle and bound."""
+    rows = []
+    for seed in range(runs):
+        problem = synthetic_line(40, 25, seed)
+        t0 = time.perf_counter()
+        r = balance_line(problem, time_limit_s, seed, workers=2)
+        rows.append((time.perf_counter() - t0, r.cycle_min, r.lower_bound_min))
+    took = sorted(x[0] for x in rows)
+    return {
+        "operations": 40,
+        "operators": 25,
+        "time_limit_s": time_limit_s,
+        "median_s": round(took[len(took) // 2], 2),
+        "max_s": round(took[-1], 2),
+        "mean_gap_to_bound_pct": round(sum(100 * (c - b) / c for _, c, b in rows) / len(rows), 1),
+    }
+
+
 def run_brain_bench(
     scenario: WeekScenario, factory: Factory, progress: Callable[[str], None]
 ) -> dict[str, Any]:
     """Both runs and their difference, as ``seamline bench brain --json`` prints them."""
     off = run_week(scenario, factory, brain=False, progress=progress)
     on = run_week(scenario, factory, brain=True, progress=progress)
+    progress("rebalancing 40-operation lines")
     return {
         "scenario": dataclasses.asdict(scenario),
+        "rebalance": rebalance_times(),
         "brain_off": _json(off),
         "brain_on": _json(on),
         "brain_wins": {

@@ -18,6 +18,7 @@ makespan (:func:`solve_plan`); proposals answering breakdowns, absences, slow ou
 changes that change the plan in force as little as pays, explained in English and Chinese.
 """
 
+from seamline.brain.balance_line import LinePlan, balance_line
 from seamline.brain.balance_solvers import cpsat_alwabp, cpsat_salbp2, solve_alwabp, solve_salbp2
 from seamline.brain.errors import (
     BrainError,
@@ -61,6 +62,7 @@ __all__ = [
     "InvalidSolutionError",
     "JobShop",
     "LineBalance",
+    "LinePlan",
     "NoEligibleMachineError",
     "NoEligibleWorkerError",
     "NoSolutionFoundError",
@@ -74,6 +76,7 @@ __all__ = [
     "Station",
     "Status",
     "Step",
+    "balance_line",
     "balance_violations",
     "check_balance",
     "check_schedule",

@@ -19,7 +19,7 @@ router = APIRouter(prefix="/api/v1", tags=["brain"])
 def line_balance(
     request: Request,
     line_id: str,
-    time_limit_s: Annotated[float, Query(gt=0, le=30, description="the balancer's time limit")] = 2.0,
+    time_limit_s: Annotated[float, Query(gt=0, le=30, description="the balancer's time limit")] = 1.5,
     seed: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
     """Skills are measured from the operators' records (efficiency per operation, with a learning

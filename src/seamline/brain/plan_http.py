@@ -12,8 +12,6 @@
   decision, kept with who and when (:mod:`.plan_records`).
 - ``POST /api/v1/plan/proposals/{id}/replay``: solve the decision's inputs again (an audit): is the
   plan the same?
-- ``POST /api/v1/plan/proposals/{id}/whatif``: the digital twin runs the floor under the plan kept
-  and under the proposal, with the same seed (:mod:`.plan_whatif`).
 - ``GET`` and ``PUT /api/v1/plan/policy``: the standing approval policy (:mod:`.plan_policy`); a
   proposal it allows is approved as it is made, by ``policy``.
 
@@ -36,11 +34,10 @@ from seamline.brain.plan_floor import floor_events
 from seamline.brain.plan_policy import ApprovalPolicy, allows, read_policy, write_policy
 from seamline.brain.plan_records import Decision, DecisionLog
 from seamline.brain.plan_result import ProductionPlan
-from seamline.brain.plan_whatif import whatif
 from seamline.brain.planning import PlanningProblem
 from seamline.brain.reschedule import Proposal, plan_orders, replay, reschedule, shift_plan
 from seamline.brain.reschedule_events import Breakdown, Event, OperatorAbsent, OrderChange, OutputBehind
-from seamline.model.factory import MAX_PRIORITY, Order
+from seamline.model.factory import MAX_PRIORITY
 from seamline.production.http_common import actor
 from seamline.production.orders_view import due_end_ms
 from seamline.timeutil import now_ms
@@ -253,37 +250,6 @@ def replay_proposal(request: Request, proposal_id: str) -> dict[str, Any]:
         "recorded_objective": d.proposal.plan.objective,
         "elapsed_s": again.elapsed_s,
     }
-
-
-class WhatIfIn(_Body):
-    hours: float = Field(24.0, gt=0, le=72, description="how long the twin runs each plan")
-    seed: int = Field(0, ge=0, description="the twin's seed, the same for both runs")
-
-
-@router.post(
-    "/plan/proposals/{proposal_id}/whatif",
-    summary="Run the digital twin under the plan kept and under the proposal, and compare",
-)
-def whatif_proposal(request: Request, proposal_id: str, body: WhatIfIn | None = None) -> dict[str, Any]:
-    given = body or WhatIfIn.model_validate({})
-    d = _log(request).get(proposal_id)
-    factory = request.app.state.factory
-    engine = request.app.state.production
-    orders: dict[str, Order] = (
-        engine.read(lambda lg: {oid: e.order for oid, e in lg.orders.entries.items()})
-        if engine is not None
-        else {o.id: o for o in factory.orders}
-    )
-    problem = d.proposal.problem
-    start = dt.datetime.fromisoformat(problem.start) + dt.timedelta(minutes=d.proposal.now_min)
-    result = whatif(factory, d.proposal, orders, start=start, hours=given.hours, seed=given.seed)
-    out = dataclasses.asdict(result)
-    if result.kept is not None:
-        out["difference"] = {
-            "output": result.proposed.output - result.kept.output,
-            "orders_finished": len(result.proposed.finished) - len(result.kept.finished),
-        }
-    return {"proposal": d.id, **out}
 
 
 class PolicyIn(_Body):

@@ -158,8 +158,63 @@ def balance_line(
         for op in ops
         if w.efficiency.get(op.id, 0.0) > 0
     }
+    start = wrap_around(problem, p)
+    values: tuple[dict[str, str], dict[tuple[str, str], int]] | None = start
+    proved, bound_cs = False, 0
+    if start is not None:  # first the shares alone, each operator on the machine type it starts on
+        got = _solve(
+            problem, p, types, start, fixed=True, time_limit_s=0.3 * time_limit_s, seed=seed, workers=workers
+        )
+        if got is not None:
+            values = got[0]
+    got = _solve(
+        problem, p, types, values, fixed=False, time_limit_s=0.65 * time_limit_s, seed=seed, workers=workers
+    )
+    if got is not None:
+        values, proved, bound_cs = got
+    if values is None:
+        raise NoSolutionFoundError("sewing line balance", time_limit_s)
+    machine_of, shares = values
+    assignments = tuple(
+        Assignment(wid, oid, share / SHARE, round(p[wid, oid] * share / SHARE / CS_PER_MIN, 4))
+        for (wid, oid), share in sorted(shares.items())
+        if share > 0
+    )
+    loads = {w.id: 0.0 for w in people}
+    for a in assignments:
+        loads[a.operator_id] += a.minutes
+    machine_of = {w: t for w, t in machine_of.items() if any(a.operator_id == w for a in assignments)}
+    top = round(max(loads.values(), default=0.0), 4)  # the largest load, not the model's rounded one
+    result = BalanceResult(
+        problem.style_id,
+        assignments,
+        machine_of,
+        {k: round(v, 4) for k, v in loads.items()},
+        top,
+        min(top, round(max(bound_cs, _lower_bound_cs(problem, p)) / CS_PER_MIN, 4)),
+        "optimal" if proved else "feasible",
+        round(time.perf_counter() - began, 3),
+    )
+    check_balance(problem, result)
+    return result
+
+
+def _solve(
+    problem: SewingBalanceProblem,
+    p: Mapping[tuple[str, str], int],
+    types: list[str],
+    start: tuple[dict[str, str], dict[tuple[str, str], int]] | None,
+    *,
+    fixed: bool,
+    time_limit_s: float,
+    seed: int,
+    workers: int,
+) -> tuple[tuple[dict[str, str], dict[tuple[str, str], int]], bool, int] | None:
+    """One CP-SAT run from ``start`` (its machine types kept when ``fixed``): the balance found,
+    whether it is proved optimal (for the whole problem: never when ``fixed``), and the bound."""
+    people = problem.operators
     m = cp_model.CpModel()
-    horizon = sum(max(p[k] for k in p if k[1] == op.id) for op in ops)
+    horizon = sum(max(p[k] for k in p if k[1] == op.id) for op in problem.operations)
     cycle = m.new_int_var(0, horizon, "cycle")
     y = {(w.id, t): m.new_bool_var(f"y_{w.id}_{t}") for w in people for t in types}
     for w in people:
@@ -168,22 +223,23 @@ def balance_line(
         m.add(sum(y[w.id, t] for w in people) <= problem.machines.get(t, 0))
     x = {k: m.new_int_var(0, SHARE, f"x_{k[0]}_{k[1]}") for k in p}
     z = {k: m.new_bool_var(f"z_{k[0]}_{k[1]}") for k in p}
-    kind = {op.id: op.machine_type for op in ops}
+    kind = {op.id: op.machine_type for op in problem.operations}
     for (wid, oid), var in x.items():
         m.add(var <= SHARE * z[wid, oid])
         m.add_implication(z[wid, oid], y[wid, kind[oid]])
-    for op in ops:
+    for op in problem.operations:
         m.add(sum(x[k] for k in x if k[1] == op.id) == SHARE)
     for w in people:
         mine = [k for k in x if k[0] == w.id]
         if mine:
             m.add(sum(p[k] * x[k] for k in mine) <= SHARE * cycle)
             m.add(sum(z[k] for k in mine) <= MAX_OPERATIONS)
-    start = wrap_around(problem, p)
     if start is not None:
         machine, shares = start
         for (wid, t), var in y.items():
             m.add_hint(var, machine.get(wid) == t)
+            if fixed:
+                m.add(var == int(machine.get(wid) == t))
         for k, var in x.items():
             m.add_hint(var, shares.get(k, 0))
             m.add_hint(z[k], shares.get(k, 0) > 0)
@@ -197,36 +253,10 @@ def balance_line(
         deterministic_per_s=ALWABP_DETERMINISTIC_PER_S,
     )
     if not out.solved:
-        raise NoSolutionFoundError("sewing line balance", time_limit_s)
-    assignments = tuple(
-        Assignment(
-            wid,
-            oid,
-            solver.value(var) / SHARE,
-            round(p[wid, oid] * solver.value(var) / SHARE / CS_PER_MIN, 4),
-        )
-        for (wid, oid), var in sorted(x.items())
-        if solver.value(var) > 0
-    )
-    loads = {w.id: 0.0 for w in people}
-    for a in assignments:
-        loads[a.operator_id] += a.minutes
+        return None
     machine_of = {w.id: t for w in people for t in types if solver.value(y[w.id, t])}
-    cycle_cs = solver.value(cycle)
-    bound_cs = out.bound or 0
-    top = round(max(loads.values(), default=0.0), 4)  # the largest load, not the model's rounded one
-    result = BalanceResult(
-        problem.style_id,
-        assignments,
-        machine_of,
-        {k: round(v, 4) for k, v in loads.items()},
-        top,
-        min(top, round(max(bound_cs, _lower_bound_cs(problem, p)) / CS_PER_MIN, 4)),
-        "optimal" if out.proved or bound_cs >= cycle_cs else "feasible",
-        round(time.perf_counter() - began, 3),
-    )
-    check_balance(problem, result)
-    return result
+    shares_of = {k: int(solver.value(var)) for k, var in x.items() if solver.value(var) > 0}
+    return (machine_of, shares_of), out.proved and not fixed, 0 if fixed else (out.bound or 0)
 
 
 def wrap_around(
@@ -262,6 +292,7 @@ def wrap_around(
         machine[w.id] = t
         pace[t] += _speed(w, able[w.id, t])
         free.remove(w)
+    _improve_types(problem, machine, pace, work, able)
     shares: dict[tuple[str, str], int] = {}
     for t in types:
         group = [w for w in problem.operators if machine.get(w.id) == t]
@@ -288,6 +319,45 @@ def wrap_around(
                 shares[w.id, op.id] = shares.get((w.id, op.id), 0) + need
     _level(shares, machine, p)
     return machine, shares
+
+
+def _improve_types(
+    problem: SewingBalanceProblem,
+    machine: dict[str, str],
+    pace: dict[str, float],
+    work: Mapping[str, float],
+    able: Mapping[tuple[str, str], list[SewingOperation]],
+) -> None:
+    """Move operators to the machine type whose work per pace is largest, one at a time, while that
+    lowers the largest work per pace of any type (each type keeps an operator who can do it)."""
+    people = {w.id: w for w in problem.operators}
+
+    def worst(p: Mapping[str, float]) -> float:
+        return max(work[t] / p[t] if p[t] > 0 else float("inf") for t in work)
+
+    for _ in range(4 * len(people)):
+        now = worst(pace)
+        t = max(work, key=lambda t: work[t] / pace[t] if pace[t] > 0 else float("inf"))
+        if sum(v == t for v in machine.values()) >= problem.machines.get(t, 0):
+            return
+        best: tuple[float, str] | None = None
+        for wid, u in machine.items():
+            gain = _speed(people[wid], able[wid, t])
+            if u == t or gain <= 0:
+                continue
+            trial = dict(pace)
+            trial[u] -= _speed(people[wid], able[wid, u])
+            trial[t] += gain
+            after = worst(trial)
+            if after < now - 1e-9 and (best is None or after < best[0]):
+                best = (after, wid)
+        if best is None:
+            return
+        wid = best[1]
+        u = machine[wid]
+        pace[u] -= _speed(people[wid], able[wid, u])
+        pace[t] += _speed(people[wid], able[wid, t])
+        machine[wid] = t
 
 
 def _level(

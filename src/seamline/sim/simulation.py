@@ -356,12 +356,14 @@ class FloorSimulation:
 
     def load_lines(self, queues: Mapping[str, Sequence[Order]]) -> None:
         """Queue these orders on these lines, in this sequence, in place of what was queued there
-        (orders a line has taken stay with it); a queued order leaves the pool. Idle lines start at
-        once (a changeover first when the style changes)."""
+        (an order a line has taken stays with it, wherever a plan puts it); a queued order leaves
+        the pool. Idle lines start at once (a changeover first when the style changes)."""
         by_id = {lf.line.id: lf for lf in self._lines}
         unknown = sorted(set(queues) - set(by_id))
         if unknown:
             raise SimulationError("queues", f"no line {unknown[0]!r} on this floor")
+        taken = {oid for lf in self._lines for oid in lf.loaded}
+        queues = {k: [o for o in v if o.id not in taken] for k, v in queues.items()}  # taken: stays
         queued = {o.id for orders in queues.values() for o in orders}
         for lf in by_id.values():
             if lf.line.id in queues:

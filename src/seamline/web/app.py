@@ -15,6 +15,7 @@ from seamline.auth import Auth, AuthMiddleware, Policy
 from seamline.auth.http import router as auth_router
 from seamline.brain.balance_http import router as balance_router
 from seamline.brain.plan_http import router as planning_router
+from seamline.brain.what_if_http import router as what_if_router
 from seamline.ingest.http import router as ingest_router
 from seamline.ingest.opcua.http import router as opcua_router
 from seamline.ingest.pipeline import Ingestor
@@ -111,6 +112,7 @@ def create_app(
         sparkplug_router,
         auth_router,
         balance_router,
+        what_if_router,
     ):
         app.include_router(router)
     _mount_docs(app)

@@ -109,10 +109,10 @@
   async function whatIf(id, out) {
     out.textContent = S.t("Running the twin…");
     try {
-      const w = await post("/api/v1/plan/proposals/" + id + "/whatif", { hours: 24 });
-      const side = (r) => S.num(r.output) + " " + S.t("pcs") + ", " + S.num(r.finished.length) + " " + S.t("orders finished");
-      out.textContent = S.t("Digital twin, 24 h") + ": " + S.t("Output") + " " + side(w.proposed) +
-        (w.kept ? " (" + S.t("if kept") + " " + side(w.kept) + ")" : "");
+      const w = await post("/api/v1/plan/proposals/" + id + "/what-if", { hours: 24 });
+      const side = (r) => S.num(r.output) + " " + S.t("pcs") + ", " + S.num(r.orders_finished) + " " + S.t("orders finished");
+      out.textContent = S.t("Digital twin, 24 h") + ": " + S.t("Output") + " " + side(w.runs.proposed) +
+        (w.runs.kept ? " (" + S.t("if kept") + " " + side(w.runs.kept) + ")" : "");
     } catch (err) {
       out.textContent = S.t("Refused") + ": " + err.message;
     }
