@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from plan_helpers import small_factory
 
-from seamline.brain.plan_factory import planning_problem
+from seamline.brain.plan_factory import measured_line_efficiency, planning_problem
 from seamline.brain.plan_floor import floor_events
 from seamline.brain.plan_solver import solve_plan
 from seamline.brain.reschedule import reschedule
 from seamline.brain.reschedule_events import Breakdown, OperatorAbsent
-from seamline.production.ledger import ProductionLedger
+from seamline.production.ledger import ProductionLedger, ProductionRecord
 
 MONDAY_9 = dt.datetime(2026, 11, 30, 9, 0, tzinfo=dt.UTC)  # the small factory: UTC, shift from 08:00
 MS = 1000
@@ -59,3 +60,35 @@ def test_early_in_the_shift_nobody_is_absent_yet() -> None:
     early = MONDAY_9.replace(hour=8, minute=10)
     problem = planning_problem(factory, early)
     assert floor_events(factory, ledger, problem, early, planned_efficiency=0.6) == []
+
+
+def test_measured_efficiency_moves_the_plan_toward_the_floor() -> None:
+    factory = small_factory()
+    ledger = ProductionLedger(factory)
+    t0 = int(MONDAY_9.timestamp() * MS)
+
+    def record(minute: int, op: str, pieces: int, sam: float, *, final: bool) -> ProductionRecord:
+        return ProductionRecord(
+            t0 + minute * 60 * MS,
+            "L1",
+            "L1-S01",
+            "L1-OP03",
+            "B1",
+            "PO-1",
+            "TEST-A",
+            1,
+            op,
+            pieces,
+            sam,
+            final,
+            "L1-S01",
+        )
+
+    # first scan opens the clock; then 8 earned minutes in 10, then 6 in 10: 14 / 20 = 0.7, 20 garments
+    ledger.records.extend([record(0, "A010", 20, 0.4, final=False), record(10, "A010", 20, 0.4, final=False),
+                           record(20, "A020", 20, 0.3, final=True)])  # fmt: skip
+    assert measured_line_efficiency(ledger) == {("L1", "TEST-A"): (pytest.approx(0.7), 20)}
+    planned = planning_problem(factory, MONDAY_9).lines_by_id["L1"].style_efficiency["TEST-A"]
+    blended = planning_problem(factory, MONDAY_9, ledger=ledger).lines_by_id["L1"].style_efficiency["TEST-A"]
+    w = 20 / 500  # 20 of the 500 garments after which the measure stands alone
+    assert blended == pytest.approx(w * 0.7 + (1 - w) * planned, abs=1e-3)
