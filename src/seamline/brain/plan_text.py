@@ -5,7 +5,7 @@ times in the factory's time zone, due dates and lateness.
 >>> from seamline.brain.plan_solver import solve_plan
 >>> problem = synthetic_plan_problem(4, 2, seed=1)
 >>> print(plan_text(problem, solve_plan(problem, 0.5)).splitlines()[0])  # doctest: +ELLIPSIS
-4 orders on 2 lines: ... late (... h), ... changeovers, done by ...
+4 orders on 2 lines: ... late (... h), ..., done by ...
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ def plan_text(problem: PlanningProblem, plan: ProductionPlan) -> str:
     by_line = plan.by_line()
     out = [
         f"{len(plan.orders)} orders on {len(by_line)} lines: {m.late_orders} late"
-        f" ({m.tardiness_min / 60:.1f} h), {m.changeovers} changeovers, done by {at(m.makespan_min)}"
+        f" ({m.tardiness_min / 60:.1f} h), {m.changeovers} changeover{'' if m.changeovers == 1 else 's'},"
+        f" done by {at(m.makespan_min)}"
         f" ({plan.status}; weighted tardiness {plan.objective}, lower bound {plan.lower_bound})"
         f" in {plan.elapsed_s:.2f} s"
     ]
