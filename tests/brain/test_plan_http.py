@@ -92,3 +92,30 @@ def test_propose_approve_reschedule_reject_and_replay(tmp_path: Path) -> None:
     with planning_app(tmp_path / "data", small) as app:  # a restart keeps the decisions and the plan in force
         assert call(app, "GET", "/api/v1/plan", 200)["decision"] == "D-0001"
         assert call(app, "GET", "/api/v1/plan/proposals", 200)["total"] == 2
+
+
+def test_the_approval_policy_applies_what_it_allows(tmp_path: Path) -> None:
+    small = small_factory()
+    with planning_app(tmp_path / "data", small) as app:
+        assert call(app, "GET", "/api/v1/plan/policy", 200)["auto"] is False
+        policy = {"auto": True, "max_moved_orders": 0, "max_start_deviation_h": 1, "by": "li"}
+        assert call(app, "PUT", "/api/v1/plan/policy", 200, json=policy)["set_by"] == "li"
+        ask = {"now": NOW, "time_limit_s": 1}
+        first = call(app, "POST", "/api/v1/plan/proposals", 201, json=ask)
+        assert first["status"] == "proposed"  # a first plan waits for someone, whatever the policy
+        call(app, "POST", "/api/v1/plan/proposals/D-0001/approve", 200)
+        second = call(app, "POST", "/api/v1/plan/proposals", 201, json=ask)
+        assert (second["status"], second["decided_by"]) == ("approved", "policy")
+        assert "approval policy" in second["reason"]
+        assert call(app, "GET", "/api/v1/plan", 200)["decision"] == "D-0002"
+        call(app, "PUT", "/api/v1/plan/policy", 200, json={"auto": False})
+        third = call(app, "POST", "/api/v1/plan/proposals", 201, json=ask)
+        assert third["status"] == "proposed"
+        error(
+            app,
+            "PUT",
+            "/api/v1/plan/policy",
+            422,
+            "invalid_request",
+            json={"auto": True, "max_moved_orders": -1},
+        )

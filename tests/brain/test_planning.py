@@ -15,7 +15,7 @@ from seamline.brain.plan_bench import synthetic_plan_problem
 from seamline.brain.plan_check import check_plan, working_minutes
 from seamline.brain.plan_errors import NoLineForStyleError, PlanInputError
 from seamline.brain.plan_factory import planning_problem
-from seamline.brain.plan_io import proposal_from_json, proposal_to_json
+from seamline.brain.plan_io import event_from_json, event_to_json, proposal_from_json, proposal_to_json
 from seamline.brain.plan_solver import solve_plan
 from seamline.brain.planning import (
     CapacityWindow,
@@ -351,3 +351,49 @@ def test_reference_factory_becomes_a_planning_problem() -> None:
     plan = plan_orders(problem, time_limit_s=2).plan
     check_plan(problem, plan)
     assert len(plan.orders) == len(factory.orders)
+
+
+def test_order_changes_cancel_and_refuse_what_does_not_apply() -> None:
+    problem = small()
+    changed = apply_events(
+        problem,
+        [
+            OrderChange("C", 0, cancel=True),
+            OrderChange("D", 0, quantity=100, due_min=DAY, priority=4),
+        ],
+    )
+    assert "C" not in changed.orders_by_id
+    d = changed.orders_by_id["D"]
+    assert (d.quantity, d.due_min, d.priority) == (100, DAY, 4)
+    with pytest.raises(PlanInputError, match="order A exists already") as err:
+        apply_events(problem, [OrderChange("A", 0, quantity=5, due_min=DAY, style_id="TEE", new=True)])
+    assert err.value.field == "id"
+    with pytest.raises(PlanInputError, match="give its style, quantity and due date") as err:
+        apply_events(problem, [OrderChange("NEW", 0, quantity=5, new=True)])
+    assert err.value.field == "style"
+    with pytest.raises(PlanInputError, match="breakdown on line L9, which is not known"):
+        apply_events(problem, [Breakdown("L9", 0, 60)])
+    with pytest.raises(PlanInputError, match="ends before it starts"):
+        apply_events(problem, [OperatorAbsent("L1", 600, 500)])
+
+
+def test_event_json_names_an_unknown_kind() -> None:
+    assert event_from_json(event_to_json(OutputBehind("L1", 60, 0.75))) == OutputBehind("L1", 60, 0.75)
+    with pytest.raises(PlanInputError, match="event kind 'flood'") as err:
+        event_from_json({"kind": "flood", "line_id": "L1"})
+    assert err.value.field == "kind"
+    with pytest.raises(PlanInputError, match="Breakdown"):
+        event_from_json({"kind": "breakdown", "line_id": "L1"})  # no at_min, no repair_min
+
+
+def test_a_line_listed_twice_or_without_operators_is_refused() -> None:
+    problem = small()
+    twice = dataclasses.replace(problem, lines=(problem.lines[0], problem.lines[0]))
+    with pytest.raises(PlanInputError, match="line L1 is listed twice"):
+        solve_plan(twice, time_limit_s=1)
+    empty = dataclasses.replace(
+        problem, lines=(dataclasses.replace(problem.lines[0], operators=0), problem.lines[1])
+    )
+    with pytest.raises(PlanInputError, match="line L1: 0 operators") as err:
+        solve_plan(empty, time_limit_s=1)
+    assert (err.value.culprit, err.value.field) == ("L1", "operators")

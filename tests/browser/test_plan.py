@@ -18,6 +18,12 @@ def test_asking_for_a_proposal_and_approving_it_draws_the_plan(watched: Watched)
     explanation = page.inner_text(f"{card} .explanation")
     assert "Order " in explanation
     assert "The plan has" in explanation
+    page.click(f"{card} button[data-act='whatif']")  # the twin runs the proposal for 24 hours
+    page.wait_for_function(
+        f"document.querySelector(\"{card} .whatif\").textContent.startsWith('Digital twin, 24 h: Output')",
+        timeout=120_000,
+    )
+    assert "orders finished" in page.inner_text(f"{card} .whatif")
     watched.shot("plan-proposal-1920-en")
     page.click(f"{card} button[data-act='approve']")
     page.wait_for_selector(".gantt .job")

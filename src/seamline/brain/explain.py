@@ -174,8 +174,8 @@ def _changes(w: _Words, problem: PlanningProblem, moves: Sequence[OrderMove], la
             )
         else:
             out.append(
-                f"{len(retimed)} orders stay on their line with another start ({later} later), "
-                f"by at most {w.hours(shift)} h."
+                f"{_n(len(retimed), 'order stays', 'orders stay')} on their line with another start"
+                f" ({later} later), by at most {w.hours(shift)} h."
             )
     return tuple(out)
 
@@ -205,6 +205,11 @@ def _move(w: _Words, problem: PlanningProblem, m: OrderMove, lang: str) -> str:
     )
 
 
+def _n(count: int, one: str, many: str) -> str:
+    """``count`` with the English word it takes: ``1 order``, ``2 orders``."""
+    return f"{count} {one if count == 1 else many}"
+
+
 def pieces_by(plan: ProductionPlan, begin: int, end: int) -> int:
     """Pieces the plan finishes between minutes ``begin`` and ``end`` (spread evenly over each order)."""
     total = 0.0
@@ -230,8 +235,8 @@ def _effect(
                 f"换款 {m.changeovers} 次，全部完成于 {w.when(m.makespan_min, lang)}。",
             )
         return (
-            f"The plan has {len(plan.orders)} orders; {m.late_orders} will be late "
-            f"({w.hours(m.tardiness_min)} h in all), with {m.changeovers} changeovers; "
+            f"The plan has {_n(len(plan.orders), 'order', 'orders')}; {m.late_orders} will be late "
+            f"({w.hours(m.tardiness_min)} h in all), with {_n(m.changeovers, 'changeover', 'changeovers')}; "
             f"all done by {w.when(m.makespan_min, lang)}.",
         )
     k = keep.metrics
@@ -245,10 +250,11 @@ def _effect(
             f"{m.moved_orders} 个订单换线，开工时间合计变动 {w.hours(m.start_deviation_min)} 小时。",
         )
     return (
-        f"Kept as it is, {k.late_orders} orders will be late by {w.hours(k.tardiness_min)} h in all; "
-        f"with this proposal {m.late_orders} orders, {w.hours(m.tardiness_min)} h.",
+        f"Kept as it is, {_n(k.late_orders, 'order', 'orders')} will be late by {w.hours(k.tardiness_min)} h"
+        f" in all; with this proposal {_n(m.late_orders, 'order', 'orders')}, {w.hours(m.tardiness_min)} h.",
         f"Output in the next 24 h: about {out_after:,} pcs ({out_before:,} if kept); "
-        f"{m.changeovers} changeovers ({k.changeovers} if kept); {m.moved_orders} orders change line, "
+        f"{_n(m.changeovers, 'changeover', 'changeovers')} ({k.changeovers} if kept);"
+        f" {_n(m.moved_orders, 'order changes', 'orders change')} line, "
         f"starts move by {w.hours(m.start_deviation_min)} h in all.",
     )
 

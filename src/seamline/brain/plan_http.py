@@ -2,7 +2,8 @@
 
 - ``GET /api/v1/plan``: the plan in force (the latest approved proposal), order by order.
 - ``POST /api/v1/plan/proposals``: ask for a proposal now, with what happened (``events``): a
-  breakdown, operators absent, output behind, an order changed or a rush order. The problem is
+  breakdown, operators absent, output behind, an order changed or a rush order; and with
+  ``from_floor``, what the production records say now (:mod:`.plan_floor`). The problem is
   built from the factory file and the production records at that moment; with a plan in force it
   is rescheduled from there (changing as little as pays), else planned from scratch.
 - ``GET /api/v1/plan/proposals``, ``GET /api/v1/plan/proposals/{id}``: the decisions, newest first;
@@ -11,12 +12,15 @@
   decision, kept with who and when (:mod:`.plan_records`).
 - ``POST /api/v1/plan/proposals/{id}/replay``: solve the decision's inputs again (an audit): is the
   plan the same?
+- ``GET`` and ``PUT /api/v1/plan/policy``: the standing approval policy (:mod:`.plan_policy`); a
+  proposal it allows is approved as it is made, by ``policy``.
 
 Times in and out are ISO 8601; errors have the API's one shape.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Annotated, Any, Literal
 
@@ -26,6 +30,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from seamline.brain.errors import BrainError
 from seamline.brain.plan_errors import PlanInputError, UnknownPlanError
 from seamline.brain.plan_factory import planning_problem
+from seamline.brain.plan_floor import floor_events
+from seamline.brain.plan_policy import ApprovalPolicy, allows, read_policy, write_policy
 from seamline.brain.plan_records import Decision, DecisionLog
 from seamline.brain.plan_result import ProductionPlan
 from seamline.brain.planning import PlanningProblem
@@ -88,6 +94,11 @@ class ProposalIn(_Body):
     time_limit_s: float = Field(3.0, gt=0, le=60, description="the solver's time limit")
     seed: int = Field(0, ge=0)
     now: dt.datetime | None = Field(None, description="plan from this instant; absent: now")
+    from_floor: bool = Field(
+        False,
+        description="add what the floor says now: machines in fault, roster operators not badged in,"
+        " lines below 90 % of their planned efficiency today",
+    )
     by: str | None = Field(None, description="who asks")
 
 
@@ -162,6 +173,13 @@ def propose(request: Request, body: ProposalIn, response: Response) -> dict[str,
     now = body.now or dt.datetime.now(dt.UTC)
     problem = _problem(request, now)
     events = tuple(_event(request, problem, e, now) for e in body.events)
+    engine = request.app.state.production
+    if body.from_floor and engine is not None:
+        factory = request.app.state.factory
+        seen: list[Event] = engine.read(
+            lambda lg: floor_events(factory, lg, problem, now, planned_efficiency=engine.planned_efficiency)
+        )
+        events = (*events, *seen)
     now_min = _minute(problem, now)
     in_force = log.in_force()
     proposal: Proposal
@@ -173,6 +191,13 @@ def propose(request: Request, body: ProposalIn, response: Response) -> dict[str,
         current = shift_plan(old.plan, shift)
         proposal = reschedule(problem, current, events, now_min, body.time_limit_s, body.seed, measured=True)
     decision = log.add(proposal, by=actor(request, body.by), now_ms=now_ms())
+    policy = read_policy(log.folder)
+    if allows(policy, proposal):
+        reason = (
+            f"approval policy: no more late orders, at most {policy.max_moved_orders} moved,"
+            f" starts moved at most {policy.max_start_deviation_h:g} h (set by {policy.set_by or '-'})"
+        )
+        decision = log.decide(decision.id, "approved", by="policy", now_ms=now_ms(), reason=reason)
     response.headers["Location"] = f"/api/v1/plan/proposals/{decision.id}"
     return _decision_out(decision, full=True)
 
@@ -225,6 +250,35 @@ def replay_proposal(request: Request, proposal_id: str) -> dict[str, Any]:
         "recorded_objective": d.proposal.plan.objective,
         "elapsed_s": again.elapsed_s,
     }
+
+
+class PolicyIn(_Body):
+    """When the brain may apply a proposal by itself: ``auto`` on, and the proposal leaves no more
+    orders late than keeping the plan, moves at most ``max_moved_orders`` orders to another line
+    and shifts starts by at most ``max_start_deviation_h`` hours in all."""
+
+    auto: bool
+    max_moved_orders: int = Field(2, ge=0, le=1000)
+    max_start_deviation_h: float = Field(8.0, ge=0, le=10_000)
+    by: str | None = None
+
+
+@router.get("/plan/policy", summary="The standing approval policy: which proposals apply by themselves")
+def get_policy(request: Request) -> dict[str, Any]:
+    return dataclasses.asdict(read_policy(_log(request).folder))
+
+
+@router.put("/plan/policy", summary="Set the standing approval policy")
+def put_policy(request: Request, body: PolicyIn) -> dict[str, Any]:
+    policy = ApprovalPolicy(
+        auto=body.auto,
+        max_moved_orders=body.max_moved_orders,
+        max_start_deviation_h=body.max_start_deviation_h,
+        set_by=actor(request, body.by),
+        set_ms=now_ms(),
+    )
+    write_policy(_log(request).folder, policy)
+    return dataclasses.asdict(policy)
 
 
 def _iso(problem: PlanningProblem, minute: int | None) -> str | None:

@@ -146,6 +146,8 @@ PLANNING: Final[tuple[Rule, ...]] = (
     api("POST", "/api/v1/plan/proposals/{proposal_id}/reject", PLAN_DECIDERS),
     api("POST", "/api/v1/plan/proposals/{proposal_id}/replay", PLAN_DECIDERS),
     api("POST", "/api/v1/plan/proposals/{proposal_id}/what-if", PLAN_DECIDERS),  # the twin, forward
+    api("GET", "/api/v1/plan/policy", READERS),
+    api("PUT", "/api/v1/plan/policy", PLAN_DECIDERS),
 )
 
 # The web app's pages (HTML) and their live streams: page("/path", roles...) / api("GET", ...).

@@ -84,8 +84,14 @@
         no.type = "button";
         no.dataset.act = "reject";
         for (const b of [ok, no]) b.addEventListener("click", () => act("/api/v1/plan/proposals/" + p.id + "/" + b.dataset.act));
-        acts.append(ok, no);
-        card.append(acts);
+        const twin = S.el("button", "", S.t("What if? (digital twin, 24 h)"));
+        twin.type = "button";
+        twin.dataset.act = "whatif";
+        const result = S.el("p", "whatif");
+        result.setAttribute("aria-live", "polite");
+        twin.addEventListener("click", () => whatIf(p.id, result));
+        acts.append(ok, no, twin);
+        card.append(acts, result);
       }
       list.append(card);
     }
@@ -100,6 +106,18 @@
     drawProposals(listed.proposals);
   }
 
+  async function whatIf(id, out) {
+    out.textContent = S.t("Running the twin…");
+    try {
+      const w = await post("/api/v1/plan/proposals/" + id + "/what-if", { hours: 24 });
+      const side = (r) => S.num(r.output) + " " + S.t("pcs") + ", " + S.num(r.orders_finished) + " " + S.t("orders finished");
+      out.textContent = S.t("Digital twin, 24 h") + ": " + S.t("Output") + " " + side(w.runs.proposed) +
+        (w.runs.kept ? " (" + S.t("if kept") + " " + side(w.runs.kept) + ")" : "");
+    } catch (err) {
+      out.textContent = S.t("Refused") + ": " + err.message;
+    }
+  }
+
   async function act(url, body) {
     status.textContent = S.t("Asking the brain…");
     try {
@@ -111,7 +129,7 @@
     }
   }
 
-  if (proposeButton) proposeButton.addEventListener("click", () => act("/api/v1/plan/proposals", { time_limit_s: 3 }));
+  if (proposeButton) proposeButton.addEventListener("click", () => act("/api/v1/plan/proposals", { time_limit_s: 3, from_floor: true }));
   drawBoard(S.data.plan);
   drawProposals(S.data.proposals);
 })();

@@ -17,7 +17,8 @@ STRINGS = (
     "No plan in force yet: ask the brain for a proposal and approve it.", "No proposals yet",
     "proposed", "approved", "rejected", "superseded", "Approve", "Reject", "late", "on time",
     "Late orders", "if kept", "Orders moved", "Starts moved (h)", "changeover", "due",
-    "Asking the brain…", "Done", "Refused",
+    "Asking the brain…", "Done", "Refused", "What if? (digital twin, 24 h)", "Digital twin, 24 h",
+    "Output", "orders finished", "Running the twin…", "pcs",
 )  # fmt: skip
 SCRIPT_STRINGS["plan"] = STRINGS
 
