@@ -167,7 +167,10 @@ def _backfill(
     span_ms = int(minutes * 60_000)
     copies = max(1, round(days * DAY_MS / span_ms))
     base = catalogue(factory)
-    bundles = {f"{b}~{k}": BundleRef(ref.bundle, ref.order) for k in range(copies) for b, ref in base.items()}
+    # each copy's own tickets, for the bundles its scans name (a month of the factory's real work)
+    scanned = {d["bundle"] for _, _, kind, d in events if kind in ("scan", "inspection") and "bundle" in d}
+    used = sorted(scanned & base.keys())
+    bundles = {f"{b}~{k}": BundleRef(base[b].bundle, base[b].order) for k in range(copies) for b in used}
     ledger = ProductionLedger(factory, bundles={**base, **bundles})
     shifts = np.repeat(np.arange(copies, dtype=np.int64) * span_ms, len(states))
     ts = np.tile(states.ts_ms, copies) + shifts
