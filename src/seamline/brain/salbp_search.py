@@ -163,13 +163,14 @@ class BoundSearch(Generic[B]):
         """Tighten the bounds until they meet or ``deadline`` (``time.perf_counter``) passes.
 
         Each round proves or reaches the lowest open cycle time with the first numbering (its table
-        grows from round to round), then tries it with a fresh numbering, and bisects between the
-        lowest open cycle time and the best balance with the heuristic (:meth:`guess`); budgets
-        double when a round decides nothing.
+        grows from round to round), then tries it with a fresh numbering, then lets the heuristic
+        (:meth:`guess`) try a step below the best balance: half the gap at first, the step doubled
+        after a success and halved after a failure (at one step, a fresh numbering instead);
+        budgets double when a round decides nothing.
         """
         budget = FIRST_BUDGET
         variant = 0
-        floor = self.low  # the heuristic's bisection: below here it failed with this numbering
+        step = 0  # the heuristic tries high - step: halved on a failure, doubled on a success
         while not self.closed:
             left = deadline - time.perf_counter()
             if left <= 0:
@@ -182,14 +183,15 @@ class BoundSearch(Generic[B]):
             for _ in range(PROBES):
                 if self.closed or self.high is None or time.perf_counter() > deadline:
                     break
-                floor = max(floor, self.low)
-                if floor >= self.high:
-                    floor, variant = self.low, variant + 1
-                probe = (floor + self.high - 1) // 2
-                if self.guess(probe, variant) == FOUND:
+                gap = self.high - self.low
+                step = min(step, gap) if step > 0 else max(gap // 2, 1)
+                if self.guess(self.high - step, variant) == FOUND:
                     progress = True
+                    step *= 2
+                elif step > 1:
+                    step //= 2
                 else:
-                    floor = probe + 1
+                    variant += 1
             if not progress:
                 budget *= 2
 
