@@ -60,8 +60,9 @@ def active_schedule(
             if k == len(jobs[j]):
                 continue
             duration = next((s.duration for s in jobs[j][k] if s.machine == best_machine), None)
-            if duration is None or max(job_ready[j], machine_ready[best_machine]) >= best_end:
-                continue
+            ready = max(job_ready[j], machine_ready[best_machine])
+            if duration is None or (ready >= best_end and ready + duration > best_end):
+                continue  # it could not start before e* (a zero-length one ending at e* may)
             priority = rule(j, duration, work_left[j], len(jobs[j]) - k)
             if rng is not None and noise:
                 priority += rng.random() * noise * abs(priority or 1.0)
