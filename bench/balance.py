@@ -3,6 +3,7 @@
     .venv/bin/python bench/balance.py salbp2 --time-limit 10            # Scholl, <= 150 tasks
     .venv/bin/python bench/balance.py alwabp --time-limit 10            # heskia + roszieg
     .venv/bin/python bench/balance.py sewing --time-limit 10 --peer cpsat   # generated sewing lines
+    .venv/bin/python bench/balance.py rebalance      # 40-operation lines, then without their bottleneck
 
 One line per instance (objective, best known, gap, seconds, status), then the share reaching the
 best known value and the mean gap. ``--every K`` takes every K-th instance, ``--only NAME`` those
@@ -23,7 +24,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from seamline.brain import NoSolutionFoundError, read_alwabp, read_salbp2, solve, solve_cpsat
-from seamline.brain.generate import sewing_line
+from seamline.brain.balance_line import balance_line
+from seamline.brain.generate import sewing_bulletin, sewing_line
 from seamline.brain.problems import Alwabp, Salbp2
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -59,9 +61,31 @@ def sewing_instances(best_file: Path, count: int) -> Iterator[Instance]:
         yield line.name, line, best.get(line.name, 0)
 
 
+def rebalance(count: int) -> int:
+    """Balance generated 40-operation, 20-operator bulletins, then rebalance without the bottleneck."""
+    times = []
+    head = f"{'cycle':>7s} {'pcs/h':>6s}"
+    print(f"{'line':8s} {head} {'loss%':>6s} {'s':>6s} | {head} {'s':>6s}")
+    for seed in range(count):
+        bulletin, operators, machines = sewing_bulletin(seed)
+        plan = balance_line(bulletin, operators, machines)
+        began = time.perf_counter()
+        again = balance_line(bulletin, operators, machines, absent={plan.bottleneck})
+        took = time.perf_counter() - began
+        times.append(took)
+        print(
+            f"{bulletin.style_id:8s} {plan.cycle_min:7.3f} {plan.pieces_per_hour:6.1f}"
+            f" {100 * plan.balance_loss:6.2f} {plan.elapsed_s:6.3f} | {again.cycle_min:7.3f}"
+            f" {again.pieces_per_hour:6.1f} {took:6.3f}"
+        )
+    median, worst = statistics.median(times), max(times)
+    print(f"rebalance: median {median:.3f} s, max {worst:.3f} s, load {os.getloadavg()[0]:.2f}")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    parser.add_argument("family", choices=["salbp2", "alwabp", "sewing"])
+    parser.add_argument("family", choices=["salbp2", "alwabp", "sewing", "rebalance"])
     parser.add_argument("--time-limit", type=float, default=10.0)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workers", type=int, default=1)
@@ -72,6 +96,8 @@ def main() -> int:
     parser.add_argument("--count", type=int, default=10, help="sewing: how many generated lines")
     parser.add_argument("--record", action="store_true", help="sewing: write the best found as --best")
     args = parser.parse_args()
+    if args.family == "rebalance":
+        return rebalance(args.count)
     source = {
         "salbp2": salbp2_instances,
         "alwabp": alwabp_instances,

@@ -268,7 +268,7 @@ def fullest_first(  # noqa: PLR0915 - one compiled loop
     c: int,
     latest: np.ndarray,
     times: np.ndarray,
-    nominal: np.ndarray,
+    value: np.ndarray,
     n_preds: np.ndarray,
     succ_ptr: np.ndarray,
     succ_idx: np.ndarray,
@@ -276,8 +276,9 @@ def fullest_first(  # noqa: PLR0915 - one compiled loop
     worker_at: np.ndarray,
 ) -> tuple[int, int]:
     """A heuristic search for cycle time c: at each station every remaining worker's fullest maximal
-    load (the most nominal work) is found, and the ``width`` best (worker, load) pairs are tried in
-    turn, backtracking within ``budget`` enumerated loads. FOUND or ABORTED, and the effort spent."""
+    load (the most ``value[task, worker]``) is found, and the ``width`` best (worker, load) pairs are
+    tried in turn, backtracking within ``budget`` enumerated loads. FOUND or ABORTED, and the effort
+    spent."""
     n, n_workers = times.shape
     assigned = np.zeros(n, dtype=np.int64)
     used = np.zeros(n_workers, dtype=np.int64)
@@ -306,7 +307,8 @@ def fullest_first(  # noqa: PLR0915 - one compiled loop
                 if used[w] == 1 or counter[0] > budget:
                     continue
                 column = np.ascontiguousarray(times[:, w])
-                if best_loads(c, column, nominal, succ_ptr, succ_idx, preds_left, assigned, cap,
+                worth = np.ascontiguousarray(value[:, w])
+                if best_loads(c, column, worth, succ_ptr, succ_idx, preds_left, assigned, cap,
                               one_tasks, one_size, one_worth, counter) == 0:  # fmt: skip
                     continue
                 if kept[k] == width and one_worth[0] <= worths[k, width - 1]:

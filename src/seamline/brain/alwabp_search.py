@@ -86,8 +86,10 @@ class AlwabpSearch(BoundSearch[Balance]):
                 d.zobrist, self._worker_keys, self._table(backwards, c), budget, station_of, worker_at,
             )  # fmt: skip
         else:
+            matrix = self._matrix[d.order]
+            value = np.repeat(d.times[:, None], k, axis=1)  # the nominal work a load takes
             outcome, spent = kernel.fullest_first(
-                WORKER_WIDTH, WORKER_LOADS, WORKER_BUDGET, c, d.latest(k, c), self._matrix[d.order], d.times,
+                WORKER_WIDTH, WORKER_LOADS, WORKER_BUDGET, c, d.latest(k, c), matrix, value,
                 d.n_preds, d.succ_ptr, d.succ_idx, station_of, worker_at,
             )  # fmt: skip
         if outcome == FOUND:

@@ -120,6 +120,9 @@ class BoundSearch(Generic[B]):
         self.high: int | None = None
         self.best: B | None = None
         self.nodes = 0
+        self._variant = 0  # the numbering the probes use
+        self._step = 0  # the heuristic tries high - step: doubled after a success, halved after a failure
+        self._floor = low  # and bisects between the floor (below it, it failed) and the best balance
 
     def cycle_of(self, balance: B) -> int:
         raise NotImplementedError
@@ -163,35 +166,51 @@ class BoundSearch(Generic[B]):
         """Tighten the bounds until they meet or ``deadline`` (``time.perf_counter``) passes.
 
         Each round proves or reaches the lowest open cycle time with the first numbering (its table
-        grows from round to round), then tries it with a fresh numbering, and bisects between the
-        lowest open cycle time and the best balance with the heuristic (:meth:`guess`); budgets
-        double when a round decides nothing.
+        grows from round to round), then tries it with a fresh numbering, then lets the heuristic
+        (:meth:`guess`) try, in turn, a step below the best balance (half the gap at first, the
+        step doubled after a success and halved after a failure; at one step, a fresh numbering
+        instead) and halfway between a floor and the best balance (the floor rising above each
+        failure, back to the lower bound once it reaches the best); budgets double when a round
+        decides nothing.
         """
         budget = FIRST_BUDGET
-        variant = 0
-        floor = self.low  # the heuristic's bisection: below here it failed with this numbering
         while not self.closed:
             left = deadline - time.perf_counter()
             if left <= 0:
                 return
             cap = max(int(left * self.nodes_per_s / 4), 1000)
             progress = self.trial(self.low, min(budget, cap)) != ABORTED
-            variant += 1
+            self._variant += 1
             if not self.closed:
-                progress = self.trial(self.low, min(PROBE_BUDGET, cap), variant) != ABORTED or progress
-            for _ in range(PROBES):
+                progress = self.trial(self.low, min(PROBE_BUDGET, cap), self._variant) != ABORTED or progress
+            for probe in range(PROBES):
                 if self.closed or self.high is None or time.perf_counter() > deadline:
                     break
-                floor = max(floor, self.low)
-                if floor >= self.high:
-                    floor, variant = self.low, variant + 1
-                probe = (floor + self.high - 1) // 2
-                if self.guess(probe, variant) == FOUND:
-                    progress = True
-                else:
-                    floor = probe + 1
+                progress = self._probe(self.high, bisect=probe % 2 == 1) or progress
             if not progress:
                 budget *= 2
+
+    def _probe(self, high: int, *, bisect: bool) -> bool:
+        """One heuristic attempt below ``high`` (the best balance): a step down, or a bisection."""
+        gap = high - self.low
+        if bisect:  # halfway up from the floor: the heuristic is not monotone in c
+            self._floor = max(self._floor, self.low)
+            if self._floor >= high:
+                self._floor = self.low
+            c = (self._floor + high - 1) // 2
+            found = self.guess(c, self._variant) == FOUND
+            if not found:
+                self._floor = c + 1
+            return found
+        self._step = min(self._step, gap) if self._step > 0 else max(gap // 2, 1)
+        if self.guess(high - self._step, self._variant) == FOUND:
+            self._step *= 2
+            return True
+        if self._step > 1:
+            self._step //= 2
+        else:
+            self._variant += 1
+        return False
 
 
 class CycleSearch(BoundSearch[list[list[int]]]):
