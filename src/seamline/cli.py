@@ -367,6 +367,54 @@ def solve_cmd(
         _say(f"  machine {machine}: {' '.join(by_machine[machine])}")
 
 
+@app.command("plan")
+def plan_cmd(
+    file: Annotated[
+        Path | None,
+        typer.Argument(
+            help="a planning problem as JSON (seamline.brain.plan_io); absent: the factory file's orders"
+        ),
+    ] = None,
+    time_limit: Annotated[
+        float, typer.Option("--time-limit", help="seconds the solver may take", min=0.01)
+    ] = 5.0,
+    seed: Annotated[int, typer.Option(help="random seed")] = 0,
+    now: Annotated[
+        str | None,
+        typer.Option(help="plan the factory file's orders from this ISO 8601 instant (default: now)"),
+    ] = None,
+    factory_file: FactoryFile = None,
+    json_out: Annotated[bool, typer.Option("--json", help="print the plan as one JSON object")] = False,
+) -> None:
+    """Plan orders onto sewing lines (weighted tardiness, then changeovers, then makespan) and print
+    the validated plan, line by line."""
+    import datetime as dt
+
+    import orjson
+
+    from seamline.brain.plan_factory import planning_problem
+    from seamline.brain.plan_io import plan_to_json, problem_from_json
+    from seamline.brain.plan_solver import solve_plan
+    from seamline.brain.plan_text import plan_text
+
+    try:
+        if file is not None:
+            problem = problem_from_json(orjson.loads(file.read_bytes()))
+        else:
+            at = dt.datetime.fromisoformat(now) if now else dt.datetime.now(dt.UTC)
+            problem = planning_problem(_load(_settings(factory_file=factory_file)), at)
+        plan = solve_plan(problem, time_limit, seed)
+    except (OSError, ValueError) as exc:
+        _usage(f"{file or now}: {exc}")
+    except SeamlineError as exc:
+        err.print(f"[red]error:[/red] {escape(exc.message)}")
+        raise typer.Exit(getattr(exc, "exit_code", 1)) from None
+    if json_out:
+        typer.echo(orjson.dumps(plan_to_json(plan)).decode())
+        return
+    _say(plan_text(problem, plan))
+
+
 factory_app = typer.Typer(help="Factory files.", no_args_is_help=True)
 report_app = typer.Typer(help="Reports from the stored production records.", no_args_is_help=True)
 app.add_typer(factory_app, name="factory")

@@ -74,6 +74,7 @@ class Platform:
             submit=lambda message, on_done: self.ingestor.submit(message, transport="api", on_done=on_done),
             downtime_threshold_s=settings.downtime_threshold_s,
             planned_efficiency=settings.planned_efficiency,
+            save_interval_s=settings.production_save_interval_s or None,
         )
         self.ingestor.add_commit_listener(self.production.committed)
         self.maintenance = MaintenanceLoop(

@@ -48,7 +48,7 @@ _BOOT_STRIDE = 1000
 class SimOptions:
     seed: int = 0
     speed: float = 1.0
-    tick_s: float = 1.0
+    tick_s: float = 0.25  # simulated seconds per step: a message waits at most this long to leave
 
 
 def next_boot_epoch(data_dir: Path) -> int:
@@ -122,8 +122,10 @@ async def drive_simulation(
                     m["boot"] = m.get("boot", 0) + boot_base
             submit(messages)
             await asyncio.sleep(0)
-        else:
-            await asyncio.sleep(opts.tick_s / 4)
+        else:  # asleep until the next tick is due by both clocks: its messages leave on time
+            due = sim.now_s + opts.tick_s
+            wait_s = max((due - by_speed) / opts.speed, due - by_clock)
+            await asyncio.sleep(min(max(wait_s, 0.001), opts.tick_s))
 
 
 async def _report(platform: Platform, sim: FloorSimulation | None, printer: Callable[[str], None]) -> None:

@@ -70,6 +70,13 @@ class Settings(BaseSettings):
         description="an idle or fault state this long with no reported downtime over it becomes an"
         " unassigned stop for a supervisor to give a reason",
     )
+    production_save_interval_s: float = Field(
+        300.0,
+        ge=0,
+        description="how often the production records are saved in the store (and at every clean stop),"
+        " so that a start replays only the events stored after them; 0: never (every start rebuilds"
+        " them from every stored event)",
+    )
     maintenance_interval_s: float = Field(
         5.0,
         gt=0,

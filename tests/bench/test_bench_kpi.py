@@ -26,3 +26,6 @@ def test_a_small_run_reports_latency_backfill_and_every_kpi_answer() -> None:
     assert set(r["goals"]) == {"event_to_kpi_p99_s", "backfill_30_days_s", "kpi_p95_ms"}
     assert "wip of a line" in r["kpis"]
     assert all(0 <= q["p50_ms"] <= q["p95_ms"] for q in r["kpis"].values())
+    assert r["saved"]["bytes"] > 0  # the back-filled ledger saved as the engine saves it, and read back
+    assert r["saved"]["save_s"] >= 0
+    assert r["saved"]["load_s"] >= 0

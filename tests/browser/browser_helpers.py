@@ -21,6 +21,7 @@ class Watched:
         self.base = base
         self.headers = headers or {}  # an admin token's, for the API calls a test makes beside the page
         self.problems: list[str] = []
+        self.expected: list[str] = []  # problems a test provokes on purpose (a refused write's status)
         page.on(
             "console",
             lambda m: self.problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None,
@@ -37,6 +38,17 @@ class Watched:
         if "/ui/live/" in request.url and "ERR_ABORTED" in failure:
             return  # a page's stream is cut when the page goes: not a failure
         self.problems.append(f"request failed: {request.url} {failure}")
+
+    def expect_refusal(self, status: int) -> None:
+        """The test provokes a write the server refuses with ``status``: its failed response (and the
+        console's line about it) are no problem, and must happen."""
+        self.expected += [f"HTTP {status} ", f"status of {status}"]
+
+    def unexpected(self) -> list[str]:
+        """The problems seen, without the expected ones; an expected refusal that never came is one."""
+        left = [p for p in self.problems if not any(e in p for e in self.expected)]
+        missing = [e for e in self.expected[::2] if not any(e in p for p in self.problems)]
+        return left + [f"expected, never seen: {e!r}" for e in missing]
 
     def open(self, path: str) -> Any:
         self.page.goto(self.base + path)

@@ -58,6 +58,6 @@ def watched(browser: Any, demo: Running) -> Iterator[Watched]:
     page = context.new_page()
     w = Watched(page, demo.base, demo.headers)
     yield w
-    problems = list(w.problems)
+    problems = w.unexpected()
     context.close()
     assert problems == [], "\n".join(problems)

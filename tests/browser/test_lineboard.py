@@ -127,6 +127,11 @@ def test_the_line_board_in_english_and_chinese_and_the_line_picker(watched: Watc
     _board_ready(page)
     assert "Line 3 - tees" in page.inner_text("h1")
 
+    device = page.evaluate("Seamline.data.seats[0].device")  # a seat leads to its machine's page
+    page.click("#seats .seat >> nth=0 >> a.pos")
+    page.wait_for_url(f"**/machines/{device}?lang=en")
+    page.wait_for_function(f"document.querySelector('#title').innerText.includes('{device}')")
+
 
 def test_offline_writes_wait_in_the_outbox_and_arrive_once(watched: Watched) -> None:
     page, base = watched.page, watched.base

@@ -79,6 +79,45 @@ def test_the_quality_page_enters_an_inspection_and_an_aql_verdict(watched: Watch
     watched.shot("quality-aql-1024")
 
 
+def test_a_discontinued_aql_stream_is_resumed_from_the_form(watched: Watched) -> None:
+    base = watched.base
+    page = watched.open("/quality?lang=en&line=L05")
+    page.wait_for_selector("#plan dd")
+    style = page.input_value("#a-style")
+    # 2 of 5 lots rejected on normal switch to tightened; 5 not accepted on tightened stop sampling
+    for n in range(7):
+        r = httpx.post(
+            base + "/api/v1/quality/aql/lots",
+            json={"lot": f"LOT-STOP-{n}", "lot_size": 500, "aql": "2.5", "level": "II", "nonconforming": 50,
+                  "line": "L05", "style": style},
+            timeout=10,
+            headers=watched.headers,
+        )  # fmt: skip
+        assert r.status_code == 201, r.text
+    assert r.json()["stream_after"]["discontinued"] is True
+
+    page = watched.open("/quality?lang=zh&line=L05")
+    page.wait_for_selector("#plan .resume button")
+    assert "暂停检验" in page.inner_text("#plan")
+    assert "以加严检验恢复抽样" in page.inner_text("#plan .resume")
+    aql = page.locator("#aql-form")  # a lot entered now is refused, and the page says why in Chinese
+    watched.expect_refusal(409)
+    aql.locator("#a-lot").fill("LOT-STOP-7")
+    aql.locator("#a-found").fill("0")
+    aql.locator("button.primary").click()
+    page.wait_for_selector("#verdict.bad")
+    assert "该检验流的抽样已暂停：请先恢复。" in page.inner_text("#verdict")
+    page.locator("#aql-form").scroll_into_view_if_needed()
+    watched.shot("quality-aql-discontinued-zh")
+    assert watched.axe() == []
+    page.click("#plan .resume button")
+    page.wait_for_function("!document.querySelector('#plan .resume') && document.querySelector('#plan dd')")
+    assert page.eval_on_selector("#plan dd", "e => e.textContent") == "加严检验"
+    streams = httpx.get(base + "/api/v1/quality/aql/streams", timeout=10, headers=watched.headers).json()
+    mine = next(s for s in streams["streams"] if s["stream"] == f"L05/{style}")
+    assert (mine["inspection"], mine["discontinued"]) == ("tightened", False)
+
+
 def _inline(base: str, headers: dict[str, str]) -> tuple[int, int, int]:
     """Inline inspections, pieces checked and defects of line L06 so far, as the API counts them."""
     groups = httpx.get(

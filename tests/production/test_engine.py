@@ -138,13 +138,21 @@ def test_the_api_counts_what_the_twin_scanned_and_a_restart_rebuilds_it(
         assert "group by one or more of hour, line" in bad["error"]["message"]
         assert bad["error"]["details"] == {"field": "by"}
         assert api(app, "GET", "/api/v1/production/exceptions")["total"] == 0
-    with Platform(settings, small) as again:  # a restart rebuilds the ledger from the stored events
-        app = create_app(small, again.store, again.ingestor, platform=again)
-        assert by_operator(app) == dict(truth.scanned_by_operator)
-        kept = api(app, "GET", "/api/v1/production/downtime", **SPAN)["stops"]
-        same = [d for d in kept if (d["device"], d["start"]) == (stop["device"], stop["start"])]
-        assert [(d["reason"], d["assigned_by"]) for d in same] == [("meeting", "sup")]
-        assert again.health()["components"]["production"]["rebuilt_events"] > truth.scans
+    for save_interval_s in (300.0, 0.0):  # a restart takes up the saved ledger, or rebuilds it
+        again_settings = settings.model_copy(update={"production_save_interval_s": save_interval_s})
+        with Platform(again_settings, small) as again:
+            app = create_app(small, again.store, again.ingestor, platform=again)
+            assert by_operator(app) == dict(truth.scanned_by_operator)
+            kept = api(app, "GET", "/api/v1/production/downtime", **SPAN)["stops"]
+            same = [d for d in kept if (d["device"], d["start"]) == (stop["device"], stop["start"])]
+            assert [(d["reason"], d["assigned_by"]) for d in same] == [("meeting", "sup")]
+            health = again.health()["components"]["production"]
+            if save_interval_s:  # saved when the first run stopped: nothing to replay
+                assert health["restored"]["used"] is True
+                assert health["rebuilt_events"] == 0
+            else:
+                assert health["restored"] is None
+                assert health["rebuilt_events"] > truth.scans
 
 
 def test_a_scan_that_makes_no_sense_waits_in_the_exceptions_queue_for_a_supervisor(

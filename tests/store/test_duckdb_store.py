@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import duckdb
@@ -12,7 +13,7 @@ import pytest
 
 from seamline.model.factory import Factory
 from seamline.store import SCHEMA_VERSION, DuckDBStore, StoreError, StoreFileError
-from seamline.telemetry import DeviceBatch
+from seamline.telemetry import DeviceBatch, Event
 
 T0 = 1_795_363_200_000
 
@@ -128,3 +129,28 @@ def test_latest_arrays_serve_a_dashboard_without_objects(factory: Factory) -> No
         ids, ts, values = store.latest_arrays()
     base = factory.devices_by_id["L01-S03"].sensor_base
     assert (ids.tolist(), ts.tolist(), values.tolist()) == ([base], [T0], [1.0])
+
+
+def test_a_schema_4_store_is_upgraded_its_events_counting_as_older_than_any_commit(
+    tmp_path: Path, factory: Factory
+) -> None:
+    old = Event("L01-S03", T0, "state", {"state": "idle"})
+    with DuckDBStore(tmp_path).opened(factory) as store:
+        store.write_batch([replace(one_batch(factory, 1), events=(old,))])
+    with duckdb.connect(str(tmp_path / "seamline.duckdb")) as con:  # what version 4 had
+        con.execute("ALTER TABLE events DROP COLUMN wseq; DROP TABLE saved_state")
+        con.execute("UPDATE seamline_schema SET version = 4")
+    new = Event("L01-S03", T0 - 1000, "state", {"state": "running"})
+    with DuckDBStore(tmp_path).opened(factory) as store:
+        assert [e.data for e in store.events()] == [old.data]
+        assert [e.data for e in store.events(after_wseq=0)] == []
+        store.write_batch([replace(one_batch(factory, 2), events=(new,))])
+        assert [e.data for e in store.events(after_wseq=0)] == [new.data]
+        store.save_state("production", store.wseq, b"ledger")
+    with DuckDBStore(tmp_path, read_only=True).opened(factory) as store:
+        saved = store.load_state("production")
+        assert saved is not None
+        assert saved.data == b"ledger"
+        assert len(store.events()) == 2
+    with duckdb.connect(str(tmp_path / "seamline.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT max(version) FROM seamline_schema").fetchone() == (SCHEMA_VERSION,)

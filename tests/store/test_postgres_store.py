@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 import numpy as np
 import psycopg
@@ -24,7 +25,7 @@ from seamline.store.postgres import (
 from seamline.store.postgres_copy import decode_readings, encode_readings
 from seamline.store.postgres_schema import SCHEMA_VERSION
 from seamline.store.select import open_store, store_for
-from seamline.telemetry import DeviceBatch
+from seamline.telemetry import DeviceBatch, Event
 
 T0 = 1_795_363_200_000  # 2026-11-22T16:00:00Z
 MIDNIGHT = T0 - T0 % DAY_MS + DAY_MS  # 2026-11-23T00:00:00Z
@@ -142,9 +143,35 @@ def test_a_version_2_schema_is_upgraded_in_place_and_keeps_its_readings(
     partitions = {str(r[0]) for r in sql_rows(schema, parts)}
     assert "readings_p20261122" in partitions
     assert indexed == partitions | {"readings"}  # the table's index and each partition's
-    assert sql_rows(schema, "SELECT version FROM seamline_schema ORDER BY version") == [(2,), (3,)]
+    assert sql_rows(schema, "SELECT version FROM seamline_schema ORDER BY version") == [(2,), (3,), (4,)]
     assert f"upgrading store schema '{schema}'" in caplog.text
     assert "to version 3" in caplog.text
+
+
+def test_a_version_3_schema_is_upgraded_its_events_counting_as_older_than_any_commit(
+    schema: str, factory: Factory
+) -> None:
+    old = Event(DEVICE, T0, "state", {"state": "idle"})
+    with PostgresStore(POSTGRES_URL, schema=schema).opened(factory) as store:
+        store.write_batch([replace(one_batch(factory, 1, [T0]), events=(old,))])
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as con:  # what version 3 had
+        s = sql.Identifier(schema)
+        con.execute(sql.SQL("ALTER TABLE {}.events DROP COLUMN wseq").format(s))
+        con.execute(sql.SQL("DROP TABLE {}.saved_state").format(s))
+        con.execute(sql.SQL("UPDATE {}.seamline_schema SET version = 3").format(s))
+    new = Event(DEVICE, T0 - 1000, "state", {"state": "running"})
+    with PostgresStore(POSTGRES_URL, schema=schema).opened(factory) as store:
+        assert [e.data for e in store.events()] == [old.data]
+        assert [e.data for e in store.events(after_wseq=0)] == []
+        store.write_batch([replace(one_batch(factory, 2, [T0 + 1000]), events=(new,))])
+        assert [e.data for e in store.events(after_wseq=0)] == [new.data]
+        store.save_state("production", store.wseq, b"ledger")
+    with PostgresStore(POSTGRES_URL, schema=schema, read_only=True).opened(factory) as store:
+        saved = store.load_state("production")
+        assert saved is not None
+        assert saved.data == b"ledger"
+        assert len(store.events()) == 2
+    assert sql_rows(schema, "SELECT max(version) FROM seamline_schema") == [(SCHEMA_VERSION,)]
 
 
 def test_a_schema_older_than_any_upgrade_is_refused(schema: str, factory: Factory) -> None:

@@ -337,6 +337,58 @@ def test_state_changes_as_columns_oldest_first(open_store: OpenStore, factory: F
     assert len(store.state_changes(end_ms=T0)) == 0
 
 
+def test_events_after_a_commit_are_those_of_later_commits_whatever_their_device_time(
+    open_store: OpenStore, factory: Factory
+) -> None:
+    store = open_store()
+    other = "L01-S04"
+    assert store.wseq == 0
+    store.write_batch([batch(factory, 1, events=(Event(DEVICE, T0 + 10, "state", {"state": "idle"}),))])
+    first = store.wseq
+    store.write_batch([batch(factory, 9)])  # a commit without events still counts
+    assert store.wseq > first
+    store.write_batch(  # back-filled: older device times, committed later
+        [
+            batch(factory, 2, events=(Event(DEVICE, T0 + 1, "state", {"state": "running"}),)),
+            batch(factory, 1, device=other, events=(Event(other, T0 + 2, "scan", {"bundle": "B"}),)),
+        ]
+    )
+    after = [(e.device_id, e.ts_ms - T0) for e in store.events(after_wseq=first)]
+    assert after == [(other, 2), (DEVICE, 1)]
+    assert [e.ts_ms - T0 for e in store.events(after_wseq=0)] == [10, 2, 1]
+    assert store.events(after_wseq=store.wseq) == []
+    got = store.state_changes(after_wseq=first)
+    assert [
+        (got.devices[d], t - T0) for d, t in zip(got.device.tolist(), got.ts_ms.tolist(), strict=True)
+    ] == [(DEVICE, 1)]
+    assert len(store.state_changes(after_wseq=store.wseq)) == 0
+    newest = store.wseq
+    store.close()
+    store = open_store()  # numbering goes on after a restart: never a number used before
+    assert store.wseq >= newest
+    store.write_batch([batch(factory, 3, events=(Event(DEVICE, T0 + 3, "state", {"state": "off"}),))])
+    assert [e.ts_ms - T0 for e in store.events(after_wseq=newest)] == [3]
+
+
+def test_a_saved_state_is_replaced_whole_and_survives_reopening(open_store: OpenStore) -> None:
+    store = open_store()
+    assert store.load_state("production") is None
+    big = bytes(range(256)) * 40_000  # binary, zero bytes included, 10 MB
+    store.save_state("production", 7, b"first")
+    store.save_state("production", 9, big)
+    store.save_state("other", 1, b"")
+    store.close()
+    store = open_store()
+    saved = store.load_state("production")
+    assert saved is not None
+    assert (saved.name, saved.upto, saved.data == big) == ("production", 9, True)
+    assert saved.saved_ms > T0 - 10 * 365 * 86_400_000
+    assert store.wseq >= 9  # commits after a reopening are after what a saved state holds
+    other = store.load_state("other")
+    assert other is not None
+    assert (other.upto, other.data) == (1, b"")
+
+
 def test_counts_start_at_zero(open_store: OpenStore) -> None:
     store = open_store()
     assert (store.message_count(), store.reading_count(), store.latest(), store.events()) == (0, 0, [], [])

@@ -9,7 +9,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from seamline.bench.brain_week import brain
 from seamline.bench.kpi import kpi
+from seamline.bench.plan import plan
 from seamline.bench.query import query
 from seamline.bench.solve import solve_bench
 from seamline.bench.web import web
@@ -173,4 +175,6 @@ def _fmt(value: object, form: str) -> str:
 bench_app.command("query")(query)
 bench_app.command("kpi")(kpi)
 bench_app.command("web")(web)
+bench_app.command("brain")(brain)
+bench_app.command("plan")(plan)
 bench_app.command("solve")(solve_bench)

@@ -45,12 +45,14 @@ def solve_salbp2_model(
     workers: int,
     hint: Sequence[Sequence[int]] | None = None,
     upper: int | None = None,
+    lower: int | None = None,
 ) -> tuple[Outcome, list[list[int]] | None]:
-    """Stations as lists of tasks (from 0) and what CP-SAT proved; ``hint`` stations are tasks from 0."""
+    """Stations as lists of tasks (from 0) and what CP-SAT proved; ``hint`` stations are tasks from 0,
+    ``lower`` a cycle time already proved necessary."""
     n, m, times = problem.n_tasks, problem.stations, problem.task_times
     model = cp_model.CpModel()
-    low = problem.trivial_lower_bound()
-    high = upper if upper is not None else max(sum(times), low)
+    low = max(problem.trivial_lower_bound(), lower or 0)
+    high = max(upper, low) if upper is not None else max(sum(times), low)
     cycle = model.new_int_var(low, high, "cycle")
     windows = _windows(n, problem.arcs, times, m, upper)
     x: dict[tuple[int, int], cp_model.IntVar] = {}
@@ -93,14 +95,17 @@ def solve_alwabp_model(
     workers: int,
     hint: Sequence[tuple[int, Sequence[int]]] | None = None,
     upper: int | None = None,
+    lower: int | None = None,
 ) -> tuple[Outcome, list[tuple[int, list[int]]] | None]:
-    """Stations as (worker, tasks from 0) and what CP-SAT proved."""
+    """Stations as (worker, tasks from 0) and what CP-SAT proved (``lower``: a proved bound)."""
     n, k, times = problem.n_tasks, problem.n_workers, problem.times
     model = cp_model.CpModel()
     fastest = [min(t for t in row if t is not None) for row in times]
-    low = problem.trivial_lower_bound()
+    low = max(problem.trivial_lower_bound(), lower or 0)
     high = (
-        upper if upper is not None else max(sum(max(t for t in row if t is not None) for row in times), low)
+        max(upper, low)
+        if upper is not None
+        else max(sum(max(t for t in row if t is not None) for row in times), low)
     )
     cycle = model.new_int_var(low, high, "cycle")
     windows = _windows(n, problem.arcs, fastest, k, upper)
@@ -109,21 +114,22 @@ def solve_alwabp_model(
         model.add_exactly_one(y[w, s] for s in range(k))
         model.add_exactly_one(y[v, w] for v in range(k))  # station w holds one worker
     z: dict[tuple[int, int, int], cp_model.IntVar] = {}
+    by_task: list[list[tuple[int, cp_model.IntVar]]] = [[] for _ in range(n)]
+    by_station: list[list[tuple[int, cp_model.IntVar]]] = [[] for _ in range(k)]
     for i in range(n):
         for s in windows[i]:
             for w in range(k):
                 if times[i][w] is not None:
-                    z[i, w, s] = model.new_bool_var(f"z{i}_{w}_{s}")
-                    model.add_implication(z[i, w, s], y[w, s])
-        model.add_exactly_one(v for (t, _, _), v in z.items() if t == i)
-    by_task: dict[int, list[tuple[int, cp_model.IntVar]]] = {i: [] for i in range(n)}
-    for (i, _w, s), var in z.items():
-        by_task[i].append((s, var))
+                    z[i, w, s] = var = model.new_bool_var(f"z{i}_{w}_{s}")
+                    model.add_implication(var, y[w, s])
+                    by_task[i].append((s, var))
+                    by_station[s].append((times[i][w] or 0, var))
+        model.add_exactly_one(var for _, var in by_task[i])
     station = [sum(s * var for s, var in by_task[i]) for i in range(n)]
     for i, j in problem.arcs:
         model.add(station[i] <= station[j])
     for s in range(k):
-        model.add(sum((times[i][w] or 0) * var for (i, w, t), var in z.items() if t == s) <= cycle)
+        model.add(sum(t * var for t, var in by_station[s]) <= cycle)
     model.minimize(cycle)
     if hint is not None:
         _hint_alwabp(model, y, z, hint)

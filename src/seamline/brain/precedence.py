@@ -46,8 +46,15 @@ def find_cycle(n: int, arcs: Sequence[tuple[int, int]]) -> tuple[int, ...] | Non
     return None
 
 
-def topological_order(n: int, arcs: Sequence[tuple[int, int]]) -> list[int]:
-    """Tasks in an order that respects every arc (Kahn, smallest ready task first); the graph is acyclic."""
+def topological_order(
+    n: int, arcs: Sequence[tuple[int, int]], priority: Sequence[float] | None = None
+) -> list[int]:
+    """Tasks in an order that respects every arc (Kahn): of the ready tasks, the highest ``priority``
+    first, else the smallest; the graph is acyclic.
+
+    >>> topological_order(3, [(0, 2)]), topological_order(3, [(0, 2)], priority=[1, 5, 9])
+    ([0, 1, 2], [1, 0, 2])
+    """
     succ = successors(n, arcs)
     indegree = [0] * n
     for _, j in arcs:
@@ -55,7 +62,10 @@ def topological_order(n: int, arcs: Sequence[tuple[int, int]]) -> list[int]:
     ready = [i for i in range(n) if indegree[i] == 0]
     order: list[int] = []
     while ready:
-        ready.sort(reverse=True)
+        if priority is None:
+            ready.sort(reverse=True)
+        else:
+            ready.sort(key=lambda i: (priority[i], -i))
         i = ready.pop()
         order.append(i)
         for j in succ[i]:

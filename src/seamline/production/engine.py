@@ -3,8 +3,10 @@
 The ingest writer hands every committed batch to :meth:`ProductionEngine.committed`, which only
 queues the events production reads (:data:`TYPES`); the engine's own thread applies them to the
 :class:`~seamline.production.ledger.ProductionLedger`, so a slow update never holds the writer. On
-start it rebuilds the ledger once from the events already stored (oldest first), then follows new
-commits: no history is scanned again per update.
+start it takes up the ledger it saved in the store (:mod:`seamline.production.saved`) and replays
+the events committed after it, or, without a usable one, rebuilds the ledger once from every event
+stored (oldest first); then it follows new commits: no history is scanned again per update. It
+saves the ledger every ``save_interval_s`` and when it stops.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from seamline.errors import SeamlineError
 from seamline.ingest.decode import decode_message
 from seamline.ingest.rejection import RejectedMessage
 from seamline.model.factory import Factory
+from seamline.production import saved
 from seamline.production.downtime import DEFAULT_THRESHOLD_S, Downtime
 from seamline.production.ledger import ProductionLedger, ScanException
 from seamline.production.orders import OrderError
@@ -36,6 +39,7 @@ Submit = Callable[[dict[str, Any], Callable[[object], None]], None]  # message, 
 REBUILD_LIMIT: Final = 5_000_000
 PLANNED_EFFICIENCY: Final = 0.70  # the setting's default: what the hourly targets plan for
 _APPLY_AT_ONCE: Final = 5_000  # queued events applied under one hold of the lock, at most
+SAVE_INTERVAL_S: Final = 300.0  # the setting's default: how often the ledger is saved in the store
 _T = TypeVar("_T")
 _Item = tuple[str, int, str, dict[str, Any], int]  # device, device ts, type, data, received (wall ms)
 
@@ -62,15 +66,26 @@ class ProductionEngine:
         submit: Submit | None = None,
         downtime_threshold_s: float = DEFAULT_THRESHOLD_S,
         planned_efficiency: float = PLANNED_EFFICIENCY,
+        save_interval_s: float | None = None,
     ) -> None:
         """``submit(message, on_done)`` sends a message through ingest (the platform passes its
         ingestor's); supervisors' decisions travel that way into the store, so that a restart
-        applies them again. ``planned_efficiency`` (a fraction) sets the lines' hourly targets."""
+        applies them again. ``planned_efficiency`` (a fraction) sets the lines' hourly targets.
+        ``save_interval_s``: how often the ledger is saved in the store (and at :meth:`stop`), and
+        taken up again by :meth:`start`; None: never (every start rebuilds it from every event)."""
         self.factory = factory
         self.planned_efficiency = planned_efficiency
         self.store = store
         self._submit = submit
         self._seq = 0
+        self._threshold_s = downtime_threshold_s
+        self.save_interval_s = save_interval_s
+        self._upto = 0  # the store's last commit whose events the ledger holds (saved.py)
+        self._saved_upto = -1  # what the newest save in the store holds
+        self._saved_at = time.monotonic()
+        self._restored: dict[str, Any] | None = None  # how start() got the ledger
+        self._last_save: dict[str, Any] | None = None
+        self._fingerprint: str | None = None  # of the code, the factory and the threshold (saved.py)
         self.ledger = ProductionLedger(factory, downtime_threshold_s=downtime_threshold_s)
         self._lock = threading.Lock()
         self._queue: queue.SimpleQueue[_Item | None] = queue.SimpleQueue()
@@ -88,20 +103,40 @@ class ProductionEngine:
     # -- lifecycle -------------------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Rebuild the ledger from the stored events and the machine counters from the store's
-        rollups, then follow new commits."""
+        """Take up the saved ledger and replay the events stored after it, or rebuild the ledger
+        from every stored event; rebuild the machine counters from the store's rollups; then follow
+        new commits. Call it before ingest commits anything."""
         t = time.perf_counter()
         with self._lock:
-            rebuilt = replay_stored(self.ledger, self.store)
+            upto = self.store.wseq  # nothing commits meanwhile: the ledger holds every event up to it
+            after = self._restore() if self.save_interval_s is not None else None
+            rebuilt = replay_stored(self.ledger, self.store, after_wseq=after)
             _, ts, _ = self.store.latest_arrays()  # the floor's clock when it stopped
             if len(ts):
                 self.ledger.observe(int(ts.max()))
+            self._upto = upto
+            self._saved_upto = upto if after == upto else -1
         self._rebuilt = rebuilt
-        if rebuilt:
+        took = time.perf_counter() - t
+        if after is not None:
+            assert self._restored is not None  # _restore() set it
+            self._restored.update(replayed_events=rebuilt, seconds=round(took, 3))
+            log.info(
+                "production records taken up from the state saved at commit %d (%.1f MB, read in %.1f s)"
+                " and %d events stored after it, in %.1f s: %d records, %d open exceptions",
+                after,
+                self._restored["bytes"] / 1e6,
+                self._restored["load_s"],
+                rebuilt,
+                took,
+                len(self.ledger.records),
+                sum(1 for x in self.ledger.exceptions if x.status == "open"),
+            )
+        elif rebuilt:
             log.info(
                 "production records rebuilt from %d stored events in %.1f s: %d records, %d open exceptions",
                 rebuilt,
-                time.perf_counter() - t,
+                took,
                 len(self.ledger.records),
                 sum(1 for x in self.ledger.exceptions if x.status == "open"),
             )
@@ -113,12 +148,72 @@ class ProductionEngine:
         self._spawn()
 
     def stop(self) -> None:
-        """Apply what is queued, then stop the thread."""
+        """Apply what is queued, stop the thread, and save the ledger (when saves are on)."""
         if self._thread is not None:
             self._queue.put(None)
             self._thread.join()
             self._thread = None
+            if self.save_interval_s is not None and self._last_error is None:
+                self.save()
         self._started = False
+
+    def _restore(self) -> int | None:
+        """Put the saved ledger in place; the last commit it holds, or None (then nothing changed)."""
+        t = time.perf_counter()
+        try:
+            found = self.store.load_state(saved.NAME)
+        except SeamlineError as exc:
+            log.warning("the saved production records cannot be read (%s); rebuilding them", exc)
+            return None
+        if found is None:
+            return None
+        try:
+            ledger = saved.load(found.data, self.factory, downtime_threshold_s=self._threshold_s)
+        except saved.SavedStateError as exc:
+            log.warning(
+                "the production records saved at commit %d are not used: %s; rebuilding them from"
+                " every stored event",
+                found.upto,
+                exc.message,
+            )
+            self._restored = {"used": False, "why": exc.message}
+            return None
+        self.ledger = ledger
+        self._restored = {
+            "used": True,
+            "upto": found.upto,
+            "bytes": len(found.data),
+            "load_s": round(time.perf_counter() - t, 3),
+        }
+        return found.upto
+
+    def save(self) -> bool:
+        """Save the ledger in the store now (on the engine's thread, or when it is stopped); False
+        when the store refused it (logged: the next save tries again, a start rebuilds meanwhile)."""
+        t = time.perf_counter()
+        with self._lock:  # the ledger holds every event up to self._upto and none after
+            upto, records = self._upto, len(self.ledger.records)
+            raw = saved.pickled(self.ledger)
+        held = time.perf_counter() - t
+        if self._fingerprint is None:
+            self._fingerprint = saved.fingerprint(self.factory, self._threshold_s)
+        data = saved.pack(raw, self._fingerprint, records=records)
+        del raw
+        self._saved_at = time.monotonic()
+        try:
+            self.store.save_state(saved.NAME, upto, data)
+        except SeamlineError as exc:
+            log.warning("could not save the production records (%s); the next save tries again", exc)
+            return False
+        self._saved_upto = upto
+        self._last_save = {
+            "upto": upto,
+            "bytes": len(data),
+            "seconds": round(time.perf_counter() - t, 3),
+            "lock_held_s": round(held, 3),
+        }
+        log.debug("production records saved at commit %d: %d bytes in %.2f s", upto, len(data), held)
+        return True
 
     def committed(self, batches: Sequence[DeviceBatch], commit_ms: int) -> None:
         """The ingest writer's commit listener: queue the events that make production records, and
@@ -126,15 +221,17 @@ class ProductionEngine:
         an hour sends no event, but its readings say the hour has passed), and the batches
         themselves once, for the engine's thread to sift their counter readings."""
         newest = 0
+        events: list[_Item] = []
         for b in batches:
             if b.boot != DECISION_BOOT:
                 newest = max(newest, b.sent_ts_ms)
-            for e in b.events:
-                if e.type in TYPES:
-                    self._queue.put((b.device_id, e.ts_ms, e.type, e.data, b.received_ts_ms))
-        if newest:
-            self._queue.put(("", newest, "_clock", {}, 0))
-        self._queue.put(("", commit_ms, "_counters", {"batches": batches}, 0))
+            events.extend(
+                (b.device_id, e.ts_ms, e.type, e.data, b.received_ts_ms) for e in b.events if e.type in TYPES
+            )
+        # one item per commit, with the store's number of it (this runs on the writer's thread
+        # right after the commit): the engine never holds part of a commit when it saves
+        data = {"events": events, "newest": newest, "batches": batches, "wseq": self.store.wseq}
+        self._queue.put(("", commit_ms, "_commit", data, 0))
 
     def read(self, fn: Callable[[ProductionLedger], _T]) -> _T:
         """``fn(ledger)`` with no event half-applied."""
@@ -287,6 +384,8 @@ class ProductionEngine:
             "records": records,
             "open_exceptions": open_exceptions,
             "last_lag_s": round(self._last_lag_s, 3),  # received by ingest -> visible in the API
+            "restored": self._restored,  # the saved ledger start() took up, or why not
+            "last_save": self._last_save,
             "restarts": self._restarts,
             "last_error": self._last_error,
         }
@@ -321,20 +420,22 @@ class ProductionEngine:
 
     def _apply(self, items: list[_Item | None]) -> bool:
         """Apply queued events under one hold of the lock, machine states in bulk; True: stop."""
-        events = []
+        events: list[_Item] = []
         marks = []
         batches: list[DeviceBatch] = []
-        clock = 0
+        clock = upto = 0
         stop = False
         for item in items:
             if item is None:
                 stop = True
             elif item[2] == "_mark":
                 marks.append(item[3]["event"])
-            elif item[2] == "_clock":
-                clock = max(clock, item[1])
-            elif item[2] == "_counters":
-                batches.extend(item[3]["batches"])
+            elif item[2] == "_commit":
+                commit = item[3]
+                events.extend(commit["events"])
+                clock = max(clock, commit["newest"])
+                batches.extend(commit["batches"])
+                upto = max(upto, commit["wseq"])
             else:
                 events.append(item)
         if events:
@@ -348,31 +449,43 @@ class ProductionEngine:
             with self._lock:
                 self.ledger.observe(clock)
                 self.ledger.counters.update(batches)
+                self._upto = max(self._upto, upto)
         for mark in marks:  # everything queued before the mark is applied now
             mark.set()
+        if (
+            not stop
+            and self.save_interval_s is not None
+            and self._upto != self._saved_upto
+            and time.monotonic() - self._saved_at >= self.save_interval_s
+        ):
+            self.save()
         return stop
 
 
-def replay_stored(ledger: ProductionLedger, store: Store, *, limit: int = REBUILD_LIMIT) -> int:
+def replay_stored(
+    ledger: ProductionLedger, store: Store, *, limit: int = REBUILD_LIMIT, after_wseq: int | None = None
+) -> int:
     """Apply the store's production events (:data:`TYPES`) to ``ledger``, oldest first: machine
     states read as columns (:meth:`Store.state_changes`), the newest ``limit`` of the other events
-    as events. Returns how many. What the engine does at start, and what a report that runs outside
+    as events; with ``after_wseq``, only those committed after that commit (what a saved ledger
+    lacks). Returns how many. What the engine does at start, and what a report that runs outside
     the service does to see the same records.
 
     Orders and bundles come first and all of them, however old: an order placed before the newest
     ``limit`` events still explains their scans, and no scan waits for its bundle on a rebuild
     (what an order does depends on no scan)."""
-    orders = stored_orders(store)
+    orders = stored_orders(store, after_wseq=after_wseq)
     others = [t for t in TYPES if t != "state" and t not in ORDER_EVENTS]
-    stored = store.events(types=others, limit=limit)  # newest first
+    stored = store.events(types=others, limit=limit, after_wseq=after_wseq)  # newest first
     return ledger.replay(
-        ((e.device_id, e.ts_ms, e.type, e.data) for e in [*orders, *reversed(stored)]), store.state_changes()
+        ((e.device_id, e.ts_ms, e.type, e.data) for e in [*orders, *reversed(stored)]),
+        store.state_changes(after_wseq=after_wseq),
     )
 
 
-def stored_orders(store: Store) -> list[StoredEvent]:
-    """Every stored ``order`` and ``bundle`` event, oldest first."""
-    return store.events(types=ORDER_EVENTS, limit=REBUILD_LIMIT)[::-1]
+def stored_orders(store: Store, *, after_wseq: int | None = None) -> list[StoredEvent]:
+    """Every stored ``order`` and ``bundle`` event (committed after ``after_wseq``), oldest first."""
+    return store.events(types=ORDER_EVENTS, limit=REBUILD_LIMIT, after_wseq=after_wseq)[::-1]
 
 
 __all__ = ["DECISION_BOOT", "DecisionRefusedError", "ProductionEngine", "replay_stored", "stored_orders"]

@@ -77,5 +77,5 @@ class InspectionDiscontinuedError(SwitchingError):
         super().__init__(
             stream,
             "acceptance inspection is discontinued after 5 lots not accepted on tightened inspection"
-            " (ISO 2859-1 9.4); resume() on tightened inspection once the supplier has acted on quality",
+            " (ISO 2859-1 9.4); resume it, on tightened inspection, once the supplier has acted on quality",
         )

@@ -112,6 +112,7 @@ class LineFloor:
         self.roster = [factory.operators_by_id[o] for o in line.operator_ids]
         self.orders: deque[Order] = deque(o for o in factory.orders if o.line_id == line.id)
         self.order_pool = order_pool
+        self.loaded: list[str] = []  # orders whose bundles the line has taken, in order
         self.style: Style | None = factory.styles.get(line.style_id) if line.style_id else None
         self.first_style = self.style.id if self.style else ""
         self.bulletin: OperationBulletin | None = self.style.bulletin if self.style else None
@@ -327,6 +328,7 @@ class LineFloor:
             if self.rng.random() < 0.02:
                 self.scanner.count(now, "scan_error_count")
         self.truth.scans += 1
+        self.truth.earned_min_by_line[self.line.id] += op.sam_min * bundle.quantity
         self.truth.scanned_by_operator[operator.id] += bundle.quantity
         self.truth.scanned_by_operation[(self.line.id, op.id)] += bundle.quantity
         if self.rng.random() < self.cfg.inline_check_share:
@@ -344,6 +346,7 @@ class LineFloor:
             self.wip -= 1
             self.truth.bundles_done[self.line.id] += 1
             self.truth.pieces_by_line[self.line.id] += bundle.quantity
+            self.truth.bundle_finished(bundle.order_id, bundle.quantity, now)
             lam = self.cfg.end_of_line_defects_per_piece * self.quality_factor * (1.0 + 0.25 * (slow - 1.0))
             self._inspect("end_of_line", bundle, op, operator, seat.ws, bundle.quantity, lam)
             self._feed()
@@ -404,7 +407,7 @@ class LineFloor:
             if self.pending:
                 bundles.append(self.pending.popleft())
             elif self.orders and self.orders[0].style_id == self.style.id:
-                self.pending.extend(self.orders.popleft().bundles())
+                self.pending.extend(self._load(self.orders.popleft()))
             else:
                 break
         ops = self.bulletin.operations
@@ -443,6 +446,11 @@ class LineFloor:
                 if not op.predecessors:
                     self._release(_Item(self.bundle_no, bundle, op))
 
+    def wake(self) -> None:
+        """Orders were queued or released: a line without enough work takes them now."""
+        if self.staffed and not self.changing and self.shift_end > self.env.now:
+            self._feed()
+
     def _next_order(self) -> bool:
         """Load the next order's bundles; False while waiting (no order, or a changeover is due)."""
         if not self.orders and self.order_pool:
@@ -456,8 +464,14 @@ class LineFloor:
                 self.env.process(self._changeover(self.factory.styles[order.style_id]))
             return False
         self.orders.popleft()
-        self.pending.extend(order.bundles())
+        self.pending.extend(self._load(order))
         return bool(self.pending)
+
+    def _load(self, order: Order) -> tuple[Bundle, ...]:
+        """An order's cut bundles, the line now committed to it (a plan no longer moves it)."""
+        self.loaded.append(order.id)
+        self.truth.order_quantity[order.id] = order.quantity
+        return order.bundles()
 
     def _changeover(self, style: Style) -> Steps:
         """Set the line up for the next style (downtime ``changeover`` on every staffed seat)."""

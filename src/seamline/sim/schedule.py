@@ -1,10 +1,15 @@
 """Which channels a device samples in one publish interval, and when.
 
-Channel ``c`` of a device samples at ``phase + k * period_ms[c]`` (ms after the simulation start).
-When ``phase`` is below ``g = gcd(periods, interval)``, and intervals start at multiples of the
-interval, the set of ``k`` falling in ``[a, a + interval)`` does not depend on the phase: every device
-of a type shares one schedule per interval, offset by its own phase. The pattern repeats with
-``lcm(periods, interval)``, so schedules are cached by ``a mod lcm``.
+Channel ``c`` of a device samples at ``phase + lead[c] + k * period_ms[c]`` (ms after the simulation
+start). When ``phase`` is below ``g = gcd(periods, interval)``, the leads are multiples of ``g`` and
+intervals start at multiples of the interval, the set of ``k`` falling in ``[a, a + interval)`` does
+not depend on the phase: every device of a type shares one schedule per interval, offset by its own
+phase. The pattern repeats with ``lcm(periods, interval)``, so schedules are cached by ``a mod lcm``.
+
+State-like channels (machine state, fault, warning, presence, running) are read as late in their
+interval as the grid allows (``lead = min(period, interval) - g``), the way a controller reads its
+registers just before it publishes: a state travels to the screens the moment it is read, not an
+interval later. The other channels sample from the start of their period.
 """
 
 from __future__ import annotations
@@ -24,6 +29,10 @@ B = npt.NDArray[np.bool_]
 
 _WINDOW_DERIVED = ("speed_avg", "speed_max", "burst_count", "burst_avg", "idle_gap_avg", "needle_time")
 _MAX_CACHED = 4096
+# read at the end of their interval (see the module's docstring)
+_READ_LATE = np.array(
+    [int(s) for s in (Source.STATE, Source.FAULT, Source.WARNING, Source.PRESENT, Source.RUNNING)]
+)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -99,13 +108,16 @@ class ScheduleCache:
 
 def build_schedule(model: TypeModel, a_ms: int, interval_ms: int) -> Schedule:
     p = model.period_ms
-    k_lo = -(-a_ms // p)  # ceil
-    k_hi = -(-(a_ms + interval_ms) // p)
+    lead = np.where(
+        np.isin(model.source, _READ_LATE), np.minimum(p, interval_ms) - phase_grid_ms(model, interval_ms), 0
+    )
+    k_lo = -(-(a_ms - lead) // p)  # ceil
+    k_hi = -(-(a_ms + interval_ms - lead) // p)
     counts = k_hi - k_lo
     ch = np.repeat(np.arange(p.size, dtype=np.int64), counts)
     starts = np.repeat(np.cumsum(counts) - counts, counts)
     k = np.repeat(k_lo, counts) + (np.arange(ch.size, dtype=np.int64) - starts)
-    off = k * p[ch] - a_ms
+    off = k * p[ch] + lead[ch] - a_ms
     order = np.lexsort((ch, off))
     ch = ch[order]
     off = off[order]

@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
 
@@ -30,6 +31,20 @@ from seamline.sim.schedule import phase_grid_ms
 from seamline.sim.telemetry import DeviceGroup
 from seamline.sim.truth import FloorTruth, TruthLedger
 from seamline.sim.typemodel import TypeModel, build_type_model
+
+
+@dataclass(frozen=True, slots=True)
+class LineOrders:
+    """A line's work as :meth:`FloorSimulation.line_orders` sees it."""
+
+    line_id: str
+    style_id: str | None
+    changing: bool  # a changeover to the next style is under way
+    taken: tuple[str, ...]  # orders whose bundles the line has taken, in order
+    queued: tuple[str, ...]  # orders it takes next, in order
+    staffed: int  # seats with an operator this shift
+    wip_bundles: int
+
 
 _MAX_PHASE_MS = 250  # "a small per-device phase offset"
 _NOT_MACHINES = (DeviceCategory.SCANNER, DeviceCategory.BADGE)
@@ -149,6 +164,7 @@ class FloorSimulation:
     def _build_floor(self) -> None:
         f, env = self.factory, self.env
         pool: deque[Order] = deque(o for o in f.orders if o.line_id is None)
+        self._pool = pool
         self._lines: list[LineFloor] = []
         for line in f.lines:
             machines = {
@@ -316,6 +332,54 @@ class FloorSimulation:
         total = np.bincount(self._group_of, weights=share, minlength=self._n_groups)
         count = np.bincount(self._group_of, minlength=self._n_groups)
         self._load = total / np.maximum(count, 1)
+
+    # -- line loading: which orders each line makes next (a plan, or first come) -----------------
+
+    def line_orders(self) -> dict[str, LineOrders]:
+        """Each line's style, the orders it has taken (cut bundles fed or waiting to be) and the
+        ones queued for it, its staffed seats; and, under ``""``, the pool that any free line takes
+        from, first come first served."""
+        out = {
+            lf.line.id: LineOrders(
+                lf.line.id,
+                lf.style.id if lf.style else None,
+                lf.changing,
+                tuple(lf.loaded),
+                tuple(o.id for o in lf.orders),
+                len(lf.staffed),
+                lf.wip,
+            )
+            for lf in self._lines
+        }
+        out[""] = LineOrders("", None, False, (), tuple(o.id for o in self._pool), 0, 0)
+        return out
+
+    def load_lines(self, queues: Mapping[str, Sequence[Order]]) -> None:
+        """Queue these orders on these lines, in this sequence, in place of what was queued there
+        (an order a line has taken stays with it, wherever a plan puts it); a queued order leaves
+        the pool. Idle lines start at once (a changeover first when the style changes)."""
+        by_id = {lf.line.id: lf for lf in self._lines}
+        unknown = sorted(set(queues) - set(by_id))
+        if unknown:
+            raise SimulationError("queues", f"no line {unknown[0]!r} on this floor")
+        taken = {oid for lf in self._lines for oid in lf.loaded}
+        queues = {k: [o for o in v if o.id not in taken] for k, v in queues.items()}  # taken: stays
+        queued = {o.id for orders in queues.values() for o in orders}
+        for lf in by_id.values():
+            if lf.line.id in queues:
+                lf.orders = deque(queues[lf.line.id])
+            else:
+                lf.orders = deque(o for o in lf.orders if o.id not in queued)
+        self._pool = deque(o for o in self._pool if o.id not in queued)
+        for lf in self._lines:
+            lf.order_pool = self._pool
+            lf.wake()
+
+    def release(self, order: Order) -> None:
+        """A new order (a rush order, say) joins the pool, last; a line without work takes it."""
+        self._pool.append(order)
+        for lf in self._lines:
+            lf.wake()
 
     @property
     def truth(self) -> FloorTruth:

@@ -96,6 +96,9 @@ class FloorTruth:
     scanned_by_operation: Mapping[tuple[str, str], int] = field(default_factory=dict, hash=False)
     state: Mapping[str, str] = field(default_factory=dict, hash=False)
     downtime_s: Mapping[tuple[str, str], float] = field(default_factory=dict, hash=False)
+    pieces_by_order: Mapping[str, int] = field(default_factory=dict, hash=False)
+    order_done_s: Mapping[str, float] = field(default_factory=dict, hash=False)  # last bundle finished
+    earned_min_by_line: Mapping[str, float] = field(default_factory=dict, hash=False)  # pieces x SAM
 
 
 class TruthLedger:
@@ -118,6 +121,22 @@ class TruthLedger:
         self.wip_at_start: list[WipBundle] = []
         self.downtime_s: defaultdict[tuple[str, str], float] = defaultdict(float)
         self._stops: dict[tuple[str, str], float] = {}
+        self.pieces_by_order: Counter[str] = Counter()
+        self.order_done_s: dict[str, float] = {}
+        self.order_quantity: dict[str, int] = {}  # of the orders a line has loaded
+        self.earned_min_by_line: defaultdict[str, float] = defaultdict(float)
+
+    def bundle_finished(self, order_id: str, pieces: int, at_s: float) -> None:
+        """A bundle's last operation is done: its garments count for its order, which is done once
+        all its pieces are (the bundles of ``wip_at_start`` included)."""
+        self.pieces_by_order[order_id] += pieces
+        wanted = self.order_quantity.get(order_id)
+        if (
+            wanted is not None
+            and self.pieces_by_order[order_id] >= wanted
+            and order_id not in self.order_done_s
+        ):
+            self.order_done_s[order_id] = at_s
 
     def stop_began(self, workstation: str, reason: str, at_s: float) -> None:
         """A reported stop (``downtime`` event) of one workstation began."""
@@ -161,6 +180,9 @@ class TruthLedger:
             scanned_by_operation=dict(self.scanned_by_operation),
             state=state,
             downtime_s=self._downtime_until(at_s),
+            pieces_by_order=dict(self.pieces_by_order),
+            order_done_s=dict(self.order_done_s),
+            earned_min_by_line=dict(self.earned_min_by_line),
         )
 
     def _downtime_until(self, at_s: float) -> dict[tuple[str, str], float]:

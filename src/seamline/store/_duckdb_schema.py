@@ -1,5 +1,5 @@
 # ruff: noqa: S608  # SQL is assembled from constants and catalogue paths; values are bound
-"""The DuckDB store's schema (version 4), the upgrades from versions 1 to 3, and the formats of
+"""The DuckDB store's schema (version 5), the upgrades from versions 1 to 4, and the formats of
 the compacted files.
 
 Layout (see :mod:`seamline.store.duckdb` for why):
@@ -13,6 +13,9 @@ Layout (see :mod:`seamline.store.duckdb` for why):
   inside a minute or an hour): the rollups.
 - ``messages`` (recent, with the de-duplication key) and ``message_ranges`` (older messages as
   runs of consecutive sequence numbers, enough to refuse a resent message forever).
+- ``events`` (each with the ``wseq`` of the commit that stored it) and ``saved_state`` (the
+  production ledger as the engine last saved it, with the commit it includes everything up to:
+  :mod:`seamline.production.saved`).
 - ``readings`` (a view over hot rows and every raw Parquet file) and ``readings_t`` for ad-hoc SQL.
 """
 
@@ -25,8 +28,9 @@ from seamline.store import _coldfiles
 from seamline.store._coldfiles import parquet_list
 
 # 3: compacted files in the relative format (files of 2 stay readable); 4: closed hours of
-# rollup_1h in files too (a store of 3 needs no change: maintenance moves them)
-SCHEMA_VERSION: Final = 4
+# rollup_1h in files too (a store of 3 needs no change: maintenance moves them); 5: events carry
+# their commit's number (``wseq``) and ``saved_state`` keeps the production ledger
+SCHEMA_VERSION: Final = 5
 
 ROLLUP_COLUMNS: Final = (
     "sensor_id INTEGER NOT NULL, bucket BIGINT NOT NULL, count BIGINT NOT NULL, min DOUBLE NOT NULL,"
@@ -64,6 +68,12 @@ CREATE TABLE seamline_state (key VARCHAR NOT NULL, value BIGINT NOT NULL);
 INSERT INTO seamline_state VALUES ('rollup_wseq', 0), ('rollup_open_ms', 0), ('retention_now_ms', 0);
 """
 
+# Added by the upgrade to 5 (events stored before it carry wseq 0: older than any saved state).
+_SAVED_STATE: Final = """CREATE TABLE saved_state (
+    name VARCHAR PRIMARY KEY, upto BIGINT NOT NULL, saved_ms BIGINT NOT NULL, data BLOB NOT NULL);
+"""
+UPGRADE_TO_5: Final = f"ALTER TABLE events ADD COLUMN wseq BIGINT NOT NULL DEFAULT 0;\n{_SAVED_STATE}"
+
 SCHEMA: Final = f"""
 CREATE TABLE seamline_schema (version INTEGER NOT NULL, created_ms BIGINT NOT NULL);
 CREATE TABLE devices (
@@ -84,8 +94,8 @@ CREATE TABLE message_ranges (
     device_id VARCHAR NOT NULL, boot BIGINT NOT NULL, seq_lo BIGINT NOT NULL, seq_hi BIGINT NOT NULL);
 CREATE TABLE events (
     device_id VARCHAR NOT NULL, ts_ms BIGINT NOT NULL, received_ts_ms BIGINT NOT NULL,
-    type VARCHAR NOT NULL, data JSON NOT NULL);
-{_MAINTENANCE_TABLES}"""
+    type VARCHAR NOT NULL, data JSON NOT NULL, wseq BIGINT NOT NULL DEFAULT 0);
+{_MAINTENANCE_TABLES}{_SAVED_STATE}"""
 
 TABLES: Final = frozenset(
     {
@@ -104,6 +114,7 @@ TABLES: Final = frozenset(
         "cold_files",
         "cold_garbage",
         "seamline_state",
+        "saved_state",
     }
 )
 

@@ -102,6 +102,18 @@ class StateChanges:
 
 
 @dataclass(frozen=True, slots=True)
+class SavedState:
+    """A state a component keeps in the store (:meth:`Store.save_state`): ``data`` includes every
+    event of the commits up to ``upto`` (the store's commit numbers, :attr:`Store.wseq`) and none
+    after."""
+
+    name: str
+    upto: int
+    saved_ms: int  # wall clock, when it was saved
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
 class WriteResult:
     """What one ``write_batch`` call committed."""
 
@@ -302,6 +314,9 @@ class Store(Protocol):
     """
 
     retention: RetentionPolicy
+    # the number of the last commit of write_batch: it rises with every commit, in commit order,
+    # and each stored event carries its commit's (``after_wseq`` of events and state_changes)
+    wseq: int
 
     def open(self, factory: Factory) -> None:
         """Create or upgrade the schema and register the factory's sensors."""
@@ -329,12 +344,23 @@ class Store(Protocol):
         start_ms: int | None = None,
         end_ms: int | None = None,
         limit: int = 1000,
+        *,
+        after_wseq: int | None = None,
     ) -> list[StoredEvent]:
-        """Events, newest first."""
+        """Events, newest first; with ``after_wseq``, only those of the commits after it."""
 
-    def state_changes(self, start_ms: int | None = None, end_ms: int | None = None) -> StateChanges:
+    def state_changes(
+        self, start_ms: int | None = None, end_ms: int | None = None, *, after_wseq: int | None = None
+    ) -> StateChanges:
         """Every stored ``state`` event with ``start_ms <= ts < end_ms`` (device time), oldest first,
-        as columns."""
+        as columns; with ``after_wseq``, only those of the commits after it."""
+
+    def save_state(self, name: str, upto: int, data: bytes) -> None:
+        """Keep ``data`` under ``name`` (replacing what was kept), atomically: a crash leaves the
+        old one or the new one. ``upto``: the last commit ``data`` includes."""
+
+    def load_state(self, name: str) -> SavedState | None:
+        """What :meth:`save_state` last kept under ``name``; None when nothing was."""
 
     def reading_count(self) -> int:
         """Readings stored so far."""

@@ -46,7 +46,14 @@ import pyarrow as pa
 
 from seamline.model.factory import Factory
 from seamline.store import _coldfiles, _coldread, _duckdb_maintain, _duckdb_query, _latest
-from seamline.store._duckdb_schema import SCHEMA, SCHEMA_VERSION, TABLES, UPGRADE_FROM_1, readings_view_sql
+from seamline.store._duckdb_schema import (
+    SCHEMA,
+    SCHEMA_VERSION,
+    TABLES,
+    UPGRADE_FROM_1,
+    UPGRADE_TO_5,
+    readings_view_sql,
+)
 from seamline.store.base import (
     HOUR_MS,
     Aggregates,
@@ -54,6 +61,7 @@ from seamline.store.base import (
     MaintenanceReport,
     Resolution,
     RetentionPolicy,
+    SavedState,
     Series,
     StateChanges,
     StateDurations,
@@ -151,7 +159,9 @@ class DuckDBStore:
         # other, so a resent message is always caught by one of the two.
         self.write_lock = threading.Lock()
         self.maintain_lock = threading.Lock()
-        self.wseq = 0  # number of the last commit of write_batch
+        # number of the last commit of write_batch; never below a number a stored event or a saved
+        # state holds, so that what a later commit stores is always "after" them
+        self.wseq = 0
         self.max_ts = _latest.NO_TS  # newest device time written: the data's own clock, for compaction
         self.kinds: dict[int, str] = {}
 
@@ -195,6 +205,8 @@ class DuckDBStore:
                 con,
                 "SELECT greatest((SELECT COALESCE(max(wseq), 0) FROM readings_hot),"
                 " (SELECT COALESCE(max(wseq), 0) FROM messages),"
+                " (SELECT COALESCE(max(wseq), 0) FROM events),"
+                " (SELECT COALESCE(max(upto), 0) FROM saved_state),"
                 " (SELECT value FROM seamline_state WHERE key = 'rollup_wseq'))",
             )
             self._load_latest(con, factory.sensor_count)
@@ -331,18 +343,21 @@ class DuckDBStore:
                 f" ({SCHEMA_VERSION}); upgrade Seamline",
                 reason="store_version",
             )
-        if version == 1 and "readings" in tables:
-            log.info("upgrading %s from schema version 1 to %d", where, SCHEMA_VERSION)
-            con.begin()
-            con.execute(UPGRADE_FROM_1)
-            con.execute(readings_view_sql(None, []))
-            con.execute("UPDATE seamline_schema SET version = ?", [SCHEMA_VERSION])
-            con.commit()
-            tables = (tables - {"readings"}) | TABLES
-        elif version in (2, 3):
+        if version < SCHEMA_VERSION:
             # Version 4 reads every file versions 2 and 3 wrote, and maintenance moves the closed
             # hours of rollup_1h into files, which they would not read: they refuse the store now.
+            # Version 5 numbers the events by commit and keeps the saved production ledger.
+            log.info("upgrading %s from schema version %d to %d", where, version, SCHEMA_VERSION)
+            con.begin()
+            if version == 1 and "readings" in tables:
+                con.execute(UPGRADE_FROM_1)
+                con.execute(readings_view_sql(None, []))
+                tables = (tables - {"readings"}) | (TABLES - {"saved_state"})
+            if "saved_state" not in tables:
+                con.execute(UPGRADE_TO_5)
+                tables.add("saved_state")
             con.execute("UPDATE seamline_schema SET version = ?", [SCHEMA_VERSION])
+            con.commit()
         if "readings_hot" in tables and "state_breaks_1h" not in tables:  # early builds of schema 2
             con.execute(
                 "CREATE TABLE state_breaks_1h (sensor_id INTEGER NOT NULL, bucket BIGINT NOT NULL,"
@@ -511,7 +526,7 @@ class DuckDBStore:
                             }
                         )
                     ).insert_into("readings_hot")
-                n_events = self._insert_events(con, kept)
+                n_events = self._insert_events(con, kept, wseq)
                 con.commit()
             except duckdb.Error as exc:
                 _rollback(con)
@@ -531,7 +546,7 @@ class DuckDBStore:
         return WriteResult(len(kept), len(batches) - len(kept), len(sensor_ids), n_events, duplicate_keys)
 
     @staticmethod
-    def _insert_events(con: duckdb.DuckDBPyConnection, kept: Sequence[DeviceBatch]) -> int:
+    def _insert_events(con: duckdb.DuckDBPyConnection, kept: Sequence[DeviceBatch], wseq: int) -> int:
         events = [(b.received_ts_ms, e) for b in kept for e in b.events]
         if not events:
             return 0
@@ -546,7 +561,9 @@ class DuckDBStore:
         )
         con.register("_new_events", table)
         con.execute(
-            "INSERT INTO events SELECT device_id, ts_ms, received_ts_ms, type, data::JSON FROM _new_events"
+            "INSERT INTO events SELECT device_id, ts_ms, received_ts_ms, type, data::JSON, ?"
+            " FROM _new_events",
+            [wseq],
         )
         con.unregister("_new_events")
         return len(events)
@@ -629,10 +646,16 @@ class DuckDBStore:
         start_ms: int | None = None,
         end_ms: int | None = None,
         limit: int = 1000,
+        *,
+        after_wseq: int | None = None,
     ) -> list[StoredEvent]:
-        """Events, newest first (device time); ``start_ms`` inclusive, ``end_ms`` exclusive."""
+        """Events, newest first (device time); ``start_ms`` inclusive, ``end_ms`` exclusive; only
+        those committed after commit ``after_wseq`` when given."""
         where: list[str] = []
         params: list[Any] = []
+        if after_wseq is not None:
+            where.append("wseq > ?")
+            params.append(after_wseq)
         if device_ids is not None:
             where.append("list_contains(?, device_id)")
             params.append(list(device_ids))
@@ -652,7 +675,9 @@ class DuckDBStore:
         rows = self._reader().execute(sql, [*params, limit]).fetchall()
         return [StoredEvent(d, t, r, k, orjson.loads(data)) for d, t, r, k, data in rows]
 
-    def state_changes(self, start_ms: int | None = None, end_ms: int | None = None) -> StateChanges:
+    def state_changes(
+        self, start_ms: int | None = None, end_ms: int | None = None, *, after_wseq: int | None = None
+    ) -> StateChanges:
         """Stored ``state`` events as columns; see the Store protocol."""
         table = (
             self._reader()
@@ -660,8 +685,12 @@ class DuckDBStore:
                 "SELECT device_id, CASE WHEN data->>'sparkplug' IN ('NDEATH', 'DDEATH') THEN 'no_signal'"
                 " ELSE data->>'state' END AS state, list(ts_ms ORDER BY rowid) AS ts,"
                 " list(rowid ORDER BY rowid) AS seq FROM events WHERE type = 'state'"
-                " AND ts_ms >= $1 AND ts_ms < $2 GROUP BY ALL",
-                params=[-(1 << 62) if start_ms is None else start_ms, 1 << 62 if end_ms is None else end_ms],
+                " AND ts_ms >= $1 AND ts_ms < $2 AND wseq > $3 GROUP BY ALL",
+                params=[
+                    -(1 << 62) if start_ms is None else start_ms,
+                    1 << 62 if end_ms is None else end_ms,
+                    -1 if after_wseq is None else after_wseq,
+                ],
             )
             .to_arrow_table()
         )
@@ -685,6 +714,29 @@ class DuckDBStore:
     def aggregates(self, sensor_id: int, start_ms: int, end_ms: int, resolution: Resolution) -> Aggregates:
         """Rolled-up history of one sensor over ``[start_ms, end_ms)``; see the Store protocol."""
         return _duckdb_query.aggregates(self, sensor_id, start_ms, end_ms, resolution)
+
+    def save_state(self, name: str, upto: int, data: bytes) -> None:
+        """Keep ``data`` as the saved state ``name``, replacing the one before in one transaction;
+        see the Store protocol."""
+        self._refuse_writes()
+        with self.write_lock:  # the writer's connection: one statement at a time
+            con = self._writer()
+            try:
+                con.execute(
+                    "INSERT OR REPLACE INTO saved_state VALUES (?, ?, ?, ?)",
+                    [name, upto, int(time.time() * 1000), data],
+                )
+            except duckdb.Error as exc:
+                raise StoreError(f"cannot save {name} to {self.path or ':memory:'}: {exc}") from exc
+
+    def load_state(self, name: str) -> SavedState | None:
+        """The saved state ``name``, or None; see the Store protocol."""
+        rows = (
+            self._reader()
+            .execute("SELECT upto, saved_ms, data FROM saved_state WHERE name = ?", [name])
+            .fetchall()
+        )
+        return SavedState(name, int(rows[0][0]), int(rows[0][1]), bytes(rows[0][2])) if rows else None
 
     def state_durations(
         self, sensor_ids: Sequence[int], start_ms: int, end_ms: int, interval_ms: int

@@ -48,6 +48,7 @@ from seamline.store.base import (
     MaintenanceReport,
     Resolution,
     RetentionPolicy,
+    SavedState,
     Series,
     StateChanges,
     StateDurations,
@@ -203,6 +204,8 @@ class PostgresStore:
         self._latest_v = np.zeros(0, np.float64)
         self._readings = 0
         self._messages = 0
+        self.wseq = 0  # number of the last commit of write_batch (each event carries its commit's)
+        self._write_lock = threading.Lock()  # one commit at a time: commit numbers in commit order
         self._kinds: dict[int, str] = {}
         self._unsummarized = 0
 
@@ -402,6 +405,7 @@ class PostgresStore:
                     con.execute(ddl)
                     con.execute("INSERT INTO seamline_schema VALUES (%s, %s)", (to, int(time.time() * 1000)))
                     version = to
+                    tables = self._tables(con)
             missing = TABLES - tables
             if missing:
                 raise PostgresStoreError(
@@ -449,6 +453,11 @@ class PostgresStore:
         """Counters and the latest-value cache, from the tables the writer keeps up to date."""
         row = con.execute("SELECT messages, readings FROM counters").fetchone()
         messages, readings = (int(row[0]), int(row[1])) if row else (0, 0)
+        top = con.execute(  # never below a number an event or a saved state holds: later commits are after
+            "SELECT greatest((SELECT coalesce(max(wseq), 0) FROM events),"
+            " (SELECT coalesce(max(upto), 0) FROM saved_state))"
+        ).fetchone()
+        self.wseq = max(self.wseq, int(top[0]) if top else 0)
         got = con.execute(sql.SQL("SELECT sensor_id, {}, value FROM latest").format(ms_sql("ts"))).fetchall()
         ids = np.array([r[0] for r in got], np.int64)
         ts = np.array([r[1] for r in got], np.int64)
@@ -484,6 +493,11 @@ class PostgresStore:
         if not unique:
             return WriteResult(0, 0, 0, 0)
         candidates = list(unique.values())
+        with self._write_lock:
+            return self._write(con, candidates, batches)
+
+    def _write(self, con: Conn, candidates: list[DeviceBatch], batches: Sequence[DeviceBatch]) -> WriteResult:
+        wseq = self.wseq + 1
         sensor_ids, ts, values = _latest.concat_readings(candidates)
         try:
             if len(ts):
@@ -521,7 +535,7 @@ class PostgresStore:
                 else:
                     touched = np.empty(0, np.int64)
                     top_ts, top_v = np.empty(0, np.int64), np.empty(0, np.float64)
-                n_events = insert_events(cur, kept)
+                n_events = insert_events(cur, kept, wseq)
                 cur.execute(
                     "UPDATE counters SET messages = messages + %s, readings = readings + %s",
                     (len(kept), len(ts)),
@@ -536,6 +550,7 @@ class PostgresStore:
                 f" {first_line(exc)}",
                 reason="store_write",
             ) from exc
+        self.wseq = wseq
         with self._state_lock:
             self._latest_ts[touched] = top_ts
             self._latest_v[touched] = top_v
@@ -614,10 +629,14 @@ class PostgresStore:
         start_ms: int | None = None,
         end_ms: int | None = None,
         limit: int = 1000,
+        *,
+        after_wseq: int | None = None,
     ) -> list[StoredEvent]:
-        """Events, newest first (device time); ``start_ms`` inclusive, ``end_ms`` exclusive."""
+        """Events, newest first (device time); ``start_ms`` inclusive, ``end_ms`` exclusive; only
+        those committed after commit ``after_wseq`` when given."""
         where: list[sql.Composable] = []
         params: dict[str, Any] = {"limit": limit}
+        _after(where, params, after_wseq)
         if device_ids is not None:
             where.append(sql.SQL("device_id = ANY(%(devices)s::text[])"))
             params["devices"] = list(device_ids)
@@ -635,11 +654,14 @@ class PostgresStore:
             rows = con.execute(query, params).fetchall()
         return [StoredEvent(d, int(t), int(r), k, data) for d, t, r, k, data in rows]
 
-    def state_changes(self, start_ms: int | None = None, end_ms: int | None = None) -> StateChanges:
+    def state_changes(
+        self, start_ms: int | None = None, end_ms: int | None = None, *, after_wseq: int | None = None
+    ) -> StateChanges:
         """Stored ``state`` events as columns; see the Store protocol. One row per device and
         state, its times and event ids packed into one ``bytea`` of big-endian int8 pairs."""
         where: list[sql.Composable] = [sql.SQL("type = 'state'"), sql.SQL("data ? 'state'")]
         params: dict[str, Any] = {}
+        _after(where, params, after_wseq)
         _time_range(where, params, start_ms, end_ms)
         query = sql.SQL(
             "SELECT device_id, CASE WHEN data->>'sparkplug' IN ('NDEATH', 'DDEATH') THEN 'no_signal'"
@@ -653,6 +675,33 @@ class PostgresStore:
             pairs = np.frombuffer(packed, ">i8").reshape(-1, 2).astype(np.int64)
             groups.append((device, state, pairs[:, 0].copy(), pairs[:, 1].copy()))
         return StateChanges.from_groups(groups)
+
+    def save_state(self, name: str, upto: int, data: bytes) -> None:
+        """Keep ``data`` as the saved state ``name``, replacing the one before in one transaction;
+        see the Store protocol."""
+        self._refuse_writes()
+        with self._write_lock:
+            con = self._writer()
+            try:
+                with con.transaction():
+                    con.execute(
+                        "INSERT INTO saved_state VALUES (%s, %s, %s, %s) ON CONFLICT (name) DO UPDATE"
+                        " SET upto = excluded.upto, saved_ms = excluded.saved_ms, data = excluded.data",
+                        (name, upto, int(time.time() * 1000), data),
+                    )
+            except psycopg.Error as exc:
+                raise StoreError(
+                    f"cannot save {name} to schema {self.schema!r} at {self.server}: {first_line(exc)}",
+                    reason="store_write",
+                ) from exc
+
+    def load_state(self, name: str) -> SavedState | None:
+        """The saved state ``name``, or None; see the Store protocol."""
+        with self._readers.connection() as con:
+            row = con.execute(
+                "SELECT upto, saved_ms, data FROM saved_state WHERE name = %s", (name,)
+            ).fetchone()
+        return SavedState(name, int(row[0]), int(row[1]), bytes(row[2])) if row else None
 
     def reading_count(self) -> int:
         with self._state_lock:
@@ -732,6 +781,12 @@ class PostgresStore:
                 (self.schema,),
             ).fetchone()
         return int(row[0]) if row else 0
+
+
+def _after(where: list[sql.Composable], params: dict[str, Any], after_wseq: int | None) -> None:
+    if after_wseq is not None:
+        where.append(sql.SQL("wseq > %(after_wseq)s"))
+        params["after_wseq"] = after_wseq
 
 
 def _time_range(

@@ -32,7 +32,9 @@ from psycopg import sql
 from seamline.store.base import DAY_MS
 from seamline.store.postgres_conn import Conn
 
-SCHEMA_VERSION: Final = 3  # 2: state_breaks; 3: the (sensor_id, ts, value) btree on readings
+# 2: state_breaks; 3: the (sensor_id, ts, value) btree on readings; 4: events carry their commit's
+# number (wseq) and saved_state keeps the production ledger (seamline.production.saved)
+SCHEMA_VERSION: Final = 4
 
 DDL: Final = """
 CREATE TABLE seamline_schema (version integer NOT NULL, created_ms bigint NOT NULL);
@@ -54,8 +56,12 @@ CREATE TABLE messages (
 CREATE INDEX messages_received_brin ON messages USING brin (received_ts);
 CREATE TABLE events (
     event_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, device_id text NOT NULL,
-    ts timestamptz NOT NULL, received_ts timestamptz NOT NULL, type text NOT NULL, data jsonb NOT NULL);
+    ts timestamptz NOT NULL, received_ts timestamptz NOT NULL, type text NOT NULL, data jsonb NOT NULL,
+    wseq bigint NOT NULL DEFAULT 0);
 CREATE INDEX events_ts ON events (ts DESC, event_id DESC);
+CREATE INDEX events_wseq ON events (wseq);
+CREATE TABLE saved_state (
+    name text PRIMARY KEY, upto bigint NOT NULL, saved_ms bigint NOT NULL, data bytea NOT NULL);
 CREATE TABLE latest (sensor_id integer PRIMARY KEY, ts timestamptz NOT NULL, value float8 NOT NULL)
     WITH (fillfactor = 50);
 CREATE TABLE counters (
@@ -98,6 +104,7 @@ TABLES: Final = frozenset(
         "state_breaks",
         "dirty",
         "day_counts",
+        "saved_state",
     }
 )
 
@@ -109,6 +116,14 @@ UPGRADES: Final = (
         3,
         "building the (sensor_id, ts, value) index of readings (about a minute per 50 M readings)",
         "CREATE INDEX IF NOT EXISTS readings_sensor_ts_value ON readings (sensor_id, ts, value)",
+    ),
+    (
+        4,
+        "numbering the events by commit (events stored before count as commit 0) and adding saved_state",
+        "ALTER TABLE events ADD COLUMN IF NOT EXISTS wseq bigint NOT NULL DEFAULT 0;"
+        " CREATE INDEX IF NOT EXISTS events_wseq ON events (wseq);"
+        " CREATE TABLE IF NOT EXISTS saved_state (name text PRIMARY KEY, upto bigint NOT NULL,"
+        " saved_ms bigint NOT NULL, data bytea NOT NULL)",
     ),
 )
 OLDEST_UPGRADABLE: Final = 2

@@ -50,7 +50,7 @@ def insert_messages(cur: psycopg.Cursor[Any], batches: Sequence[DeviceBatch]) ->
     return [(str(d), int(b), int(s)) for d, b, s in cur.fetchall()]
 
 
-def insert_events(cur: psycopg.Cursor[Any], kept: Sequence[DeviceBatch]) -> int:
+def insert_events(cur: psycopg.Cursor[Any], kept: Sequence[DeviceBatch], wseq: int) -> int:
     n = 0
     with cur.copy("COPY incoming_events FROM STDIN") as cp:
         for b in kept:
@@ -60,10 +60,11 @@ def insert_events(cur: psycopg.Cursor[Any], kept: Sequence[DeviceBatch]) -> int:
                 n += 1
     if n:
         cur.execute(
-            "INSERT INTO events (device_id, ts, received_ts, type, data)"
+            "INSERT INTO events (device_id, ts, received_ts, type, data, wseq)"
             " SELECT device_id, timestamptz 'epoch' + ts_ms * interval '1 millisecond',"
-            " timestamptz 'epoch' + received_ms * interval '1 millisecond', type, data::jsonb"
-            " FROM incoming_events ORDER BY n"
+            " timestamptz 'epoch' + received_ms * interval '1 millisecond', type, data::jsonb, %s"
+            " FROM incoming_events ORDER BY n",
+            (wseq,),
         )
     return n
 

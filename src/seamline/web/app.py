@@ -13,6 +13,9 @@ from fastapi.staticfiles import StaticFiles
 from seamline import __version__
 from seamline.auth import Auth, AuthMiddleware, Policy
 from seamline.auth.http import router as auth_router
+from seamline.brain.balance_http import router as balance_router
+from seamline.brain.plan_http import router as planning_router
+from seamline.brain.what_if_http import router as what_if_router
 from seamline.ingest.http import router as ingest_router
 from seamline.ingest.opcua.http import router as opcua_router
 from seamline.ingest.pipeline import Ingestor
@@ -103,10 +106,13 @@ def create_app(
         entry_router,
         lots_router,
         spc_router,
+        planning_router,
         ingest_router,
         opcua_router,
         sparkplug_router,
         auth_router,
+        balance_router,
+        what_if_router,
     ):
         app.include_router(router)
     _mount_docs(app)

@@ -99,6 +99,7 @@ PRODUCTION: Final[tuple[Rule, ...]] = (
     api("GET", "/api/v1/production/kpi", FLOOR),
     api("GET", "/api/v1/lines/{line_id}/output", FLOOR),
     api("GET", "/api/v1/lines/{line_id}/wip", FLOOR),
+    api("GET", "/api/v1/lines/{line_id}/balance", READERS),  # operators by name and skill
     # per-operator records (earned minutes, efficiency) are people's data: not on a wall screen
     api("GET", "/api/v1/production/records", READERS),
     api("GET", "/api/v1/production/exceptions", FLOOR),
@@ -133,18 +134,36 @@ QUALITY_RULES: Final[tuple[Rule, ...]] = (
     api("GET", "/api/v1/reports/shift/{fmt}", READERS),
 )
 
+# Order planning: every reader sees the plan and the brain's proposals; a planner, a supervisor (on
+# the floor when a line stops) or an admin asks for one and approves or rejects it.
+PLAN_DECIDERS: Final = (Role.PLANNER, Role.SUPERVISOR, Role.ADMIN)
+PLANNING: Final[tuple[Rule, ...]] = (
+    api("GET", "/api/v1/plan", READERS),
+    api("GET", "/api/v1/plan/proposals", READERS),
+    api("GET", "/api/v1/plan/proposals/{proposal_id}", READERS),
+    api("POST", "/api/v1/plan/proposals", PLAN_DECIDERS),
+    api("POST", "/api/v1/plan/proposals/{proposal_id}/approve", PLAN_DECIDERS),
+    api("POST", "/api/v1/plan/proposals/{proposal_id}/reject", PLAN_DECIDERS),
+    api("POST", "/api/v1/plan/proposals/{proposal_id}/replay", PLAN_DECIDERS),
+    api("POST", "/api/v1/plan/proposals/{proposal_id}/what-if", PLAN_DECIDERS),  # the twin, forward
+    api("GET", "/api/v1/plan/policy", READERS),
+    api("PUT", "/api/v1/plan/policy", PLAN_DECIDERS),
+)
+
 # The web app's pages (HTML) and their live streams: page("/path", roles...) / api("GET", ...).
 PAGES: Final[tuple[Rule, ...]] = (
     page("/", READERS, Role.KIOSK),  # sends on to the floor
     page("/floor", READERS, Role.KIOSK),  # the factory big screen
     page("/kiosk", READERS, Role.KIOSK),  # the wall TV playlist of views
     page("/lines", READERS, Role.KIOSK),  # the line picker: the floor's figures per line
+    page("/lines/{line_id}/balance", READERS),  # operators' loads today and the brain's balance
     page("/lines/{line_id}", READERS),  # the line board: operators by name, a supervisor's writes
     page("/machines", READERS),  # maintenance: what fails most, MTBF/MTTR
     page("/machines/{device_id}", READERS),  # one machine: states, counters, history charts, faults
     page("/devices", READERS),  # the device registry: connections, rates, rejections
     page("/quality", READERS),  # DHU/RFT trends, Paretos, SPC, inspection entry, the AQL form
     page("/orders", READERS),  # orders with progress and due-date risk
+    page("/plan", READERS),  # the planning board: the plan in force, the brain's proposals
     page("/reports", READERS),  # the shift report, viewed and downloaded
     # the pages' live streams (server-sent events): a wall screen needs them, so FLOOR; which
     # topics a kiosk may follow is decided by the stream (seamline.web.ui.pages.KIOSK_TOPICS)
@@ -158,6 +177,7 @@ RULES: Final[tuple[Rule, ...]] = (
     *FACTORY_AND_TELEMETRY,
     *PRODUCTION,
     *QUALITY_RULES,
+    *PLANNING,
     *PAGES,
 )
 

@@ -92,6 +92,7 @@ class LiveHub:
         changed = entry.changed
         while entry.subscribers:
             started = time.monotonic()
+            changed.clear()  # data stored from now on wakes the next round, even while this one runs
             try:
                 snapshot = await asyncio.to_thread(entry.produce)
             except Exception:  # a screen must survive one bad snapshot; the next may be fine
@@ -106,7 +107,6 @@ class LiveHub:
                     queue.put_nowait(snapshot)
             spent = time.monotonic() - started
             await asyncio.sleep(max(0.0, self.min_interval_s - spent))
-            changed.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(changed.wait(), self.max_interval_s)
         entry.last = None  # nobody watches: the next watcher gets a fresh one

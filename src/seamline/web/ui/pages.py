@@ -42,6 +42,7 @@ _env = Environment(
             FileSystemLoader(Path(__file__).parent / "templates"),
             PackageLoader("seamline.production", "templates"),
             PackageLoader("seamline.quality", "templates"),
+            PackageLoader("seamline.brain", "templates"),
         ]
     ),
     autoescape=select_autoescape(["html"]),
@@ -88,6 +89,9 @@ def render(
         csrf=csrf_token(request) or "",
         page_json=orjson.dumps(data).decode(),
         strings_json=orjson.dumps(script_strings(lang, strings)).decode(),
+        refusals_json=orjson.dumps(
+            {} if lang == "en" else {k: translate(lang, v) for k, v in REFUSALS.items()}
+        ).decode(),
         **(extra or {}),
     )
     return HTMLResponse(html, headers={"Cache-Control": "no-store"})
@@ -98,6 +102,31 @@ _TOPICS: dict[str, TopicFactory] = {}
 # page -> the strings its script draws (for the catalogue test)
 SCRIPT_STRINGS: dict[str, tuple[str, ...]] = {}
 SCRIPT_STRINGS["layout"] = tuple(role.value for role in USER_ROLES)  # the signed-in user's role, named
+# What a refused write means, by the error's reason: a page in another language than English shows
+# this sentence in its language, with the server's own (English) message after it for the details
+REFUSALS: dict[str, str] = {
+    "not_authenticated": "You are signed out: sign in again.",
+    "forbidden": "Your role may not do this.",
+    "csrf": "This page is out of date: reload it and try again.",
+    "invalid_request": "A field is missing or not valid.",
+    "invalid_field": "A field is missing or not valid.",
+    "not_found": "It does not exist (any more).",
+    "decision_refused": "This cannot be decided again: it is already decided.",
+    "lot_judged": "This lot is already judged.",
+    "inspection_discontinued": "Sampling of this stream is stopped: resume it first.",
+    "inspection_mismatch": "The inspection level does not match the stream's switching state.",
+    "switching_refused": "The stream's switching state refuses this.",
+    "invalid_inspection": "The inspection's figures do not add up.",
+    "invalid_sampling_input": "The sampling plan's inputs are not valid.",
+    "production_not_running": "Production records are not kept by this server.",
+    "order_refused": "The order cannot be changed this way.",
+    "order_conflict": "The order cannot be changed this way.",
+    "order_cancelled": "The order is cancelled.",
+    "too_many_attempts": "Too many attempts: wait a minute and try again.",
+    "read_only": "This server takes no writes (read-only).",
+    "store_busy": "The store is busy: try again in a moment.",
+}
+SCRIPT_STRINGS["refusals"] = tuple(sorted(set(REFUSALS.values())))
 
 
 def topic(name: str) -> Callable[[TopicFactory], TopicFactory]:

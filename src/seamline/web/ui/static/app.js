@@ -6,6 +6,7 @@
   const locale = body.dataset.locale || "en-GB";
   const tz = body.dataset.tz || "UTC";
   const strings = JSON.parse(document.getElementById("page-strings").textContent || "{}");
+  const refusals = JSON.parse((document.getElementById("page-refusals") || {}).textContent || "{}");
   const numbers = new Map();
   function nf(digits) {
     if (!numbers.has(digits)) {
@@ -19,6 +20,13 @@
   const S = {
     data: JSON.parse(document.getElementById("page-data").textContent || "null"),
     t: (s) => (s in strings ? strings[s] : s),
+    /* Why the server refused: its message, after a sentence in the reader's language when the page
+       is not in English (the server speaks English to every client, scripts included). */
+    refusal(json, status) {
+      const e = (json && json.error) || {};
+      const message = e.message || "HTTP " + status;
+      return e.reason in refusals ? refusals[e.reason] + " (" + message + ")" : message;
+    },
     num: (x, digits = 0) => (x === null || x === undefined ? "–" : nf(digits).format(x)),
     pct: (x, digits = 0) => (x === null || x === undefined ? "–" : nf(digits).format(x) + " %"),
     time: (ms, seconds = false) => (ms ? (seconds ? clockS : clock).format(new Date(ms)) : "–"),

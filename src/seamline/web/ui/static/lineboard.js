@@ -140,7 +140,7 @@
   function makeSeat() {
     const li = S.el("li", "seat");
     const top = S.el("div", "seat-top");
-    const pos = S.el("span", "pos");
+    const pos = S.el("a", "pos");  // to the seat's machine page
     const state = S.el("span", "state");
     const dot = S.el("b", "dot");
     dot.setAttribute("aria-hidden", "true");
@@ -159,6 +159,11 @@
     const p = li._p;
     const state = s.state || "unknown";
     setText(p.pos, s.position + " · " + s.workstation);
+    const href = s.device ? "/machines/" + encodeURIComponent(s.device) + location.search : "";
+    if (p.pos.getAttribute("href") !== href) {
+      if (href) p.pos.setAttribute("href", href);
+      else p.pos.removeAttribute("href");
+    }
     p.dot.className = "dot " + state;
     setText(p.dot, GLYPH[state] || "?");
     setText(p.label, S.t(STATE_LABEL[state] || state) + (s.fault ? " · " + S.t("fault code") + " " + s.fault : ""));

@@ -61,7 +61,7 @@
         save(load().filter((e) => e.id !== entry.id));
         const json = await response.json().catch(() => null);
         if (!response.ok) {
-          const err = new Error((json && json.error && json.error.message) || "HTTP " + response.status);
+          const err = new Error(S.refusal(json, response.status));
           err.body = json;
           S.report && S.report(entry.label, err.message);
           if (entry.id === want) throw err;

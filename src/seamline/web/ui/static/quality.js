@@ -38,7 +38,7 @@
         color: COLOURS,
         legend: { top: 0, icon: "none" },
         tooltip: { trigger: "axis", valueFormatter: (v) => (v === null || v === undefined ? "–" : S.num(v, digits) + unit) },
-        xAxis: { type: "category", data: labels },
+        xAxis: { type: "category", data: labels, axisLabel: { hideOverlap: true } },
         yAxis: { type: "value", scale: true, axisLabel: axisNum(digits === 2 ? 1 : digits) },
         series: t.lines.map((l, i) => ({
           name: (SHAPE_GLYPH[i % SHAPE_GLYPH.length]) + " " + l.name,
@@ -131,7 +131,7 @@
         grid: { left: 56, right: 24, top: 56, bottom: 40 },
         legend: { top: 0 },
         tooltip: { trigger: "axis", valueFormatter: (v) => (v === null || v === undefined ? "–" : S.pct(100 * v, 1)) },
-        xAxis: { type: "category", data: labels },
+        xAxis: { type: "category", data: labels, axisLabel: { hideOverlap: true } },
         yAxis: { type: "value", name: S.t("fraction defective"), axisLabel: { formatter: (v) => S.pct(100 * v, 0) } },
         series: [
           { name: S.t("UCL"), type: "line", step: "middle", symbol: "none", itemStyle: { color: "#b23c00" }, lineStyle: { type: "dashed", color: "#b23c00" }, data: pts.map((p) => p.ucl) },
@@ -331,7 +331,7 @@
     try {
       const r = await fetch("/api/v1/quality/aql/next-plan?" + q, { credentials: "same-origin" });
       json = await r.json();
-      if (!r.ok) throw new Error((json.error && json.error.message) || "HTTP " + r.status);
+      if (!r.ok) throw new Error(S.refusal(json, r.status));
     } catch (err) {
       if (seq === planSeq) planEl.textContent = "✖ " + err.message;
       return;
@@ -352,7 +352,31 @@
       dl.append(d);
     }
     planEl.append(dl);
+    if (json.stream.discontinued) planEl.append(resumeButton(json.stream.stream));
     aForm.nonconforming.max = String(p.units_to_inspect || p.sample_size);
+  }
+  // ISO 2859-1 9.4: after 5 lots not accepted on tightened inspection, sampling stops until the
+  // supplier has acted on quality; a quality manager then resumes it, on tightened inspection
+  function resumeButton(name) {
+    const wrap = S.el("div", "resume");
+    const note = S.el("p", "muted", S.t("Sampling stopped after 5 lots not accepted on tightened inspection (ISO 2859-1 9.4). Resume once the supplier has acted on quality."));
+    const button = S.el("button", "", S.t("Resume on tightened inspection"));
+    button.type = "button";
+    const out = S.el("span", "");
+    button.addEventListener("click", async () => {
+      button.disabled = true;
+      say(out, "", S.t("Sending…"));
+      try {
+        const r = await S.outbox.send("POST", "/api/v1/quality/aql/streams/resume", { stream: name }, S.t("Resume") + " " + name);
+        if (r === null) say(out, "wait", "⏳ " + S.t("Waiting in the outbox: it is sent when the connection returns"));
+        else plan();
+      } catch (err) {
+        button.disabled = false;
+        say(out, "bad", "✖ " + S.t("Refused") + ": " + err.message);
+      }
+    });
+    wrap.append(note, button, out);
+    return wrap;
   }
   options(aLine, lineItems, chosenLine);
   aLine.addEventListener("change", aqlLine);

@@ -6,7 +6,18 @@ A view module defines ``router`` (its pages), registers its live topic with
 folder (``production/templates/floor.html``) and its script in ``web/ui/static``.
 """
 
-from seamline.web.ui.views import devices, floor, kiosk, lineboard, machines, orders, quality, reports
+from seamline.web.ui.views import (
+    balance,
+    devices,
+    floor,
+    kiosk,
+    lineboard,
+    machines,
+    orders,
+    plan,
+    quality,
+    reports,
+)
 
 ROUTERS = (
     floor.router,
@@ -16,7 +27,9 @@ ROUTERS = (
     devices.router,
     quality.router,
     orders.router,
+    plan.router,
     reports.router,
+    balance.router,
 )
 
 __all__ = ["ROUTERS"]

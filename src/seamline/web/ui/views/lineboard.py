@@ -83,5 +83,10 @@ def line_page(request: Request, line_id: str) -> HTMLResponse:
     if produce is None:
         raise NotFoundError("line", line_id)
     return render(
-        request, "lineboard.html", title="Line board", data=orjson.loads(produce()), strings=STRINGS
+        request,
+        "lineboard.html",
+        title="Line board",
+        data=orjson.loads(produce()),
+        strings=STRINGS,
+        extra={"line_id": line_id},
     )

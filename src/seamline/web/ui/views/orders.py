@@ -1,5 +1,5 @@
-"""The orders page (`/orders`): every order's progress and due-date risk, each line's capacity, and
-the line plan's place (filled in by the workshop brain); live on the topic ``orders``."""
+"""The orders page (`/orders`): every order's progress and due-date risk, each line's capacity,
+and a link to the planning board (`/plan`); live on the topic ``orders``."""
 
 from __future__ import annotations
 

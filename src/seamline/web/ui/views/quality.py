@@ -24,7 +24,9 @@ STRINGS = (
     "Waiting in the outbox: it is sent when the connection returns", "Refused", "Code letter",
     "100 % inspection", "critical", "major", "minor", "Remove", "fewer than 2 hours inspected",
     "Stream after", "data", "s old", "min old", "no data yet", "Code", "Severity", "Count",
-    "Checked at end of line", "Inline DHU", *RULE_NAMES.values(),
+    "Checked at end of line", "Inline DHU", "Resume on tightened inspection", "Resume",
+    "Sampling stopped after 5 lots not accepted on tightened inspection (ISO 2859-1 9.4). Resume once"
+    " the supplier has acted on quality.", *RULE_NAMES.values(),
 )  # fmt: skip
 SCRIPT_STRINGS["quality"] = STRINGS
 
