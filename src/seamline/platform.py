@@ -11,6 +11,8 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Final, Protocol, runtime_checkable
 
+from seamline.brain.plan_records import DecisionLog
+from seamline.brain.plan_watch import FloorWatch
 from seamline.ingest.mqtt import MqttIngest
 from seamline.ingest.pipeline import Ingestor
 from seamline.ingest.sparkplug import SparkplugIngest
@@ -77,6 +79,14 @@ class Platform:
             save_interval_s=settings.production_save_interval_s or None,
         )
         self.ingestor.add_commit_listener(self.production.committed)
+        self.plan_decisions = DecisionLog(settings.data_dir / "decisions")  # the planning decisions
+        self.floor_watch: FloorWatch | None = (
+            FloorWatch(
+                factory, self.production, self.plan_decisions, interval_s=settings.brain_watch_interval_s
+            )
+            if settings.brain_watch_interval_s > 0
+            else None
+        )
         self.maintenance = MaintenanceLoop(
             self.store, interval_s=settings.maintenance_interval_s, clock_ms=clock_ms
         )
@@ -109,6 +119,8 @@ class Platform:
                         host_id=self.settings.sparkplug_host_id,
                     )
                     self.sparkplug.start()
+            if self.floor_watch is not None:
+                self.floor_watch.start()
             self._stop.clear()
             self._watchdog = threading.Thread(target=self._watch, name="seamline-watchdog", daemon=True)
             self._watchdog.start()
@@ -128,6 +140,8 @@ class Platform:
         if self._watchdog is not None:
             self._watchdog.join()
             self._watchdog = None
+        if self.floor_watch is not None:
+            self.floor_watch.stop()
         if self.sparkplug is not None:
             self.sparkplug.stop()
             self.sparkplug = None

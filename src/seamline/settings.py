@@ -77,6 +77,12 @@ class Settings(BaseSettings):
         " so that a start replays only the events stored after them; 0: never (every start rebuilds"
         " them from every stored event)",
     )
+    brain_watch_interval_s: float = Field(
+        60.0,
+        ge=0,
+        description="how often the brain reads the floor (machines in fault, operators absent, lines"
+        " behind) and proposes a reschedule for what the plan in force does not answer; 0: never",
+    )
     maintenance_interval_s: float = Field(
         5.0,
         gt=0,

@@ -29,13 +29,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from seamline.brain.errors import BrainError
 from seamline.brain.plan_errors import PlanInputError, UnknownPlanError
-from seamline.brain.plan_factory import planning_problem
-from seamline.brain.plan_floor import floor_events
-from seamline.brain.plan_policy import ApprovalPolicy, allows, read_policy, write_policy
+from seamline.brain.plan_policy import ApprovalPolicy, read_policy, write_policy
 from seamline.brain.plan_records import Decision, DecisionLog
 from seamline.brain.plan_result import ProductionPlan
+from seamline.brain.plan_service import events_on_floor, make_proposal, problem_at
 from seamline.brain.planning import PlanningProblem
-from seamline.brain.reschedule import Proposal, plan_orders, replay, reschedule, shift_plan
+from seamline.brain.reschedule import replay
 from seamline.brain.reschedule_events import Breakdown, Event, OperatorAbsent, OrderChange, OutputBehind
 from seamline.model.factory import MAX_PRIORITY
 from seamline.production.http_common import actor
@@ -119,12 +118,7 @@ def _log(request: Request) -> DecisionLog:
 
 
 def _problem(request: Request, now: dt.datetime) -> PlanningProblem:
-    factory = request.app.state.factory
-    engine = request.app.state.production
-    if engine is None:
-        return planning_problem(factory, now)
-    problem: PlanningProblem = engine.read(lambda ledger: planning_problem(factory, now, ledger=ledger))
-    return problem
+    return problem_at(request.app.state.factory, request.app.state.production, now)
 
 
 def _minute(problem: PlanningProblem, at: dt.datetime) -> int:
@@ -171,33 +165,23 @@ def plan_in_force(request: Request) -> dict[str, Any]:
 def propose(request: Request, body: ProposalIn, response: Response) -> dict[str, Any]:
     log = _log(request)
     now = body.now or dt.datetime.now(dt.UTC)
+    factory = request.app.state.factory
+    engine = request.app.state.production
     problem = _problem(request, now)
     events = tuple(_event(request, problem, e, now) for e in body.events)
-    engine = request.app.state.production
-    if body.from_floor and engine is not None:
-        factory = request.app.state.factory
-        seen: list[Event] = engine.read(
-            lambda lg: floor_events(factory, lg, problem, now, planned_efficiency=engine.planned_efficiency)
-        )
-        events = (*events, *seen)
-    now_min = _minute(problem, now)
-    in_force = log.in_force()
-    proposal: Proposal
-    if in_force is None:
-        proposal = plan_orders(problem, body.time_limit_s, body.seed, events=events, now_min=now_min)
-    else:
-        old = in_force.proposal
-        shift = _minute(problem, dt.datetime.fromisoformat(old.problem.start))
-        current = shift_plan(old.plan, shift)
-        proposal = reschedule(problem, current, events, now_min, body.time_limit_s, body.seed, measured=True)
-    decision = log.add(proposal, by=actor(request, body.by), now_ms=now_ms())
-    policy = read_policy(log.folder)
-    if allows(policy, proposal):
-        reason = (
-            f"approval policy: no more late orders, at most {policy.max_moved_orders} moved,"
-            f" starts moved at most {policy.max_start_deviation_h:g} h (set by {policy.set_by or '-'})"
-        )
-        decision = log.decide(decision.id, "approved", by="policy", now_ms=now_ms(), reason=reason)
+    if body.from_floor:
+        events = (*events, *events_on_floor(factory, engine, problem, now))
+    decision = make_proposal(
+        factory,
+        engine,
+        log,
+        problem,
+        events,
+        now,
+        time_limit_s=body.time_limit_s,
+        seed=body.seed,
+        by=actor(request, body.by),
+    )
     response.headers["Location"] = f"/api/v1/plan/proposals/{decision.id}"
     return _decision_out(decision, full=True)
 

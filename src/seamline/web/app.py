@@ -81,6 +81,8 @@ def create_app(
     app.state.opcua = None  # the OPC UA connector, when `seamline serve --opcua FILE` runs one
     app.state.platform = platform
     app.state.production = platform.production if platform is not None else None
+    if platform is not None:  # one decision log for the API and the brain's watch of the floor
+        app.state.plan_decisions = platform.plan_decisions
     app.state.metrics_registry = metrics_registry(app.state)
     app.state.auth = auth
     install_error_handlers(app)
