@@ -31,7 +31,8 @@ def test_the_orders_page_lists_every_order_with_its_progress_and_risk(watched: W
     for order_id, (_, _, risk) in shown.items():
         if risk in glyphs:  # a risk is told by a glyph and a word, not by colour alone
             assert glyphs[risk] in page.inner_text(f"#orders tr[data-order='{order_id}'] td.risk")
-    assert "workshop brain" in page.inner_text("#plan-h + p")
+    assert "planning board" in page.inner_text("#plan-h + p")  # the line plan lives there
+    assert page.get_attribute("#plan-h + p a", "href") == "/plan?lang=en"
     page.click("th[data-key='wip_pieces'] button")
     page.click("th[data-key='wip_pieces'] button")
     assert page.get_attribute("th[data-key='wip_pieces']", "aria-sort") == "descending"
