@@ -48,7 +48,7 @@ _BOOT_STRIDE = 1000
 class SimOptions:
     seed: int = 0
     speed: float = 1.0
-    tick_s: float = 0.25  # simulated seconds per step: a message waits at most this long to leave
+    tick_s: float = 1.0
 
 
 def next_boot_epoch(data_dir: Path) -> int:
