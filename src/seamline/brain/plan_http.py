@@ -106,14 +106,11 @@ class DecisionIn(_Body):
     by: str | None = None
 
 
-def _log(request: Request) -> DecisionLog:
+def decision_log(request: Request) -> DecisionLog:
+    """The platform's decision log (the one the brain's watch of the floor writes to as well)."""
     log: DecisionLog | None = getattr(request.app.state, "plan_decisions", None)
     if log is None:
-        platform = request.app.state.platform
-        if platform is None:
-            raise PlanningNotRunningError
-        log = DecisionLog(platform.settings.data_dir / "decisions")
-        request.app.state.plan_decisions = log
+        raise PlanningNotRunningError
     return log
 
 
@@ -155,7 +152,7 @@ def _event(request: Request, problem: PlanningProblem, e: EventIn, now: dt.datet
 
 @router.get("/plan", summary="The plan in force: each line's orders with start, end, due and lateness")
 def plan_in_force(request: Request) -> dict[str, Any]:
-    decision = _log(request).in_force()
+    decision = decision_log(request).in_force()
     if decision is None:
         raise UnknownPlanError("plan in force", "none: POST /api/v1/plan/proposals and approve one")
     return {"decision": decision.id, **_plan_out(decision.proposal.problem, decision.proposal.plan)}
@@ -163,7 +160,7 @@ def plan_in_force(request: Request) -> dict[str, Any]:
 
 @router.post("/plan/proposals", status_code=201, summary="Ask the brain for a proposal after what happened")
 def propose(request: Request, body: ProposalIn, response: Response) -> dict[str, Any]:
-    log = _log(request)
+    log = decision_log(request)
     now = body.now or dt.datetime.now(dt.UTC)
     factory = request.app.state.factory
     engine = request.app.state.production
@@ -194,13 +191,13 @@ def list_proposals(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict[str, Any]:
-    decisions = [d for d in _log(request).all() if status is None or d.status == status]
+    decisions = [d for d in decision_log(request).all() if status is None or d.status == status]
     return {"total": len(decisions), "proposals": [_decision_out(d, full=False) for d in decisions[:limit]]}
 
 
 @router.get("/plan/proposals/{proposal_id}", summary="One proposal: its plan, moves and explanation")
 def get_proposal(request: Request, proposal_id: str) -> dict[str, Any]:
-    return _decision_out(_log(request).get(proposal_id), full=True)
+    return _decision_out(decision_log(request).get(proposal_id), full=True)
 
 
 @router.post("/plan/proposals/{proposal_id}/approve", summary="Apply a proposal: its plan comes into force")
@@ -217,7 +214,7 @@ def _decide(
     request: Request, proposal_id: str, status: Literal["approved", "rejected"], body: DecisionIn | None
 ) -> dict[str, Any]:
     given = body or DecisionIn.model_validate({})
-    d = _log(request).decide(
+    d = decision_log(request).decide(
         proposal_id, status, by=actor(request, given.by), now_ms=now_ms(), reason=given.reason
     )
     return _decision_out(d, full=False)
@@ -225,7 +222,7 @@ def _decide(
 
 @router.post("/plan/proposals/{proposal_id}/replay", summary="Solve a decision's inputs again: same plan?")
 def replay_proposal(request: Request, proposal_id: str) -> dict[str, Any]:
-    d = _log(request).get(proposal_id)
+    d = decision_log(request).get(proposal_id)
     again, same = replay(d.proposal)
     return {
         "proposal": d.id,
@@ -249,7 +246,7 @@ class PolicyIn(_Body):
 
 @router.get("/plan/policy", summary="The standing approval policy: which proposals apply by themselves")
 def get_policy(request: Request) -> dict[str, Any]:
-    return dataclasses.asdict(read_policy(_log(request).folder))
+    return dataclasses.asdict(read_policy(decision_log(request).folder))
 
 
 @router.put("/plan/policy", summary="Set the standing approval policy")
@@ -261,7 +258,7 @@ def put_policy(request: Request, body: PolicyIn) -> dict[str, Any]:
         set_by=actor(request, body.by),
         set_ms=now_ms(),
     )
-    write_policy(_log(request).folder, policy)
+    write_policy(decision_log(request).folder, policy)
     return dataclasses.asdict(policy)
 
 
@@ -349,7 +346,7 @@ def _decision_out(d: Decision, *, full: bool) -> dict[str, Any]:
 
 def planning_snapshot(request: Request, *, proposals: int = 20) -> dict[str, Any]:
     """What the planning board draws: the plan in force (or None) and the latest proposals."""
-    log = _log(request)
+    log = decision_log(request)
     in_force = log.in_force()
     return {
         "decision": in_force.id if in_force is not None else None,

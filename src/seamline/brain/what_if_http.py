@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from seamline.brain.plan_http import _log
+from seamline.brain.plan_http import decision_log
 from seamline.brain.what_if import what_if
 
 router = APIRouter(prefix="/api/v1", tags=["planning"])
@@ -28,7 +28,7 @@ class WhatIfIn(BaseModel):
 def proposal_what_if(request: Request, proposal_id: str, body: WhatIfIn | None = None) -> dict[str, Any]:
     """Takes a few seconds per plan and floor shift: the twin simulates every operator and bundle."""
     body = body or WhatIfIn.model_validate({})
-    proposal = _log(request).get(proposal_id).proposal
+    proposal = decision_log(request).get(proposal_id).proposal
     plans = (
         {"proposed": proposal.plan}
         if proposal.keep is None
