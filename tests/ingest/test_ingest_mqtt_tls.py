@@ -300,6 +300,8 @@ def test_the_production_configuration_ingests_over_tls_and_keeps_the_session_acr
                 pub.publish([message(seq) for seq in range(20)])
                 assert pub.wait_published(10)
             wait_for(lambda: store.message_count() == 20, "20 messages through the production broker")
+            # the PUBACKs follow the commit; a restart before they reach the broker redelivers
+            assert sub.wait_acknowledged(10)
 
             broker.restart()  # persistence: the session and its subscription come back with it
             wait_for(lambda: sub.reconnects >= 1 and sub.subscribed, "the reconnect after the restart")

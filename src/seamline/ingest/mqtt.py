@@ -288,8 +288,7 @@ class MqttIngest:
         acknowledgements go out first; messages not committed by then stay unacknowledged and come
         again next time (stored once, but a clean stop should not cause redeliveries)."""
         self._stopping.set()
-        with self._unacked_changed:
-            self._unacked_changed.wait_for(lambda: self._unacked == 0, timeout=drain_s)
+        self.wait_acknowledged(drain_s)
         conn = self._conn
         if conn is not None:
             conn.close()
@@ -304,6 +303,12 @@ class MqttIngest:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    def wait_acknowledged(self, timeout_s: float | None = None) -> bool:
+        """Block until every read handed to ingest has its answer, so the PUBACKs of everything
+        committed are written (True), or ``timeout_s`` has passed (False)."""
+        with self._unacked_changed:
+            return self._unacked_changed.wait_for(lambda: self._unacked == 0, timeout=timeout_s)
 
     def wait_subscribed(self, timeout_s: float | None = None) -> bool:
         """Block until the subscription is active (True) or ``timeout_s`` has passed (False)."""
